@@ -1,0 +1,1 @@
+//! Cross-script person matching (issue 4). Not yet built.
