@@ -1,1 +1,340 @@
-//! homeward-store-postgres
+//! homeward's PostgreSQL backend (sqlx), chosen by a `postgres://` URL.
+//!
+//! The key decision: the same operations and the same rules as the SQLite
+//! backend, each one transaction; concurrent writers to one person are
+//! serialised with `SELECT ... FOR UPDATE` on the person row, so two bureaus
+//! reporting at once cannot both pass the state machine from the same status.
+//! Queries are checked at run time (`sqlx::query`), not at compile time, so
+//! the build needs no database and no offline query data.
+
+mod import;
+mod rows;
+
+use std::collections::HashSet;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use homeward_domain::{
+    ConflictSetup, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent,
+};
+use homeward_store::{
+    ExportRow, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary,
+    StatusRecord, Store, StoreError,
+};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Executor, PgConnection, Row};
+use time::OffsetDateTime;
+
+pub(crate) use rows::backend_error;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A homeward database on a PostgreSQL server.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects and applies migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_in_schema(url, None).await
+    }
+
+    /// Connects with `search_path` set to `schema` (created if missing):
+    /// each test gets its own schema in the shared test database.
+    pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let mut options = PgConnectOptions::from_str(url)
+            .map_err(|_| StoreError::Backend("the PostgreSQL URL does not parse".into()))?;
+        if let Some(schema) = schema {
+            if !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(StoreError::Backend(
+                    "schema names use only letters, digits and _".into(),
+                ));
+            }
+            let admin = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await
+                .map_err(backend_error)?;
+            admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "CREATE SCHEMA IF NOT EXISTS {schema}"
+                )))
+                .await
+                .map_err(backend_error)?;
+            admin.close().await;
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(backend_error)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations; returns how many were applied in all.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(MIGRATOR.iter().count())
+    }
+
+    /// Drops a test schema and everything in it.
+    pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+        if !schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(StoreError::Backend(
+                "schema names use only letters, digits and _".into(),
+            ));
+        }
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|_| StoreError::Backend("the PostgreSQL URL does not parse".into()))?;
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(backend_error)?;
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE"
+            )))
+            .await
+            .map_err(backend_error)?;
+        admin.close().await;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+pub(crate) fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+        .expect("valid ns")
+}
+
+pub(crate) async fn party_codes(c: &mut PgConnection) -> Result<HashSet<String>, StoreError> {
+    let rows = sqlx::query("SELECT code FROM party")
+        .fetch_all(&mut *c)
+        .await
+        .map_err(backend_error)?;
+    rows.iter()
+        .map(|r| r.try_get::<String, _>(0).map_err(backend_error))
+        .collect()
+}
+
+pub(crate) fn check_parties(
+    parties: &HashSet<String>,
+    source: &SourceRef,
+    identity: &PersonIdentity,
+) -> Result<(), StoreError> {
+    if parties.is_empty() {
+        return Err(StoreError::NoConflict);
+    }
+    for (field, code) in [("source", &source.source), ("power", &identity.power)] {
+        if !parties.contains(code.as_str()) {
+            return Err(StoreError::UnknownParty {
+                field,
+                code: code.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        Ok(())
+    }
+
+    async fn set_conflict(&self, setup: &ConflictSetup) -> Result<(), StoreError> {
+        setup
+            .validate()
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let mut tx = self.pool.begin().await.map_err(backend_error)?;
+        // Serialise concurrent set-ups.
+        sqlx::query("LOCK TABLE conflict IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        if let Some(existing) = rows::conflict(&mut tx).await? {
+            if &existing == setup {
+                return Ok(());
+            }
+            let persons: i64 = sqlx::query_scalar("SELECT count(*) FROM person")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend_error)?;
+            if persons > 0 {
+                return Err(StoreError::Conflict(
+                    "the conflict already has records; its setup cannot be replaced".into(),
+                ));
+            }
+            sqlx::query("DELETE FROM handover_point")
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_error)?;
+            sqlx::query("DELETE FROM party")
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_error)?;
+            sqlx::query("DELETE FROM conflict")
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_error)?;
+        }
+        sqlx::query("INSERT INTO conflict (id, name, created_at) VALUES (1, $1, $2)")
+            .bind(&setup.name)
+            .bind(now())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        for p in &setup.parties {
+            sqlx::query("INSERT INTO party (code, name, kind) VALUES ($1, $2, $3)")
+                .bind(p.code.as_str())
+                .bind(&p.name)
+                .bind(p.kind.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_error)?;
+        }
+        for h in &setup.handover_points {
+            sqlx::query("INSERT INTO handover_point (code, name, country) VALUES ($1, $2, $3)")
+                .bind(&h.code)
+                .bind(&h.name)
+                .bind(&h.country)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_error)?;
+        }
+        tx.commit().await.map_err(backend_error)
+    }
+
+    async fn conflict(&self) -> Result<Option<ConflictSetup>, StoreError> {
+        let mut c = self.pool.acquire().await.map_err(backend_error)?;
+        rows::conflict(&mut c).await
+    }
+
+    async fn add_person(&self, new: NewPerson) -> Result<PersonId, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend_error)?;
+        let parties = party_codes(&mut tx).await?;
+        check_parties(&parties, &new.source, &new.identity)?;
+        Status::check_transition(None, new.first_status.status)?;
+        if rows::latest_identity(&mut tx, &new.source).await?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "record_id: source {} already has a record with this id",
+                new.source.source
+            )));
+        }
+        let id = PersonId::new();
+        let now = now();
+        rows::insert_person(&mut tx, id, new.first_status.status, &new.source, now).await?;
+        rows::insert_identity(&mut tx, id, &new.source, 1, now, &new.identity).await?;
+        rows::insert_event(&mut tx, id, 1, &new.first_status, &new.source.source, now).await?;
+        tx.commit().await.map_err(|e| {
+            // A concurrent insert of the same source record loses here.
+            if let sqlx::Error::Database(d) = &e {
+                if d.is_unique_violation() {
+                    return StoreError::Conflict(format!(
+                        "record_id: source {} already has a record with this id",
+                        new.source.source
+                    ));
+                }
+            }
+            backend_error(e)
+        })?;
+        Ok(id)
+    }
+
+    async fn person(&self, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
+        let mut c = self.pool.acquire().await.map_err(backend_error)?;
+        rows::person(&mut c, id).await
+    }
+
+    async fn list_persons(
+        &self,
+        filter: &PersonFilter,
+        page: &Page,
+    ) -> Result<Vec<PersonSummary>, StoreError> {
+        rows::list_persons(&self.pool, filter, page).await
+    }
+
+    async fn add_status_event(
+        &self,
+        id: PersonId,
+        event: StatusEvent,
+        reported_by: &PartyCode,
+    ) -> Result<StatusRecord, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend_error)?;
+        if !party_codes(&mut tx).await?.contains(reported_by.as_str()) {
+            return Err(StoreError::UnknownParty {
+                field: "reported_by",
+                code: reported_by.to_string(),
+            });
+        }
+        let (current, seq) = rows::current_status_for_update(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound("person"))?;
+        Status::check_transition(Some(current), event.status)?;
+        let now = now();
+        rows::insert_event(&mut tx, id, seq + 1, &event, reported_by, now).await?;
+        tx.commit().await.map_err(backend_error)?;
+        Ok(StatusRecord {
+            seq: seq + 1,
+            event,
+            reported_by: reported_by.clone(),
+            recorded_at: now,
+        })
+    }
+
+    async fn status_counts(&self) -> Result<Vec<(Status, u64)>, StoreError> {
+        let rows = sqlx::query("SELECT status, count(*) FROM person GROUP BY status")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    rows::status(r.try_get::<String, _>(0).map_err(backend_error)?)?,
+                    r.try_get::<i64, _>(1).map_err(backend_error)? as u64,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.sort_by_key(|(s, _)| *s);
+        Ok(out)
+    }
+
+    async fn begin_import(&self) -> Result<Box<dyn PersonImport>, StoreError> {
+        Ok(Box::new(import::PgImport::begin(&self.pool).await?))
+    }
+
+    async fn export_persons(
+        &self,
+        sink: tokio::sync::mpsc::Sender<ExportRow>,
+    ) -> Result<u64, StoreError> {
+        rows::export_persons(&self.pool, sink).await
+    }
+}

@@ -1,0 +1,149 @@
+//! The all-or-nothing import: one transaction, held from the first batch to `finish`.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use homeward_domain::{PersonId, Status};
+use homeward_store::{ImportCounts, ImportRow, PersonImport, RowRejection, StoreError};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::{backend_error, check_parties, now, party_codes, rows};
+
+#[derive(Debug)]
+pub(crate) struct PgImport {
+    tx: Option<Transaction<'static, Postgres>>,
+    parties: HashSet<String>,
+    counts: ImportCounts,
+}
+
+impl PgImport {
+    pub(crate) async fn begin(pool: &PgPool) -> Result<Self, StoreError> {
+        let mut tx = pool.begin().await.map_err(backend_error)?;
+        let parties = party_codes(&mut tx).await?;
+        if parties.is_empty() {
+            return Err(StoreError::NoConflict);
+        }
+        Ok(Self {
+            tx: Some(tx),
+            parties,
+            counts: ImportCounts::default(),
+        })
+    }
+}
+
+fn sorted(parties: &HashSet<String>) -> String {
+    let mut v: Vec<&str> = parties.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v.join(", ")
+}
+
+#[async_trait]
+impl PersonImport for PgImport {
+    async fn write_batch(
+        &mut self,
+        batch: Vec<ImportRow>,
+    ) -> Result<Vec<RowRejection>, StoreError> {
+        let tx = self
+            .tx
+            .as_mut()
+            .ok_or_else(|| StoreError::Backend("import already finished".into()))?;
+        let mut rejections = Vec::new();
+        let now = now();
+        for row in batch {
+            let reject = |field: &str, reason: String| RowRejection {
+                line: row.line,
+                field: field.into(),
+                reason,
+            };
+            match check_parties(&self.parties, &row.source, &row.identity) {
+                Ok(()) => {}
+                Err(StoreError::UnknownParty { field, code }) => {
+                    rejections.push(reject(
+                        field,
+                        format!(
+                            "unknown party code {code}; the conflict's parties are {}",
+                            sorted(&self.parties)
+                        ),
+                    ));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            match rows::latest_identity(tx, &row.source).await? {
+                None => {
+                    let Some(e) = &row.status else {
+                        rejections.push(reject(
+                            "status",
+                            "a new record needs its first status (for example captured or missing)"
+                                .into(),
+                        ));
+                        continue;
+                    };
+                    if let Err(t) = Status::check_transition(None, e.status) {
+                        rejections.push(reject("status", t.to_string()));
+                        continue;
+                    }
+                    let id = PersonId::new();
+                    rows::insert_person(tx, id, e.status, &row.source, now).await?;
+                    rows::insert_identity(tx, id, &row.source, 1, now, &row.identity).await?;
+                    rows::insert_event(tx, id, 1, e, &row.source.source, now).await?;
+                    self.counts.created += 1;
+                    self.counts.status_events += 1;
+                }
+                Some((person, version, fingerprint)) => {
+                    let changed = fingerprint.as_slice() != row.identity.fingerprint().as_slice();
+                    let mut new_seq = None;
+                    if let Some(e) = &row.status {
+                        let (current, seq) = rows::current_status_for_update(tx, person)
+                            .await?
+                            .ok_or(StoreError::NotFound("person"))?;
+                        let last = rows::event_at(tx, person, seq).await?;
+                        if !(last.status == e.status
+                            && last.occurred_on == e.occurred_on
+                            && last.place == e.place)
+                        {
+                            if let Err(t) = Status::check_transition(Some(current), e.status) {
+                                rejections.push(reject("status", t.to_string()));
+                                continue;
+                            }
+                            new_seq = Some(seq + 1);
+                        }
+                    }
+                    if changed {
+                        rows::insert_identity(
+                            tx,
+                            person,
+                            &row.source,
+                            version + 1,
+                            now,
+                            &row.identity,
+                        )
+                        .await?;
+                        self.counts.amended += 1;
+                    }
+                    if let (Some(seq), Some(e)) = (new_seq, &row.status) {
+                        rows::insert_event(tx, person, seq, e, &row.source.source, now).await?;
+                        self.counts.status_events += 1;
+                    }
+                    if !changed && new_seq.is_none() {
+                        self.counts.unchanged += 1;
+                    }
+                }
+            }
+        }
+        Ok(rejections)
+    }
+
+    async fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportCounts, StoreError> {
+        let tx = self
+            .tx
+            .take()
+            .ok_or_else(|| StoreError::Backend("import already finished".into()))?;
+        if commit {
+            tx.commit().await.map_err(backend_error)?;
+        } else {
+            tx.rollback().await.map_err(backend_error)?;
+        }
+        Ok(self.counts)
+    }
+}

@@ -1,0 +1,425 @@
+//! Row-level statements and conversions shared by the operations and the import.
+
+use futures_util::TryStreamExt;
+use homeward_domain::{
+    Category, ConflictSetup, HandoverPoint, PartialDate, Party, PartyCode, PartyKind, PersonId,
+    PersonIdentity, SourceRef, Status, StatusEvent,
+};
+use homeward_store::{
+    ExportRow, IdentityVersion, Page, PersonFilter, PersonRecord, PersonSummary, StatusRecord,
+    StoreError,
+};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// PostgreSQL's messages can quote a row's values (a unique violation's
+/// DETAIL does): they go to the debug log only; the caller gets the SQLSTATE.
+pub(crate) fn backend_error(e: sqlx::Error) -> StoreError {
+    tracing::debug!(error = %e, "postgres error");
+    match &e {
+        sqlx::Error::Database(d) => StoreError::Backend(format!(
+            "PostgreSQL error {}",
+            d.code().map(|c| c.into_owned()).unwrap_or_default()
+        )),
+        sqlx::Error::PoolTimedOut => {
+            StoreError::Backend("PostgreSQL: no connection available in time".into())
+        }
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            StoreError::Backend("PostgreSQL: cannot reach the server".into())
+        }
+        _ => StoreError::Backend("PostgreSQL: statement failed".into()),
+    }
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Backend(format!("stored {what} does not parse"))
+}
+
+pub(crate) fn status(s: String) -> Result<Status, StoreError> {
+    s.parse().map_err(|_| corrupt("status"))
+}
+
+fn party(s: String) -> Result<PartyCode, StoreError> {
+    PartyCode::parse(&s).map_err(|_| corrupt("party code"))
+}
+
+fn date(s: Option<String>) -> Result<Option<PartialDate>, StoreError> {
+    s.map(|s| PartialDate::parse(&s).map_err(|_| corrupt("date")))
+        .transpose()
+}
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
+    r: &'r PgRow,
+    i: usize,
+) -> Result<T, StoreError> {
+    r.try_get(i).map_err(backend_error)
+}
+
+/// The identity columns in table order, as a literal so that statements stay `&'static str`.
+macro_rules! identity_columns {
+    () => {
+        "family_name, given_names, patronymic, mother_maiden_name, birth_date, place_of_birth, \
+         rank, service_number, unit, power, category, person_to_inform, correspondence_address"
+    };
+}
+
+fn identity(r: &PgRow, at: usize) -> Result<PersonIdentity, StoreError> {
+    Ok(PersonIdentity {
+        family_name: get(r, at)?,
+        given_names: get(r, at + 1)?,
+        patronymic: get(r, at + 2)?,
+        mother_maiden_name: get(r, at + 3)?,
+        birth_date: date(get(r, at + 4)?)?,
+        place_of_birth: get(r, at + 5)?,
+        rank: get(r, at + 6)?,
+        service_number: get(r, at + 7)?,
+        unit: get(r, at + 8)?,
+        power: party(get(r, at + 9)?)?,
+        category: Category::parse(&get::<String>(r, at + 10)?)
+            .ok_or_else(|| corrupt("category"))?,
+        person_to_inform: get(r, at + 11)?,
+        correspondence_address: get(r, at + 12)?,
+    })
+}
+
+/// status, occurred_on, place, details at columns 0-3.
+fn event(r: &PgRow) -> Result<StatusEvent, StoreError> {
+    Ok(StatusEvent {
+        status: status(get(r, 0)?)?,
+        occurred_on: date(get(r, 1)?)?,
+        place: get(r, 2)?,
+        details: get(r, 3)?,
+    })
+}
+
+pub(crate) async fn conflict(c: &mut PgConnection) -> Result<Option<ConflictSetup>, StoreError> {
+    let Some(name) = sqlx::query_scalar::<_, String>("SELECT name FROM conflict WHERE id = 1")
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(backend_error)?
+    else {
+        return Ok(None);
+    };
+    let parties = sqlx::query("SELECT code, name, kind FROM party ORDER BY kind DESC, code")
+        .fetch_all(&mut *c)
+        .await
+        .map_err(backend_error)?
+        .iter()
+        .map(|r| {
+            Ok(Party {
+                code: party(get(r, 0)?)?,
+                name: get(r, 1)?,
+                kind: PartyKind::parse(&get::<String>(r, 2)?)
+                    .ok_or_else(|| corrupt("party kind"))?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let handover_points =
+        sqlx::query("SELECT code, name, country FROM handover_point ORDER BY code")
+            .fetch_all(&mut *c)
+            .await
+            .map_err(backend_error)?
+            .iter()
+            .map(|r| {
+                Ok(HandoverPoint {
+                    code: get(r, 0)?,
+                    name: get(r, 1)?,
+                    country: get(r, 2)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(ConflictSetup {
+        name,
+        parties,
+        handover_points,
+    }))
+}
+
+pub(crate) async fn latest_identity(
+    c: &mut PgConnection,
+    source: &SourceRef,
+) -> Result<Option<(PersonId, u32, Vec<u8>)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT person_id, version, fingerprint FROM identity_version
+         WHERE source = $1 AND record_id = $2 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(source.source.as_str())
+    .bind(&source.record_id)
+    .fetch_optional(&mut *c)
+    .await
+    .map_err(backend_error)?;
+    row.map(|r| {
+        Ok((
+            PersonId(get(&r, 0)?),
+            get::<i32>(&r, 1)? as u32,
+            get(&r, 2)?,
+        ))
+    })
+    .transpose()
+}
+
+pub(crate) async fn insert_person(
+    c: &mut PgConnection,
+    id: PersonId,
+    status: Status,
+    source: &SourceRef,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO person (id, status, status_seq, primary_source, primary_record_id, created_at)
+         VALUES ($1, $2, 1, $3, $4, $5)",
+    )
+    .bind(id.0)
+    .bind(status.as_str())
+    .bind(source.source.as_str())
+    .bind(&source.record_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map_err(backend_error)?;
+    Ok(())
+}
+
+pub(crate) async fn insert_identity(
+    c: &mut PgConnection,
+    person: PersonId,
+    source: &SourceRef,
+    version: u32,
+    now: OffsetDateTime,
+    i: &PersonIdentity,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO identity_version (source, record_id, version, person_id, recorded_at, fingerprint,
+            family_name, given_names, patronymic, mother_maiden_name, birth_date, place_of_birth, rank,
+            service_number, unit, power, category, person_to_inform, correspondence_address)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    )
+    .bind(source.source.as_str())
+    .bind(&source.record_id)
+    .bind(version as i32)
+    .bind(person.0)
+    .bind(now)
+    .bind(i.fingerprint().to_vec())
+    .bind(&i.family_name)
+    .bind(&i.given_names)
+    .bind(&i.patronymic)
+    .bind(&i.mother_maiden_name)
+    .bind(i.birth_date.map(|d| d.to_string()))
+    .bind(&i.place_of_birth)
+    .bind(&i.rank)
+    .bind(&i.service_number)
+    .bind(&i.unit)
+    .bind(i.power.as_str())
+    .bind(i.category.as_str())
+    .bind(&i.person_to_inform)
+    .bind(&i.correspondence_address)
+    .execute(&mut *c)
+    .await
+    .map_err(backend_error)?;
+    Ok(())
+}
+
+/// Appends event `seq` and moves the person's current status to it.
+pub(crate) async fn insert_event(
+    c: &mut PgConnection,
+    person: PersonId,
+    seq: u32,
+    e: &StatusEvent,
+    reported_by: &PartyCode,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO status_event (person_id, seq, status, occurred_on, place, details, reported_by, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(person.0)
+    .bind(seq as i32)
+    .bind(e.status.as_str())
+    .bind(e.occurred_on.map(|d| d.to_string()))
+    .bind(&e.place)
+    .bind(&e.details)
+    .bind(reported_by.as_str())
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map_err(backend_error)?;
+    if seq > 1 {
+        sqlx::query("UPDATE person SET status = $2, status_seq = $3 WHERE id = $1")
+            .bind(person.0)
+            .bind(e.status.as_str())
+            .bind(seq as i32)
+            .execute(&mut *c)
+            .await
+            .map_err(backend_error)?;
+    }
+    Ok(())
+}
+
+/// The current status, locking the person row until the transaction ends.
+pub(crate) async fn current_status_for_update(
+    c: &mut PgConnection,
+    id: PersonId,
+) -> Result<Option<(Status, u32)>, StoreError> {
+    let row = sqlx::query("SELECT status, status_seq FROM person WHERE id = $1 FOR UPDATE")
+        .bind(id.0)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(backend_error)?;
+    row.map(|r| Ok((status(get(&r, 0)?)?, get::<i32>(&r, 1)? as u32)))
+        .transpose()
+}
+
+pub(crate) async fn event_at(
+    c: &mut PgConnection,
+    id: PersonId,
+    seq: u32,
+) -> Result<StatusEvent, StoreError> {
+    let r = sqlx::query("SELECT status, occurred_on, place, details FROM status_event WHERE person_id = $1 AND seq = $2")
+        .bind(id.0)
+        .bind(seq as i32)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(backend_error)?;
+    event(&r)
+}
+
+pub(crate) async fn person(
+    c: &mut PgConnection,
+    id: PersonId,
+) -> Result<Option<PersonRecord>, StoreError> {
+    let Some(r) = sqlx::query("SELECT status, created_at FROM person WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(backend_error)?
+    else {
+        return Ok(None);
+    };
+    let (st, created_at) = (status(get(&r, 0)?)?, get::<OffsetDateTime>(&r, 1)?);
+    let identities = sqlx::query(concat!(
+        "SELECT source, record_id, version, recorded_at, ",
+        identity_columns!(),
+        " FROM identity_version WHERE person_id = $1 ORDER BY recorded_at, source, record_id, version"
+    ))
+        .bind(id.0)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(backend_error)?
+        .iter()
+        .map(|r| {
+            Ok(IdentityVersion {
+                source: SourceRef { source: party(get(r, 0)?)?, record_id: get(r, 1)? },
+                version: get::<i32>(r, 2)? as u32,
+                recorded_at: get(r, 3)?,
+                identity: identity(r, 4)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let timeline = sqlx::query(
+        "SELECT status, occurred_on, place, details, seq, reported_by, recorded_at FROM status_event
+         WHERE person_id = $1 ORDER BY seq",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(backend_error)?
+    .iter()
+    .map(|r| {
+        Ok(StatusRecord {
+            event: event(r)?,
+            seq: get::<i32>(r, 4)? as u32,
+            reported_by: party(get(r, 5)?)?,
+            recorded_at: get(r, 6)?,
+        })
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(PersonRecord {
+        id,
+        status: st,
+        created_at,
+        identities,
+        timeline,
+    }))
+}
+
+pub(crate) async fn list_persons(
+    pool: &PgPool,
+    f: &PersonFilter,
+    page: &Page,
+) -> Result<Vec<PersonSummary>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT p.id, p.status, iv.family_name, iv.given_names, iv.birth_date, iv.power, iv.source, iv.record_id
+         FROM person p
+         JOIN identity_version iv ON iv.source = p.primary_source AND iv.record_id = p.primary_record_id
+          AND iv.version = (SELECT max(version) FROM identity_version m
+                            WHERE m.source = p.primary_source AND m.record_id = p.primary_record_id)
+         WHERE ($1::uuid IS NULL OR p.id > $1)
+           AND ($2::text IS NULL OR p.status = $2)
+           AND ($3::text IS NULL OR iv.power = $3)
+           AND ($4::text IS NULL OR p.primary_source = $4)
+         ORDER BY p.id LIMIT $5",
+    )
+    .bind(page.after.map(|a| a.0))
+    .bind(f.status.map(Status::as_str))
+    .bind(f.power.as_ref().map(PartyCode::as_str))
+    .bind(f.source.as_ref().map(PartyCode::as_str))
+    .bind(i64::from(page.limit.clamp(1, Page::MAX_LIMIT)))
+    .fetch_all(pool)
+    .await
+    .map_err(backend_error)?;
+    rows.iter()
+        .map(|r| {
+            Ok(PersonSummary {
+                id: PersonId(get::<Uuid>(r, 0)?),
+                status: status(get(r, 1)?)?,
+                family_name: get(r, 2)?,
+                given_names: get(r, 3)?,
+                birth_date: date(get(r, 4)?)?,
+                power: party(get(r, 5)?)?,
+                source: SourceRef {
+                    source: party(get(r, 6)?)?,
+                    record_id: get(r, 7)?,
+                },
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn export_persons(
+    pool: &PgPool,
+    sink: tokio::sync::mpsc::Sender<ExportRow>,
+) -> Result<u64, StoreError> {
+    let sql = concat!(
+        "SELECT iv.person_id, iv.source, iv.record_id, iv.version, p.status, se.occurred_on, se.place, ",
+        identity_columns!(),
+        " FROM identity_version iv
+         JOIN person p ON p.id = iv.person_id
+         JOIN status_event se ON se.person_id = p.id AND se.seq = p.status_seq
+         WHERE iv.version = (SELECT max(version) FROM identity_version m
+                             WHERE m.source = iv.source AND m.record_id = iv.record_id)
+         ORDER BY iv.source COLLATE \"C\", iv.record_id COLLATE \"C\""
+    );
+    let mut stream = sqlx::query(sql).fetch(pool);
+    let mut n = 0;
+    while let Some(r) = stream.try_next().await.map_err(backend_error)? {
+        let row = ExportRow {
+            person_id: PersonId(get(&r, 0)?),
+            source: SourceRef {
+                source: party(get(&r, 1)?)?,
+                record_id: get(&r, 2)?,
+            },
+            version: get::<i32>(&r, 3)? as u32,
+            status: status(get(&r, 4)?)?,
+            status_occurred_on: date(get(&r, 5)?)?,
+            status_place: get(&r, 6)?,
+            identity: identity(&r, 7)?,
+        };
+        if sink.send(row).await.is_err() {
+            break;
+        }
+        n += 1;
+    }
+    Ok(n)
+}

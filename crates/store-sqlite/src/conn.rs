@@ -1,0 +1,45 @@
+//! Opening connections with the settings every connection needs.
+
+use std::path::Path;
+
+use homeward_store::StoreError;
+use rusqlite::Connection;
+
+pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
+    let c = Connection::open(path).map_err(|e| {
+        StoreError::Backend(format!(
+            "cannot open SQLite database {}: {e}",
+            path.display()
+        ))
+    })?;
+    // WAL: readers never block the writer. FULL: a commit is on disk when it returns.
+    c.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 10000;
+         PRAGMA cache_size = -32768;",
+    )
+    .map_err(backend_error)?;
+    c.set_prepared_statement_cache_capacity(64);
+    Ok(c)
+}
+
+/// SQLite's messages can quote values from a row; they are logged at debug
+/// level only, and the caller gets the error code's description.
+pub(crate) fn backend_error(e: rusqlite::Error) -> StoreError {
+    tracing::debug!(error = %e, "sqlite error");
+    match &e {
+        rusqlite::Error::SqliteFailure(code, _) => StoreError::Backend(format!("SQLite: {code}")),
+        other => StoreError::Backend(format!("SQLite: {}", kind_only(other))),
+    }
+}
+
+fn kind_only(e: &rusqlite::Error) -> &'static str {
+    match e {
+        rusqlite::Error::QueryReturnedNoRows => "no rows",
+        rusqlite::Error::InvalidColumnType(..) => "invalid column type",
+        rusqlite::Error::FromSqlConversionFailure(..) => "value conversion failed",
+        _ => "statement failed",
+    }
+}

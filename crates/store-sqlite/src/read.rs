@@ -1,0 +1,321 @@
+//! Reads. Rows are turned back into domain types; a row that does not parse
+//! (a hand-edited database) is an error, never a silent default.
+
+use homeward_domain::{
+    Category, ConflictSetup, HandoverPoint, PartialDate, Party, PartyCode, PartyKind, PersonId,
+    PersonIdentity, SourceRef, Status, StatusEvent,
+};
+use homeward_store::{
+    ExportRow, IdentityVersion, Page, PersonFilter, PersonRecord, PersonSummary, StatusRecord,
+    StoreError,
+};
+use rusqlite::types::{FromSqlError, ValueRef};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::backend_error;
+
+fn bad(what: &'static str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("invalid {what}").into(),
+    )
+}
+
+pub(crate) fn person_id(v: ValueRef<'_>) -> rusqlite::Result<PersonId> {
+    let bytes = v.as_blob().map_err(|e: FromSqlError| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, e.into())
+    })?;
+    uuid::Uuid::from_slice(bytes)
+        .map(PersonId)
+        .map_err(|_| bad("person id"))
+}
+
+pub(crate) fn status(v: ValueRef<'_>) -> rusqlite::Result<Status> {
+    v.as_str()
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("status"))
+}
+
+fn party(v: ValueRef<'_>) -> rusqlite::Result<PartyCode> {
+    v.as_str()
+        .ok()
+        .and_then(|s| PartyCode::parse(s).ok())
+        .ok_or_else(|| bad("party code"))
+}
+
+fn date(v: ValueRef<'_>) -> rusqlite::Result<Option<PartialDate>> {
+    match v {
+        ValueRef::Null => Ok(None),
+        v => v
+            .as_str()
+            .ok()
+            .and_then(|s| PartialDate::parse(s).ok())
+            .map(Some)
+            .ok_or_else(|| bad("date")),
+    }
+}
+
+fn timestamp(v: ValueRef<'_>) -> rusqlite::Result<OffsetDateTime> {
+    v.as_str()
+        .ok()
+        .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+        .ok_or_else(|| bad("timestamp"))
+}
+
+/// status, occurred_on, place, details at columns 0-3.
+pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<StatusEvent> {
+    Ok(StatusEvent {
+        status: status(r.get_ref(0)?)?,
+        occurred_on: date(r.get_ref(1)?)?,
+        place: r.get(2)?,
+        details: r.get(3)?,
+    })
+}
+
+/// The identity columns, in table order, starting at `at`.
+const IDENTITY_COLUMNS: &str = "family_name, given_names, patronymic, mother_maiden_name, birth_date, place_of_birth, \
+     rank, service_number, unit, power, category, person_to_inform, correspondence_address";
+
+fn identity_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<PersonIdentity> {
+    Ok(PersonIdentity {
+        family_name: r.get(at)?,
+        given_names: r.get(at + 1)?,
+        patronymic: r.get(at + 2)?,
+        mother_maiden_name: r.get(at + 3)?,
+        birth_date: date(r.get_ref(at + 4)?)?,
+        place_of_birth: r.get(at + 5)?,
+        rank: r.get(at + 6)?,
+        service_number: r.get(at + 7)?,
+        unit: r.get(at + 8)?,
+        power: party(r.get_ref(at + 9)?)?,
+        category: r
+            .get_ref(at + 10)?
+            .as_str()
+            .ok()
+            .and_then(Category::parse)
+            .ok_or_else(|| bad("category"))?,
+        person_to_inform: r.get(at + 11)?,
+        correspondence_address: r.get(at + 12)?,
+    })
+}
+
+pub(crate) fn conflict(c: &Connection) -> Result<Option<ConflictSetup>, StoreError> {
+    let Some(name) = c
+        .query_row("SELECT name FROM conflict WHERE id = 1", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()
+        .map_err(backend_error)?
+    else {
+        return Ok(None);
+    };
+    let mut st = c
+        .prepare("SELECT code, name, kind FROM party ORDER BY kind DESC, code")
+        .map_err(backend_error)?;
+    let parties = st
+        .query_map([], |r| {
+            Ok(Party {
+                code: party(r.get_ref(0)?)?,
+                name: r.get(1)?,
+                kind: r
+                    .get_ref(2)?
+                    .as_str()
+                    .ok()
+                    .and_then(PartyKind::parse)
+                    .ok_or_else(|| bad("party kind"))?,
+            })
+        })
+        .map_err(backend_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend_error)?;
+    let mut st = c
+        .prepare("SELECT code, name, country FROM handover_point ORDER BY code")
+        .map_err(backend_error)?;
+    let handover_points = st
+        .query_map([], |r| {
+            Ok(HandoverPoint {
+                code: r.get(0)?,
+                name: r.get(1)?,
+                country: r.get(2)?,
+            })
+        })
+        .map_err(backend_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend_error)?;
+    Ok(Some(ConflictSetup {
+        name,
+        parties,
+        handover_points,
+    }))
+}
+
+pub(crate) fn person(c: &Connection, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
+    let Some((status, created_at)) = c
+        .prepare_cached("SELECT status, created_at FROM person WHERE id = ?1")
+        .and_then(|mut st| {
+            st.query_row(params![id.0.as_bytes()], |r| {
+                Ok((status(r.get_ref(0)?)?, timestamp(r.get_ref(1)?)?))
+            })
+            .optional()
+        })
+        .map_err(backend_error)?
+    else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT source, record_id, version, recorded_at, {IDENTITY_COLUMNS} FROM identity_version
+         WHERE person_id = ?1 ORDER BY recorded_at, source, record_id, version"
+    );
+    let mut st = c.prepare_cached(&sql).map_err(backend_error)?;
+    let identities = st
+        .query_map(params![id.0.as_bytes()], |r| {
+            Ok(IdentityVersion {
+                source: SourceRef {
+                    source: party(r.get_ref(0)?)?,
+                    record_id: r.get(1)?,
+                },
+                version: r.get(2)?,
+                recorded_at: timestamp(r.get_ref(3)?)?,
+                identity: identity_from_row(r, 4)?,
+            })
+        })
+        .map_err(backend_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend_error)?;
+    let mut st = c
+        .prepare_cached(
+            "SELECT status, occurred_on, place, details, seq, reported_by, recorded_at FROM status_event
+             WHERE person_id = ?1 ORDER BY seq",
+        )
+        .map_err(backend_error)?;
+    let timeline = st
+        .query_map(params![id.0.as_bytes()], |r| {
+            Ok(StatusRecord {
+                event: event_from_row(r)?,
+                seq: r.get(4)?,
+                reported_by: party(r.get_ref(5)?)?,
+                recorded_at: timestamp(r.get_ref(6)?)?,
+            })
+        })
+        .map_err(backend_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend_error)?;
+    Ok(Some(PersonRecord {
+        id,
+        status,
+        created_at,
+        identities,
+        timeline,
+    }))
+}
+
+pub(crate) fn list_persons(
+    c: &Connection,
+    f: &PersonFilter,
+    page: &Page,
+) -> Result<Vec<PersonSummary>, StoreError> {
+    // One statement for every filter combination: a NULL parameter disables its condition.
+    let mut st = c
+        .prepare_cached(
+            "SELECT p.id, p.status, iv.family_name, iv.given_names, iv.birth_date, iv.power, iv.source, iv.record_id
+             FROM person p
+             JOIN identity_version iv ON iv.source = p.primary_source AND iv.record_id = p.primary_record_id
+              AND iv.version = (SELECT max(version) FROM identity_version m
+                                WHERE m.source = p.primary_source AND m.record_id = p.primary_record_id)
+             WHERE (?1 IS NULL OR p.id > ?1)
+               AND (?2 IS NULL OR p.status = ?2)
+               AND (?3 IS NULL OR iv.power = ?3)
+               AND (?4 IS NULL OR p.primary_source = ?4)
+             ORDER BY p.id LIMIT ?5",
+        )
+        .map_err(backend_error)?;
+    let rows = st
+        .query_map(
+            params![
+                page.after.map(|a| a.0.as_bytes().to_vec()),
+                f.status.map(Status::as_str),
+                f.power.as_ref().map(PartyCode::as_str),
+                f.source.as_ref().map(PartyCode::as_str),
+                page.limit.clamp(1, Page::MAX_LIMIT),
+            ],
+            |r| {
+                Ok(PersonSummary {
+                    id: person_id(r.get_ref(0)?)?,
+                    status: status(r.get_ref(1)?)?,
+                    family_name: r.get(2)?,
+                    given_names: r.get(3)?,
+                    birth_date: date(r.get_ref(4)?)?,
+                    power: party(r.get_ref(5)?)?,
+                    source: SourceRef {
+                        source: party(r.get_ref(6)?)?,
+                        record_id: r.get(7)?,
+                    },
+                })
+            },
+        )
+        .map_err(backend_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend_error)?;
+    Ok(rows)
+}
+
+pub(crate) fn status_counts(c: &Connection) -> Result<Vec<(Status, u64)>, StoreError> {
+    let mut st = c
+        .prepare_cached("SELECT status, count(*) FROM person GROUP BY status ORDER BY status")
+        .map_err(backend_error)?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((status(r.get_ref(0)?)?, r.get::<_, i64>(1)? as u64))
+        })
+        .map_err(backend_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend_error)?;
+    let mut rows = rows;
+    rows.sort_by_key(|(s, _)| *s);
+    Ok(rows)
+}
+
+pub(crate) fn export_persons(
+    c: &Connection,
+    sink: &tokio::sync::mpsc::Sender<ExportRow>,
+) -> Result<u64, StoreError> {
+    let sql = format!(
+        "SELECT iv.person_id, iv.source, iv.record_id, iv.version, p.status, se.occurred_on, se.place, {IDENTITY_COLUMNS}
+         FROM identity_version iv
+         JOIN person p ON p.id = iv.person_id
+         JOIN status_event se ON se.person_id = p.id AND se.seq = p.status_seq
+         WHERE iv.version = (SELECT max(version) FROM identity_version m
+                             WHERE m.source = iv.source AND m.record_id = iv.record_id)
+         ORDER BY iv.source, iv.record_id"
+    );
+    let mut st = c.prepare(&sql).map_err(backend_error)?;
+    let mut rows = st.query([]).map_err(backend_error)?;
+    let mut n = 0;
+    while let Some(r) = rows.next().map_err(backend_error)? {
+        let row = (|| -> rusqlite::Result<ExportRow> {
+            Ok(ExportRow {
+                person_id: person_id(r.get_ref(0)?)?,
+                source: SourceRef {
+                    source: party(r.get_ref(1)?)?,
+                    record_id: r.get(2)?,
+                },
+                version: r.get(3)?,
+                status: status(r.get_ref(4)?)?,
+                status_occurred_on: date(r.get_ref(5)?)?,
+                status_place: r.get(6)?,
+                identity: identity_from_row(r, 7)?,
+            })
+        })()
+        .map_err(backend_error)?;
+        if sink.blocking_send(row).is_err() {
+            // The reader went away (a closed pipe, a cancelled request): stop quietly.
+            break;
+        }
+        n += 1;
+    }
+    Ok(n)
+}

@@ -1,0 +1,286 @@
+//! Single writes, each one transaction, and the row helpers the import shares.
+
+use std::collections::HashSet;
+
+use homeward_domain::{
+    ConflictSetup, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent,
+};
+use homeward_store::{NewPerson, StatusRecord, StoreError};
+use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::backend_error;
+
+pub(crate) fn now() -> (OffsetDateTime, String) {
+    let now = OffsetDateTime::now_utc();
+    // Millisecond precision: the same on both backends, and round-trips exactly.
+    let now = now
+        .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+        .expect("valid ns");
+    (now, now.format(&Rfc3339).expect("formats"))
+}
+
+pub(crate) fn set_conflict(c: &mut Connection, setup: &ConflictSetup) -> Result<(), StoreError> {
+    let tx = c.transaction().map_err(backend_error)?;
+    if let Some(existing) = crate::read::conflict(&tx)? {
+        if &existing == setup {
+            return Ok(());
+        }
+        let persons: i64 = tx
+            .query_row("SELECT count(*) FROM person", [], |r| r.get(0))
+            .map_err(backend_error)?;
+        if persons > 0 {
+            return Err(StoreError::Conflict(
+                "the conflict already has records; its setup cannot be replaced".into(),
+            ));
+        }
+        tx.execute_batch("DELETE FROM handover_point; DELETE FROM party; DELETE FROM conflict;")
+            .map_err(backend_error)?;
+    }
+    let (_, now) = now();
+    tx.execute(
+        "INSERT INTO conflict (id, name, created_at) VALUES (1, ?1, ?2)",
+        params![setup.name, now],
+    )
+    .map_err(backend_error)?;
+    for p in &setup.parties {
+        tx.execute(
+            "INSERT INTO party (code, name, kind) VALUES (?1, ?2, ?3)",
+            params![p.code.as_str(), p.name, p.kind.as_str()],
+        )
+        .map_err(backend_error)?;
+    }
+    for h in &setup.handover_points {
+        tx.execute(
+            "INSERT INTO handover_point (code, name, country) VALUES (?1, ?2, ?3)",
+            params![h.code, h.name, h.country],
+        )
+        .map_err(backend_error)?;
+    }
+    tx.commit().map_err(backend_error)
+}
+
+pub(crate) fn party_codes(c: &Connection) -> Result<HashSet<String>, StoreError> {
+    let mut st = c
+        .prepare_cached("SELECT code FROM party")
+        .map_err(backend_error)?;
+    let codes = st
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(backend_error)?
+        .collect::<Result<HashSet<_>, _>>()
+        .map_err(backend_error)?;
+    Ok(codes)
+}
+
+/// Checks the party codes a record names against the conflict's parties.
+pub(crate) fn check_parties(
+    parties: &HashSet<String>,
+    source: &SourceRef,
+    identity: &PersonIdentity,
+) -> Result<(), StoreError> {
+    if parties.is_empty() {
+        return Err(StoreError::NoConflict);
+    }
+    if !parties.contains(source.source.as_str()) {
+        return Err(StoreError::UnknownParty {
+            field: "source",
+            code: source.source.to_string(),
+        });
+    }
+    if !parties.contains(identity.power.as_str()) {
+        return Err(StoreError::UnknownParty {
+            field: "power",
+            code: identity.power.to_string(),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn add_person(c: &mut Connection, new: NewPerson) -> Result<PersonId, StoreError> {
+    let tx = c.transaction().map_err(backend_error)?;
+    let parties = party_codes(&tx)?;
+    check_parties(&parties, &new.source, &new.identity)?;
+    Status::check_transition(None, new.first_status.status)?;
+    if latest_identity(&tx, &new.source)?.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "record_id: source {} already has a record with this id",
+            new.source.source
+        )));
+    }
+    let id = PersonId::new();
+    let (_, now) = now();
+    insert_person(&tx, id, new.first_status.status, &new.source, &now)?;
+    insert_identity(&tx, id, &new.source, 1, &now, &new.identity)?;
+    insert_event(&tx, id, 1, &new.first_status, &new.source.source, &now)?;
+    tx.commit().map_err(backend_error)?;
+    Ok(id)
+}
+
+pub(crate) fn add_status_event(
+    c: &mut Connection,
+    id: PersonId,
+    event: StatusEvent,
+    reported_by: &PartyCode,
+) -> Result<StatusRecord, StoreError> {
+    let tx = c.transaction().map_err(backend_error)?;
+    if !party_codes(&tx)?.contains(reported_by.as_str()) {
+        return Err(StoreError::UnknownParty {
+            field: "reported_by",
+            code: reported_by.to_string(),
+        });
+    }
+    let (current, seq) = current_status(&tx, id)?.ok_or(StoreError::NotFound("person"))?;
+    Status::check_transition(Some(current), event.status)?;
+    let (recorded_at, now) = now();
+    insert_event(&tx, id, seq + 1, &event, reported_by, &now)?;
+    tx.commit().map_err(backend_error)?;
+    Ok(StatusRecord {
+        seq: seq + 1,
+        event,
+        reported_by: reported_by.clone(),
+        recorded_at,
+    })
+}
+
+pub(crate) fn insert_person(
+    c: &Connection,
+    id: PersonId,
+    status: Status,
+    source: &SourceRef,
+    now: &str,
+) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO person (id, status, status_seq, primary_source, primary_record_id, created_at)
+         VALUES (?1, ?2, 1, ?3, ?4, ?5)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            id.0.as_bytes(),
+            status.as_str(),
+            source.source.as_str(),
+            source.record_id,
+            now
+        ])
+    })
+    .map_err(backend_error)?;
+    Ok(())
+}
+
+pub(crate) fn insert_identity(
+    c: &Connection,
+    person: PersonId,
+    source: &SourceRef,
+    version: u32,
+    now: &str,
+    i: &PersonIdentity,
+) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO identity_version (source, record_id, version, person_id, recorded_at, fingerprint,
+            family_name, given_names, patronymic, mother_maiden_name, birth_date, place_of_birth, rank,
+            service_number, unit, power, category, person_to_inform, correspondence_address)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            source.source.as_str(),
+            source.record_id,
+            version,
+            person.0.as_bytes(),
+            now,
+            i.fingerprint(),
+            i.family_name,
+            i.given_names,
+            i.patronymic,
+            i.mother_maiden_name,
+            i.birth_date.map(|d| d.to_string()),
+            i.place_of_birth,
+            i.rank,
+            i.service_number,
+            i.unit,
+            i.power.as_str(),
+            i.category.as_str(),
+            i.person_to_inform,
+            i.correspondence_address,
+        ])
+    })
+    .map_err(backend_error)?;
+    Ok(())
+}
+
+/// Appends event `seq` and moves the person's current status to it.
+pub(crate) fn insert_event(
+    c: &Connection,
+    person: PersonId,
+    seq: u32,
+    e: &StatusEvent,
+    reported_by: &PartyCode,
+    now: &str,
+) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO status_event (person_id, seq, status, occurred_on, place, details, reported_by, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            person.0.as_bytes(),
+            seq,
+            e.status.as_str(),
+            e.occurred_on.map(|d| d.to_string()),
+            e.place,
+            e.details,
+            reported_by.as_str(),
+            now
+        ])
+    })
+    .map_err(backend_error)?;
+    if seq > 1 {
+        c.prepare_cached("UPDATE person SET status = ?2, status_seq = ?3 WHERE id = ?1")
+            .and_then(|mut st| st.execute(params![person.0.as_bytes(), e.status.as_str(), seq]))
+            .map_err(backend_error)?;
+    }
+    Ok(())
+}
+
+/// The person, latest version and fingerprint of a source record, if it exists.
+pub(crate) fn latest_identity(
+    c: &Connection,
+    source: &SourceRef,
+) -> Result<Option<(PersonId, u32, Vec<u8>)>, StoreError> {
+    c.prepare_cached(
+        "SELECT person_id, version, fingerprint FROM identity_version
+         WHERE source = ?1 AND record_id = ?2 ORDER BY version DESC LIMIT 1",
+    )
+    .and_then(|mut st| {
+        st.query_row(params![source.source.as_str(), source.record_id], |r| {
+            Ok((
+                crate::read::person_id(r.get_ref(0)?)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })
+        .optional()
+    })
+    .map_err(backend_error)
+}
+
+pub(crate) fn current_status(
+    c: &Connection,
+    id: PersonId,
+) -> Result<Option<(Status, u32)>, StoreError> {
+    c.prepare_cached("SELECT status, status_seq FROM person WHERE id = ?1")
+        .and_then(|mut st| {
+            st.query_row(params![id.0.as_bytes()], |r| {
+                Ok((crate::read::status(r.get_ref(0)?)?, r.get::<_, u32>(1)?))
+            })
+            .optional()
+        })
+        .map_err(backend_error)
+}
+
+/// The latest event, to tell a re-imported status from a new one.
+pub(crate) fn event_at(c: &Connection, id: PersonId, seq: u32) -> Result<StatusEvent, StoreError> {
+    c.prepare_cached("SELECT status, occurred_on, place, details FROM status_event WHERE person_id = ?1 AND seq = ?2")
+        .and_then(|mut st| st.query_row(params![id.0.as_bytes(), seq], crate::read::event_from_row))
+        .map_err(backend_error)
+}

@@ -1,0 +1,24 @@
+use homeward_domain::TransitionError;
+
+/// What can go wrong in a store operation. Messages never contain personal
+/// data: a backend's own error text (which may quote a row) is logged by the
+/// backend at debug level and summarised here.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error(
+        "{field}: unknown party code {code}; the conflict's parties are set up with `homeward init --setup`"
+    )]
+    UnknownParty { field: &'static str, code: String },
+    #[error("the conflict is not set up yet: run `homeward init --setup FILE`")]
+    NoConflict,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Backend(String),
+}

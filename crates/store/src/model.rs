@@ -1,0 +1,128 @@
+//! The records the store reads and writes.
+
+use homeward_domain::{
+    PartialDate, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// A person to register: one source's identity and the first status.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub source: SourceRef,
+    pub identity: PersonIdentity,
+    pub first_status: StatusEvent,
+}
+
+/// One source's version of a person's identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IdentityVersion {
+    pub source: SourceRef,
+    pub version: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+    pub identity: PersonIdentity,
+}
+
+/// A stored status event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusRecord {
+    pub seq: u32,
+    #[serde(flatten)]
+    pub event: StatusEvent,
+    pub reported_by: PartyCode,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
+/// A person with everything the registry knows, for those allowed to see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonRecord {
+    pub id: PersonId,
+    pub status: Status,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub identities: Vec<IdentityVersion>,
+    pub timeline: Vec<StatusRecord>,
+}
+
+/// A line of a listing: the first source's latest identity, and the status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonSummary {
+    pub id: PersonId,
+    pub status: Status,
+    pub family_name: String,
+    pub given_names: String,
+    pub birth_date: Option<PartialDate>,
+    pub power: PartyCode,
+    pub source: SourceRef,
+}
+
+/// Filters for a listing; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    pub status: Option<Status>,
+    pub power: Option<PartyCode>,
+    pub source: Option<PartyCode>,
+}
+
+/// Keyset pagination: ids are time-ordered UUIDs, so "after this id" is stable
+/// while records are added.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub after: Option<PersonId>,
+    pub limit: u32,
+}
+
+impl Page {
+    pub const MAX_LIMIT: u32 = 1000;
+
+    pub fn first(limit: u32) -> Self {
+        Self {
+            after: None,
+            limit: limit.clamp(1, Self::MAX_LIMIT),
+        }
+    }
+}
+
+/// A validated row of an import, with its line for error reports.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub line: u64,
+    pub source: SourceRef,
+    pub identity: PersonIdentity,
+    pub status: Option<StatusEvent>,
+}
+
+/// A row the store refused, with the field and the reason (never the value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowRejection {
+    pub line: u64,
+    pub field: String,
+    pub reason: String,
+}
+
+/// What an import wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportCounts {
+    /// New persons.
+    pub created: u64,
+    /// Existing source records whose identity changed: a new version.
+    pub amended: u64,
+    /// Rows identical to what is stored.
+    pub unchanged: u64,
+    /// Status events appended (first statuses of new persons included).
+    pub status_events: u64,
+}
+
+/// One exported row: a source record's latest identity with the person's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportRow {
+    pub person_id: PersonId,
+    pub source: SourceRef,
+    pub version: u32,
+    pub identity: PersonIdentity,
+    pub status: Status,
+    pub status_occurred_on: Option<PartialDate>,
+    pub status_place: Option<String>,
+}
