@@ -18,6 +18,23 @@
 //! - [`note`], [`checkpoint`], [`cosignature`]: C2SP signed notes (Ed25519),
 //!   tlog-checkpoint bodies and tlog-cosignature/v1 witness cosignatures.
 //!
+//! ```
+//! use homeward_tlog::{MemoryStore, inclusion_proof, consistency_proof, leaf_hash, tree_hash,
+//!                     verify_inclusion, verify_consistency};
+//!
+//! let mut log = MemoryStore::new(); // a database implements `HashReader` instead
+//! for event in [&b"a"[..], b"b", b"c"] {
+//!     log.append(leaf_hash(event))?;
+//! }
+//! let old_root = tree_hash(2, &log)?;
+//! let root = tree_hash(3, &log)?;
+//! let proof = inclusion_proof(1, 3, &log)?;
+//! verify_inclusion(&leaf_hash(b"b"), 1, 3, &proof, &root)?;
+//! let proof = consistency_proof(2, 3, &log)?;
+//! verify_consistency(2, 3, &old_root, &root, &proof)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! What it does not do: no storage, database, network, clock or
 //! configuration (callers pass timestamps in), no witness protocol
 //! (c2sp tlog-witness) or tiles (tlog-tiles), and no personal data: a leaf
