@@ -96,6 +96,7 @@ fn row(line: u64, id: &str, family: &str, status: Option<Status>) -> ImportRow {
         source: source("B", id),
         identity: identity(family, "Дмитро"),
         status: status.map(event),
+        reported_by: None,
     }
 }
 
@@ -486,6 +487,52 @@ pub async fn import_rejects_rows_and_rolls_back_everything(store: DynStore) {
     add(&store, "A", "after", Status::Held).await;
 }
 
+pub async fn import_records_who_reported_each_status(store: DynStore) {
+    ready(&store).await;
+    let mut handed = row(3, "b1", "Шевченко", Some(Status::Nominated));
+    handed.reported_by = Some(code("B"));
+    let mut over = row(4, "b1", "Шевченко", Some(Status::HandedOver));
+    over.reported_by = Some(code("M"));
+    let mut unknown = row(5, "b1", "Шевченко", Some(Status::Repatriated));
+    unknown.reported_by = Some(code("NOPE"));
+    let mut imp = store.begin_import().await.unwrap();
+    let rejected = imp
+        .write_batch(vec![
+            row(2, "b1", "Шевченко", Some(Status::Held)),
+            handed,
+            over,
+            unknown,
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        rejected
+            .iter()
+            .map(|r| (r.line, r.field.as_str()))
+            .collect::<Vec<_>>(),
+        [(5, "reported_by")]
+    );
+    imp.finish(true).await.unwrap();
+    let list = store
+        .list_persons(&PersonFilter::default(), &Page::first(10))
+        .await
+        .unwrap();
+    let p = store.person(list[0].id).await.unwrap().unwrap();
+    let by: Vec<(Status, String)> = p
+        .timeline
+        .iter()
+        .map(|e| (e.event.status, e.reported_by.to_string()))
+        .collect();
+    assert_eq!(
+        by,
+        [
+            (Status::Held, "B".into()),
+            (Status::Nominated, "B".into()),
+            (Status::HandedOver, "M".into())
+        ]
+    );
+}
+
 pub async fn export_streams_latest_versions_in_order(store: DynStore) {
     ready(&store).await;
     let mut imp = store.begin_import().await.unwrap();
@@ -550,6 +597,7 @@ macro_rules! for_each_case {
             import_lands_whole_and_is_idempotent,
             import_amends_by_adding_a_version_and_appends_status,
             import_rejects_rows_and_rolls_back_everything,
+            import_records_who_reported_each_status,
             export_streams_latest_versions_in_order
         );
     };

@@ -55,6 +55,19 @@ impl PersonImport for PgImport {
                 field: field.into(),
                 reason,
             };
+            if let Some(by) = &row.reported_by {
+                if !self.parties.contains(by.as_str()) {
+                    rejections.push(reject(
+                        "reported_by",
+                        format!(
+                            "unknown party code {by}; the conflict's parties are {}",
+                            sorted(&self.parties)
+                        ),
+                    ));
+                    continue;
+                }
+            }
+            let reporter = row.reported_by.as_ref().unwrap_or(&row.source.source);
             match check_parties(&self.parties, &row.source, &row.identity) {
                 Ok(()) => {}
                 Err(StoreError::UnknownParty { field, code }) => {
@@ -86,7 +99,7 @@ impl PersonImport for PgImport {
                     let id = PersonId::new();
                     rows::insert_person(tx, id, e.status, &row.source, now).await?;
                     rows::insert_identity(tx, id, &row.source, 1, now, &row.identity).await?;
-                    rows::insert_event(tx, id, 1, e, &row.source.source, now).await?;
+                    rows::insert_event(tx, id, 1, e, reporter, now).await?;
                     self.counts.created += 1;
                     self.counts.status_events += 1;
                 }
@@ -122,7 +135,7 @@ impl PersonImport for PgImport {
                         self.counts.amended += 1;
                     }
                     if let (Some(seq), Some(e)) = (new_seq, &row.status) {
-                        rows::insert_event(tx, person, seq, e, &row.source.source, now).await?;
+                        rows::insert_event(tx, person, seq, e, reporter, now).await?;
                         self.counts.status_events += 1;
                     }
                     if !changed && new_seq.is_none() {

@@ -76,6 +76,17 @@ pub(crate) fn plan_row(
             reason,
         }))
     };
+    if let Some(by) = &row.reported_by {
+        if !parties.contains(by.as_str()) {
+            return reject(
+                "reported_by",
+                format!(
+                    "unknown party code {by}; the conflict's parties are {}",
+                    sorted(parties)
+                ),
+            );
+        }
+    }
     match check_parties(parties, &row.source, &row.identity) {
         Ok(()) => {}
         Err(StoreError::UnknownParty { field, code }) => {
@@ -146,7 +157,14 @@ fn write_rows(
                 let id = PersonId::new();
                 write::insert_person(c, id, e.status, &row.source, &now)?;
                 write::insert_identity(c, id, &row.source, 1, &now, &row.identity)?;
-                write::insert_event(c, id, 1, e, &row.source.source, &now)?;
+                write::insert_event(
+                    c,
+                    id,
+                    1,
+                    e,
+                    row.reported_by.as_ref().unwrap_or(&row.source.source),
+                    &now,
+                )?;
                 counts.created += 1;
                 counts.status_events += 1;
             }
@@ -160,7 +178,14 @@ fn write_rows(
                     counts.amended += 1;
                 }
                 if let (Some(seq), Some(e)) = (new_event_seq, &row.status) {
-                    write::insert_event(c, person, seq, e, &row.source.source, &now)?;
+                    write::insert_event(
+                        c,
+                        person,
+                        seq,
+                        e,
+                        row.reported_by.as_ref().unwrap_or(&row.source.source),
+                        &now,
+                    )?;
                     counts.status_events += 1;
                 }
                 if new_version.is_none() && new_event_seq.is_none() {

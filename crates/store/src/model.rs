@@ -92,6 +92,9 @@ pub struct ImportRow {
     pub source: SourceRef,
     pub identity: PersonIdentity,
     pub status: Option<StatusEvent>,
+    /// Who reported the status, when not the source itself (a mediator at a
+    /// handover, a family). `None`: the source.
+    pub reported_by: Option<PartyCode>,
 }
 
 /// A row the store refused, with the field and the reason (never the value).
