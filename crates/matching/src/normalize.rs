@@ -54,24 +54,28 @@ const DASHES: &[char] = &[
 /// Idempotent: `normalize(&normalize(s)) == normalize(s)`.
 #[must_use]
 pub fn normalize(input: &str) -> String {
+    // Apostrophes first: NFKC turns ´ into a space and a combining accent.
     let folded: String = input
+        .chars()
+        .map(|c| if APOSTROPHES.contains(&c) { '\'' } else { c })
+        .collect::<String>()
         .nfkc()
         .flat_map(char::to_lowercase)
         .collect::<String>()
         .replace('ß', "ss");
-    // NFD splits Latin letters from their marks; marks that follow a
-    // Cyrillic letter are re-composed below so that й, ё, ї survive.
+    // NFD splits letters from their marks; marks are kept only on Cyrillic
+    // letters (and re-composed at the end) so that й, ё, ї survive.
     let mut out = String::with_capacity(folded.len());
-    let mut base_is_latin = false;
+    let mut base_is_cyrillic = false;
     let mut pending_space = false;
     for c in folded.nfd() {
         if is_combining_mark(c) {
-            if !base_is_latin {
+            if base_is_cyrillic {
                 out.push(c);
             }
             continue;
         }
-        base_is_latin = is_latin_letter(c);
+        base_is_cyrillic = is_cyrillic_letter(c);
         if c.is_whitespace() || c == '_' {
             pending_space = !out.is_empty();
             continue;
