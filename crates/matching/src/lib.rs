@@ -23,13 +23,17 @@
 //! records are the same person. Name data is compiled by hand and needs a
 //! native speaker's review before it is relied on.
 
+pub mod given_names;
 pub mod key;
 pub mod normalize;
+pub mod phonetic;
 pub mod translit;
 
+pub use given_names::{ClassId, Sex, given_name_classes, is_patronymic, patronymic_class};
 pub use key::name_key;
 pub use normalize::{
     CyrillicLanguage, Script, detect_script, guess_cyrillic_language, normalize,
     strip_latin_diacritics,
 };
+pub use phonetic::surname_phonetic_codes;
 pub use translit::{Scheme, latin_variants, transliterate};
