@@ -4,9 +4,10 @@
 //! The key is built from sound classes rather than letters:
 //! - г ґ х → `h`: Ukrainian 2010 writes Г as h, ICAO as g, ISO 9 writes Х
 //!   as h and ICAO as kh, so g, h, kh and gh are one class;
-//! - й и і ї ы and the i / y / j that mark iotation are one class `i`, and
-//!   that class disappears before a, e, u (я = ia = ya = â, є = ie = ye = ê,
-//!   ю = iu = yu = û) and turns i+o into e (ё = e = yo = ë);
+//! - й и і ї ы and the i / y / j that mark iotation are one class `i`
+//!   (я = ia = ya = â, ю = iu = yu = û); it disappears before e, because
+//!   ICAO writes е and є alike as e / ie while BGN/PCGN writes ye
+//!   (Евгений = Evgenii = Yevgeniy), and i+o turns into e (ё = e = yo = ë);
 //! - ц = ts = c = cz, ч = ch = č, ш = sh = š, щ = shch = shh = ŝ,
 //!   ж = zh = ž; w = v, q = k, x = ks;
 //! - soft and hard signs, apostrophes and every other mark are dropped;
@@ -52,7 +53,7 @@ impl Tok {
     }
 
     fn is_vowel_after_iotation(self) -> bool {
-        matches!(self, Tok::Letter('a' | 'e' | 'u'))
+        matches!(self, Tok::Letter('e'))
     }
 }
 
@@ -103,6 +104,15 @@ fn units(word: &str) -> Vec<Unit> {
             'č' | 'ć' => Unit::Tok(Tok::Ch),
             'ž' => Unit::Tok(Tok::Zh),
             'ŝ' => Unit::Tok(Tok::Shch),
+            // ISO 9 writes я ю є as one letter; the others as i/y + vowel.
+            'â' | 'û' | 'ê' => {
+                out.push(Unit::Ascii('j'));
+                match c {
+                    'â' => Unit::Ascii('a'),
+                    'û' => Unit::Ascii('u'),
+                    _ => Unit::Ascii('e'),
+                }
+            }
             'ß' => Unit::Ascii('s'),
             'ł' => Unit::Ascii('l'),
             'ø' => Unit::Ascii('o'),
@@ -161,8 +171,8 @@ fn tokens(units: &[Unit]) -> Vec<Tok> {
     fold_iotation(&raw)
 }
 
-/// Drops the i that only marks iotation, turns i+o into e, and writes any
-/// repeated class once.
+/// Drops the i that only marks iotation before e, turns i+o into e, and
+/// writes any repeated class once.
 fn fold_iotation(raw: &[Tok]) -> Vec<Tok> {
     let mut collapsed: Vec<Tok> = Vec::with_capacity(raw.len());
     for &t in raw {
@@ -269,6 +279,9 @@ mod tests {
             "Марьяна",
         ]);
         same(&["Анна", "Anna", "Ana"]);
+        same(&["Яна", "Yana", "Iana", "Jana", "Âna"]);
+        assert_ne!(name_key("Яна"), name_key("Анна"));
+        assert_ne!(name_key("Юля"), name_key("Уля"));
         assert_ne!(name_key("Олександр"), name_key("Александр"));
         assert_ne!(name_key("Oleksandr"), name_key("Alexander"));
     }

@@ -18,6 +18,16 @@
 //! Ukrainian 2010, no Ukrainian letters in its ICAO table). `iuliia` is used
 //! in tests to cross-check our Russian ICAO and BGN/PCGN tables.
 //!
+//! ```
+//! use homeward_matching::{given_name_classes, name_key, patronymic_class, surname_phonetic_codes};
+//!
+//! assert_eq!(name_key("Коваленко"), name_key("Kowalenko"));
+//! assert_eq!(given_name_classes("Sasha"), given_name_classes("Саша"));
+//! assert!(given_name_classes("Aleksandr").iter().any(|c| c.label() == "oleksandr"));
+//! assert_eq!(patronymic_class("Oleksandrovych"), patronymic_class("Александрович"));
+//! assert!(surname_phonetic_codes("Szewczenko").contains(&"474650".to_owned()));
+//! ```
+//!
 //! What this crate does not do: no I/O, no storage, no scoring, blocking or
 //! ranking yet (those come on top of these keys); it never decides that two
 //! records are the same person. Name data is compiled by hand and needs a
