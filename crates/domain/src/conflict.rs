@@ -36,11 +36,7 @@ impl PartyCode {
         }
         let mut chars = code.chars();
         let first_ok = chars.next().is_some_and(|c| c.is_ascii_uppercase());
-        if !first_ok
-            || !code
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
-        {
+        if !first_ok || !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_') {
             return Err(InvalidPartyCode::BadCharacter);
         }
         Ok(Self(code))
@@ -150,11 +146,7 @@ impl ConflictSetup {
         if self.name.trim().is_empty() {
             return Err(InvalidSetup::NoName);
         }
-        let parties = self
-            .parties
-            .iter()
-            .filter(|p| p.kind == PartyKind::Party)
-            .count();
+        let parties = self.parties.iter().filter(|p| p.kind == PartyKind::Party).count();
         if parties != 2 {
             return Err(InvalidSetup::PartyCount(parties));
         }
@@ -190,11 +182,7 @@ mod tests {
     use super::*;
 
     fn party(code: &str, kind: PartyKind) -> Party {
-        Party {
-            code: PartyCode::parse(code).unwrap(),
-            name: format!("Party {code}"),
-            kind,
-        }
+        Party { code: PartyCode::parse(code).unwrap(), name: format!("Party {code}"), kind }
     }
 
     #[test]
@@ -203,21 +191,14 @@ mod tests {
         assert_eq!(PartyCode::parse(""), Err(InvalidPartyCode::Empty));
         assert_eq!(PartyCode::parse("1A"), Err(InvalidPartyCode::BadCharacter));
         assert_eq!(PartyCode::parse("A B"), Err(InvalidPartyCode::BadCharacter));
-        assert_eq!(
-            PartyCode::parse("ABCDEFGHIJKLMNOPQ"),
-            Err(InvalidPartyCode::TooLong)
-        );
+        assert_eq!(PartyCode::parse("ABCDEFGHIJKLMNOPQ"), Err(InvalidPartyCode::TooLong));
     }
 
     #[test]
     fn setup_needs_two_parties_and_one_mediator() {
         let mut setup = ConflictSetup {
             name: "demo".into(),
-            parties: vec![
-                party("A", PartyKind::Party),
-                party("B", PartyKind::Party),
-                party("M", PartyKind::Mediator),
-            ],
+            parties: vec![party("A", PartyKind::Party), party("B", PartyKind::Party), party("M", PartyKind::Mediator)],
             handover_points: vec![],
         };
         assert_eq!(setup.validate(), Ok(()));

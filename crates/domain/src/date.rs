@@ -58,13 +58,12 @@ impl PartialDate {
     /// (`07.03.1998`, `03.1998`).
     pub fn parse(raw: &str) -> Result<Self, InvalidDate> {
         let s = raw.trim();
-        let num =
-            |part: &str, width: std::ops::RangeInclusive<usize>| -> Result<u32, InvalidDate> {
-                if !width.contains(&part.len()) || !part.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(InvalidDate::Format);
-                }
-                part.parse().map_err(|_| InvalidDate::Format)
-            };
+        let num = |part: &str, width: std::ops::RangeInclusive<usize>| -> Result<u32, InvalidDate> {
+            if !width.contains(&part.len()) || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(InvalidDate::Format);
+            }
+            part.parse().map_err(|_| InvalidDate::Format)
+        };
         let (y, m, d) = if s.contains('.') {
             let parts: Vec<&str> = s.split('.').collect();
             match parts.as_slice() {
@@ -82,12 +81,8 @@ impl PartialDate {
             }
         };
         let year = u16::try_from(y).map_err(|_| InvalidDate::Year)?;
-        let month = m
-            .map(|m| u8::try_from(m).map_err(|_| InvalidDate::Month))
-            .transpose()?;
-        let day = d
-            .map(|d| u8::try_from(d).map_err(|_| InvalidDate::Day))
-            .transpose()?;
+        let month = m.map(|m| u8::try_from(m).map_err(|_| InvalidDate::Month)).transpose()?;
+        let day = d.map(|d| u8::try_from(d).map_err(|_| InvalidDate::Day)).transpose()?;
         Self::new(year, month, day)
     }
 
@@ -166,11 +161,7 @@ mod tests {
             ("03.1998", "1998-03"),
             (" 2000-02-29 ", "2000-02-29"),
         ] {
-            assert_eq!(
-                PartialDate::parse(input).unwrap().to_string(),
-                iso,
-                "{input}"
-            );
+            assert_eq!(PartialDate::parse(input).unwrap().to_string(), iso, "{input}");
         }
     }
 

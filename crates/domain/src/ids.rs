@@ -39,8 +39,6 @@ pub struct InvalidPersonId;
 impl FromStr for PersonId {
     type Err = InvalidPersonId;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s.trim())
-            .map(PersonId)
-            .map_err(|_| InvalidPersonId)
+        Uuid::parse_str(s.trim()).map(PersonId).map_err(|_| InvalidPersonId)
     }
 }

@@ -30,13 +30,9 @@ impl Category {
     /// Accepts the English codes and the Ukrainian and Russian words met in bureau lists.
     pub fn parse(raw: &str) -> Option<Self> {
         match raw.trim().to_lowercase().as_str() {
-            "military"
-            | "mil"
-            | "pow"
-            | "військовий"
-            | "військовополонений"
-            | "военный"
-            | "военнопленный" => Some(Category::Military),
+            "military" | "mil" | "pow" | "військовий" | "військовополонений" | "военный" | "военнопленный" => {
+                Some(Category::Military)
+            }
             "civilian" | "civ" | "цивільний" | "гражданский" | "мирный житель" => {
                 Some(Category::Civilian)
             }
@@ -55,10 +51,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        Self { field: field.into(), reason: reason.into() }
     }
 }
 
@@ -79,18 +72,12 @@ impl SourceRef {
             return Err(FieldError::new("record_id", "empty"));
         }
         if id.chars().count() > Self::MAX_RECORD_ID {
-            return Err(FieldError::new(
-                "record_id",
-                format!("longer than {} characters", Self::MAX_RECORD_ID),
-            ));
+            return Err(FieldError::new("record_id", format!("longer than {} characters", Self::MAX_RECORD_ID)));
         }
         if id.chars().any(char::is_control) {
             return Err(FieldError::new("record_id", "contains control characters"));
         }
-        Ok(Self {
-            source,
-            record_id: id.to_owned(),
-        })
+        Ok(Self { source, record_id: id.to_owned() })
     }
 }
 
@@ -136,18 +123,10 @@ pub struct RawIdentity {
 const MAX_NAME: usize = 200;
 const MAX_TEXT: usize = 500;
 
-fn text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-    errors: &mut Vec<FieldError>,
-) -> Option<String> {
+fn text(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
     let v = value.map(str::trim).filter(|v| !v.is_empty())?;
     if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("longer than {max} characters"),
-        ));
+        errors.push(FieldError::new(field, format!("longer than {max} characters")));
         return None;
     }
     if v.chars().any(|c| c.is_control() && c != '\n') {
@@ -176,24 +155,9 @@ impl RawIdentity {
         let mut errors = Vec::new();
         let family_name = required("family_name", self.family_name.as_deref(), &mut errors);
         let given_names = required("given_names", self.given_names.as_deref(), &mut errors);
-        let patronymic = text(
-            "patronymic",
-            self.patronymic.as_deref(),
-            MAX_NAME,
-            &mut errors,
-        );
-        let mother_maiden_name = text(
-            "mother_maiden_name",
-            self.mother_maiden_name.as_deref(),
-            MAX_NAME,
-            &mut errors,
-        );
-        let birth_date = match self
-            .birth_date
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let patronymic = text("patronymic", self.patronymic.as_deref(), MAX_NAME, &mut errors);
+        let mother_maiden_name = text("mother_maiden_name", self.mother_maiden_name.as_deref(), MAX_NAME, &mut errors);
+        let birth_date = match self.birth_date.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => match PartialDate::parse(s) {
                 Ok(d) => Some(d),
@@ -203,31 +167,13 @@ impl RawIdentity {
                 }
             },
         };
-        let place_of_birth = text(
-            "place_of_birth",
-            self.place_of_birth.as_deref(),
-            MAX_TEXT,
-            &mut errors,
-        );
+        let place_of_birth = text("place_of_birth", self.place_of_birth.as_deref(), MAX_TEXT, &mut errors);
         let rank = text("rank", self.rank.as_deref(), MAX_NAME, &mut errors);
-        let service_number = text(
-            "service_number",
-            self.service_number.as_deref(),
-            MAX_NAME,
-            &mut errors,
-        );
+        let service_number = text("service_number", self.service_number.as_deref(), MAX_NAME, &mut errors);
         let unit = text("unit", self.unit.as_deref(), MAX_TEXT, &mut errors);
-        let power = match self
-            .power
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let power = match self.power.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => {
-                errors.push(FieldError::new(
-                    "power",
-                    "empty: the party on which the person depends is required",
-                ));
+                errors.push(FieldError::new("power", "empty: the party on which the person depends is required"));
                 None
             }
             Some(s) => match PartyCode::parse(s) {
@@ -238,17 +184,9 @@ impl RawIdentity {
                 }
             },
         };
-        let category = match self
-            .category
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let category = match self.category.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => {
-                errors.push(FieldError::new(
-                    "category",
-                    "empty: expected military or civilian",
-                ));
+                errors.push(FieldError::new("category", "empty: expected military or civilian"));
                 None
             }
             Some(s) => {
@@ -259,18 +197,9 @@ impl RawIdentity {
                 c
             }
         };
-        let person_to_inform = text(
-            "person_to_inform",
-            self.person_to_inform.as_deref(),
-            MAX_TEXT,
-            &mut errors,
-        );
-        let correspondence_address = text(
-            "correspondence_address",
-            self.correspondence_address.as_deref(),
-            MAX_TEXT,
-            &mut errors,
-        );
+        let person_to_inform = text("person_to_inform", self.person_to_inform.as_deref(), MAX_TEXT, &mut errors);
+        let correspondence_address =
+            text("correspondence_address", self.correspondence_address.as_deref(), MAX_TEXT, &mut errors);
         match (power, category) {
             (Some(power), Some(category)) if errors.is_empty() => Ok(PersonIdentity {
                 family_name,

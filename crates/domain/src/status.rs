@@ -78,14 +78,7 @@ impl Status {
             Held => &[Held, Hospitalised, Nominated, Escaped, Released, Deceased],
             Hospitalised => &[Held, Hospitalised, Nominated, Escaped, Released, Deceased],
             // Not handed over this time (did not appear, list changed): back to held.
-            Nominated => &[
-                Held,
-                Hospitalised,
-                HandedOver,
-                RefusedRepatriation,
-                Escaped,
-                Deceased,
-            ],
+            Nominated => &[Held, Hospitalised, HandedOver, RefusedRepatriation, Escaped, Deceased],
             // The first call home often comes from the transit country, before arrival.
             HandedOver => &[Repatriated, FamilyContacted, Deceased],
             Repatriated => &[FamilyContacted],
@@ -108,11 +101,7 @@ impl Status {
         if allowed {
             Ok(())
         } else {
-            Err(TransitionError {
-                from: previous,
-                to: next,
-                reason: refusal_reason(previous, next),
-            })
+            Err(TransitionError { from: previous, to: next, reason: refusal_reason(previous, next) })
         }
     }
 }
@@ -121,11 +110,7 @@ fn list(states: &[Status]) -> String {
     if states.is_empty() {
         return "nothing".to_owned();
     }
-    states
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    states.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// A reason a person can act on: the rule first, then what is possible instead.
@@ -140,11 +125,9 @@ fn refusal_reason(previous: Option<Status>, next: Status) -> String {
     let rule = match (from, next) {
         (a, b) if a == b => format!("the person is already `{}`", a.as_str()),
         (RemainsReturned, _) => "the return of remains closes the record".to_owned(),
-        (Deceased, _) => {
-            "the person is recorded as deceased; only the return of remains can follow \
+        (Deceased, _) => "the person is recorded as deceased; only the return of remains can follow \
              (a death recorded in error must be corrected by amending the record, not by a new status)"
-                .to_owned()
-        }
+            .to_owned(),
         (_, RemainsReturned) => "remains can be returned only for a person recorded as deceased".to_owned(),
         (_, HandedOver) => "a handover needs the person on a signed exchange list first (`nominated`)".to_owned(),
         (_, Nominated) => "only a person held or hospitalised by a party can be nominated for exchange".to_owned(),
@@ -156,16 +139,11 @@ fn refusal_reason(previous: Option<Status>, next: Status) -> String {
         (_, Repatriated) => "repatriation follows a handover, a release or an escape".to_owned(),
         (_, Missing) => "a person whose whereabouts are known cannot become missing".to_owned(),
         (Repatriated | FamilyContacted | Released, Captured | Held | Hospitalised) => {
-            "a person who is home or released is no longer in captivity; a new capture is a new record"
-                .to_owned()
+            "a person who is home or released is no longer in captivity; a new capture is a new record".to_owned()
         }
         _ => format!("`{}` cannot follow `{}`", next.as_str(), from.as_str()),
     };
-    format!(
-        "{rule}; after `{}` the record may become: {}",
-        from.as_str(),
-        list(from.next_states())
-    )
+    format!("{rule}; after `{}` the record may become: {}", from.as_str(), list(from.next_states()))
 }
 
 /// A refused transition, with the reason.
@@ -186,15 +164,8 @@ impl FromStr for Status {
     type Err = UnknownStatus;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
-        let s = if s == "hospitalized" {
-            "hospitalised".to_owned()
-        } else {
-            s
-        };
-        Status::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or(UnknownStatus)
+        let s = if s == "hospitalized" { "hospitalised".to_owned() } else { s };
+        Status::ALL.into_iter().find(|st| st.as_str() == s).ok_or(UnknownStatus)
     }
 }
 
@@ -218,12 +189,7 @@ pub struct StatusEvent {
 
 impl StatusEvent {
     pub fn new(status: Status) -> Self {
-        Self {
-            status,
-            occurred_on: None,
-            place: None,
-            details: None,
-        }
+        Self { status, occurred_on: None, place: None, details: None }
     }
 }
 
@@ -255,11 +221,7 @@ mod tests {
     fn every_pair_of_states_is_allowed_or_refused_with_a_reason() {
         let mut checked = 0;
         for (row, (from_name, cells)) in TABLE.iter().enumerate() {
-            let from = if row == 0 {
-                None
-            } else {
-                Some(from_name.parse::<Status>().unwrap())
-            };
+            let from = if row == 0 { None } else { Some(from_name.parse::<Status>().unwrap()) };
             let cells: Vec<&str> = cells.split(' ').collect();
             assert_eq!(cells.len(), Status::ALL.len(), "row {from_name}");
             for (to, cell) in Status::ALL.into_iter().zip(cells) {
@@ -267,8 +229,7 @@ mod tests {
                 match cell {
                     "x" => assert_eq!(result, Ok(()), "{from_name} -> {to} should be allowed"),
                     "." => {
-                        let err =
-                            result.expect_err(&format!("{from_name} -> {to} should be refused"));
+                        let err = result.expect_err(&format!("{from_name} -> {to} should be refused"));
                         let text = err.to_string();
                         assert!(text.contains(to.as_str()), "{text}");
                         if let Some(f) = from {

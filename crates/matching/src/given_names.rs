@@ -45,30 +45,19 @@ impl ClassId {
     /// (`oleksandr`, `mariia`).
     #[must_use]
     pub fn label(self) -> &'static str {
-        INDEX
-            .classes
-            .get(usize::from(self.0))
-            .map_or("", |c| c.label)
+        INDEX.classes.get(usize::from(self.0)).map_or("", |c| c.label)
     }
 
     /// Whether the name is a man's or a woman's.
     #[must_use]
     pub fn sex(self) -> Sex {
-        INDEX
-            .classes
-            .get(usize::from(self.0))
-            .map_or(Sex::Male, |c| c.sex)
+        INDEX.classes.get(usize::from(self.0)).map_or(Sex::Male, |c| c.sex)
     }
 
     /// The class with this label, if the data has it.
     #[must_use]
     pub fn from_label(label: &str) -> Option<ClassId> {
-        INDEX
-            .classes
-            .iter()
-            .position(|c| c.label == label)
-            .and_then(|i| u16::try_from(i).ok())
-            .map(ClassId)
+        INDEX.classes.iter().position(|c| c.label == label).and_then(|i| u16::try_from(i).ok()).map(ClassId)
     }
 }
 
@@ -91,10 +80,7 @@ fn add(map: &mut HashMap<String, Vec<ClassId>>, form: &str, id: ClassId) {
 /// turned into a run-time error nobody can act on.
 fn parse(data: &'static str) -> Index {
     let mut index = Index::default();
-    let rows = data
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .skip(1);
+    let rows = data.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).skip(1);
     for row in rows {
         let fields: Vec<&'static str> = row.split(',').collect();
         let [label, sex, uk, ru, en, other, diminutives, patronymics] = fields[..] else {
@@ -107,10 +93,7 @@ fn parse(data: &'static str) -> Index {
         let id = ClassId(n);
         index.classes.push(Class { label, sex });
         let values = |field: &'static str| field.split('|').filter(|v| !v.is_empty());
-        for form in [uk, ru, en, other, diminutives]
-            .into_iter()
-            .flat_map(values)
-        {
+        for form in [uk, ru, en, other, diminutives].into_iter().flat_map(values) {
             add(&mut index.names, form, id);
         }
         for form in values(patronymics) {
@@ -164,12 +147,7 @@ fn russian_patronymics(name: &str) -> Vec<String> {
     };
     if lower.ends_with("ий") {
         let s = stem(2);
-        return vec![
-            format!("{s}ьевич"),
-            format!("{s}ьевна"),
-            format!("{s}иевич"),
-            format!("{s}иевна"),
-        ];
+        return vec![format!("{s}ьевич"), format!("{s}ьевна"), format!("{s}иевич"), format!("{s}иевна")];
     }
     match lower.chars().next_back() {
         Some('й' | 'ь') => vec![format!("{}евич", stem(1)), format!("{}евна", stem(1))],
@@ -185,11 +163,7 @@ fn russian_patronymics(name: &str) -> Vec<String> {
 /// empty for a name the data does not know.
 #[must_use]
 pub fn given_name_classes(name: &str) -> Vec<ClassId> {
-    INDEX
-        .names
-        .get(&name_key(name))
-        .cloned()
-        .unwrap_or_default()
+    INDEX.names.get(&name_key(name)).cloned().unwrap_or_default()
 }
 
 /// The class of the father's given name behind a patronymic
@@ -197,11 +171,7 @@ pub fn given_name_classes(name: &str) -> Vec<ClassId> {
 /// empty if `patronymic` is not a patronymic of a known name.
 #[must_use]
 pub fn patronymic_class(patronymic: &str) -> Vec<ClassId> {
-    INDEX
-        .patronymics
-        .get(&name_key(patronymic))
-        .cloned()
-        .unwrap_or_default()
+    INDEX.patronymics.get(&name_key(patronymic)).cloned().unwrap_or_default()
 }
 
 /// Whether a word has the shape of an East Slavic patronymic (‑ович,
@@ -211,10 +181,7 @@ pub fn patronymic_class(patronymic: &str) -> Vec<ClassId> {
 #[must_use]
 pub fn is_patronymic(word: &str) -> bool {
     let key = name_key(word);
-    key.chars().count() > 4
-        && ["vich", "vna", "ich", "ichna", "vic"]
-            .iter()
-            .any(|s| key.ends_with(s))
+    key.chars().count() > 4 && ["vich", "vna", "ich", "ichna", "vic"].iter().any(|s| key.ends_with(s))
 }
 
 #[cfg(test)]
@@ -227,11 +194,7 @@ mod tests {
 
     #[test]
     fn every_data_row_parses() {
-        let rows = DATA
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-            .skip(1)
-            .count();
+        let rows = DATA.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).skip(1).count();
         assert_eq!(INDEX.classes.len(), rows);
         assert!(rows >= 150, "{rows}");
         for line in DATA.lines().filter(|l| !l.starts_with('#')) {
@@ -263,79 +226,18 @@ mod tests {
                     "OLEKSANDR",
                 ],
             ),
-            (
-                "dmytro",
-                &[
-                    "Дмитро",
-                    "Дмитрий",
-                    "Dmytro",
-                    "Dmitrii",
-                    "Dmitry",
-                    "Dima",
-                    "Дима",
-                    "Митя",
-                ],
-            ),
-            (
-                "mykola",
-                &[
-                    "Микола",
-                    "Николай",
-                    "Mykola",
-                    "Nikolai",
-                    "Nicholas",
-                    "Коля",
-                    "Kolya",
-                ],
-            ),
-            (
-                "oleksii",
-                &[
-                    "Олексій",
-                    "Алексей",
-                    "Oleksii",
-                    "Aleksei",
-                    "Alexey",
-                    "Лёша",
-                    "Lyosha",
-                    "Алёша",
-                ],
-            ),
+            ("dmytro", &["Дмитро", "Дмитрий", "Dmytro", "Dmitrii", "Dmitry", "Dima", "Дима", "Митя"]),
+            ("mykola", &["Микола", "Николай", "Mykola", "Nikolai", "Nicholas", "Коля", "Kolya"]),
+            ("oleksii", &["Олексій", "Алексей", "Oleksii", "Aleksei", "Alexey", "Лёша", "Lyosha", "Алёша"]),
             ("yurii", &["Юрій", "Юрий", "Yurii", "Iurii", "Yuri", "Юра"]),
-            (
-                "yevhen",
-                &["Євген", "Евгений", "Yevhen", "Evgenii", "Eugene", "Женя"],
-            ),
-            (
-                "serhii",
-                &[
-                    "Сергій",
-                    "Сергей",
-                    "Serhii",
-                    "Sergei",
-                    "Sergey",
-                    "Серёжа",
-                    "Serezha",
-                ],
-            ),
-            (
-                "andrii",
-                &["Андрій", "Андрей", "Andrii", "Andriy", "Andrei", "Andrew"],
-            ),
+            ("yevhen", &["Євген", "Евгений", "Yevhen", "Evgenii", "Eugene", "Женя"]),
+            ("serhii", &["Сергій", "Сергей", "Serhii", "Sergei", "Sergey", "Серёжа", "Serezha"]),
+            ("andrii", &["Андрій", "Андрей", "Andrii", "Andriy", "Andrei", "Andrew"]),
             ("ivan", &["Іван", "Иван", "Ivan", "John", "Ваня", "Vanya"]),
-            (
-                "heorhii",
-                &["Георгій", "Георгий", "Heorhii", "George", "Жора"],
-            ),
-            (
-                "mariia",
-                &["Марія", "Мария", "Mariia", "Maria", "Mary", "Маша"],
-            ),
+            ("heorhii", &["Георгій", "Георгий", "Heorhii", "George", "Жора"]),
+            ("mariia", &["Марія", "Мария", "Mariia", "Maria", "Mary", "Маша"]),
             ("olha", &["Ольга", "Olha", "Olga", "Оля"]),
-            (
-                "nataliia",
-                &["Наталія", "Наталья", "Natalia", "Nataliya", "Наташа"],
-            ),
+            ("nataliia", &["Наталія", "Наталья", "Natalia", "Nataliya", "Наташа"]),
         ];
         for (label, forms) in cases {
             for form in *forms {
@@ -413,15 +315,8 @@ mod tests {
 
     #[test]
     fn recognises_patronymic_shapes() {
-        for p in [
-            "Олександрович",
-            "Oleksandrivna",
-            "Сергеевна",
-            "Ильич",
-            "Ilyinichna",
-            "Ivanovych",
-            "Petrovna",
-        ] {
+        for p in ["Олександрович", "Oleksandrivna", "Сергеевна", "Ильич", "Ilyinichna", "Ivanovych", "Petrovna"]
+        {
             assert!(is_patronymic(p), "{p}");
         }
         for n in ["Коваленко", "Shevchenko", "Олександр", "Ivan"] {

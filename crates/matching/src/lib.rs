@@ -42,8 +42,7 @@ pub mod translit;
 pub use given_names::{ClassId, Sex, given_name_classes, is_patronymic, patronymic_class};
 pub use key::name_key;
 pub use normalize::{
-    CyrillicLanguage, Script, detect_script, guess_cyrillic_language, normalize,
-    strip_latin_diacritics,
+    CyrillicLanguage, Script, detect_script, guess_cyrillic_language, normalize, strip_latin_diacritics,
 };
 pub use phonetic::surname_phonetic_codes;
 pub use translit::{Scheme, latin_variants, transliterate};

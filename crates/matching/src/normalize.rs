@@ -34,14 +34,11 @@ pub enum CyrillicLanguage {
 
 /// Apostrophe look-alikes: Ukrainian spelling uses U+02BC officially, but
 /// people type ', ’, ‘, ` or ´ for it, and ISO 9 uses ’.
-const APOSTROPHES: &[char] = &[
-    '\'', '\u{2019}', '\u{2018}', '\u{02BC}', '\u{02B9}', '`', '\u{00B4}', '\u{2032}', '\u{02BB}',
-];
+const APOSTROPHES: &[char] =
+    &['\'', '\u{2019}', '\u{2018}', '\u{02BC}', '\u{02B9}', '`', '\u{00B4}', '\u{2032}', '\u{02BB}'];
 
 /// Dash look-alikes found in double surnames.
-const DASHES: &[char] = &[
-    '\u{2010}', '\u{2011}', '\u{2012}', '\u{2013}', '\u{2014}', '\u{2212}', '\u{00AD}',
-];
+const DASHES: &[char] = &['\u{2010}', '\u{2011}', '\u{2012}', '\u{2013}', '\u{2014}', '\u{2212}', '\u{00AD}'];
 
 /// Canonical form of a name for comparison, in its own script.
 ///
@@ -133,8 +130,7 @@ pub fn strip_latin_diacritics(input: &str) -> String {
 }
 
 pub(crate) fn is_latin_letter(c: char) -> bool {
-    c.is_ascii_alphabetic()
-        || (matches!(c, '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}') && c.is_alphabetic())
+    c.is_ascii_alphabetic() || (matches!(c, '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}') && c.is_alphabetic())
 }
 
 pub(crate) fn is_cyrillic_letter(c: char) -> bool {
@@ -170,14 +166,11 @@ pub fn detect_script(input: &str) -> Script {
 pub fn guess_cyrillic_language(input: &str) -> CyrillicLanguage {
     let lower = normalize(input);
     let ukrainian = lower.chars().any(|c| matches!(c, 'і' | 'ї' | 'є' | 'ґ'))
-        || lower
-            .char_indices()
-            .filter(|&(_, c)| c == '\'')
-            .any(|(i, _)| {
-                let before = lower[..i].chars().next_back();
-                let after = lower[i + 1..].chars().next();
-                before.is_some_and(is_cyrillic_letter) && after.is_some_and(is_cyrillic_letter)
-            });
+        || lower.char_indices().filter(|&(_, c)| c == '\'').any(|(i, _)| {
+            let before = lower[..i].chars().next_back();
+            let after = lower[i + 1..].chars().next();
+            before.is_some_and(is_cyrillic_letter) && after.is_some_and(is_cyrillic_letter)
+        });
     let russian = lower.chars().any(|c| matches!(c, 'ы' | 'э' | 'ъ' | 'ё'));
     match (ukrainian, russian) {
         (true, false) => CyrillicLanguage::Ukrainian,

@@ -85,10 +85,7 @@ impl Ctx {
 const APOSTROPHE: char = '\'';
 
 fn is_apostrophe(c: char) -> bool {
-    matches!(
-        c,
-        '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '`' | '\u{00B4}' | '\u{02BB}'
-    )
+    matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '`' | '\u{00B4}' | '\u{02BB}')
 }
 
 fn in_word(c: char) -> bool {
@@ -101,9 +98,7 @@ fn in_word(c: char) -> bool {
 #[must_use]
 pub fn transliterate(input: &str, scheme: Scheme) -> String {
     let ukrainian = match scheme {
-        Scheme::Gost779B | Scheme::CommonEnglish => {
-            guess_cyrillic_language(input) == CyrillicLanguage::Ukrainian
-        }
+        Scheme::Gost779B | Scheme::CommonEnglish => guess_cyrillic_language(input) == CyrillicLanguage::Ukrainian,
         _ => false,
     };
     let chars: Vec<char> = input.chars().collect();
@@ -123,9 +118,7 @@ pub fn transliterate(input: &str, scheme: Scheme) -> String {
         let lc = lower.get(i).copied().unwrap_or(c);
         let is_cyr = is_cyrillic_letter(c);
         let is_word_apostrophe = is_apostrophe(c)
-            && i.checked_sub(1)
-                .and_then(at)
-                .is_some_and(is_cyrillic_letter)
+            && i.checked_sub(1).and_then(at).is_some_and(is_cyrillic_letter)
             && at(i + 1).is_some_and(is_cyrillic_letter);
         if !is_cyr && !is_word_apostrophe {
             out.push(c);
@@ -147,9 +140,7 @@ pub fn transliterate(input: &str, scheme: Scheme) -> String {
         if c.is_uppercase() {
             let neighbour_upper = chars.get(i + 1).is_some_and(|n| n.is_uppercase())
                 || (!chars.get(i + 1).copied().is_some_and(char::is_alphabetic)
-                    && i.checked_sub(1)
-                        .and_then(|p| chars.get(p))
-                        .is_some_and(|p| p.is_uppercase()));
+                    && i.checked_sub(1).and_then(|p| chars.get(p)).is_some_and(|p| p.is_uppercase()));
             let mut it = latin.chars();
             if let Some(first) = it.next() {
                 out.extend(first.to_uppercase());
@@ -257,10 +248,7 @@ fn icao_9303(c: char) -> Option<&'static str> {
 }
 
 fn bgn_pcgn(c: char, ctx: Ctx) -> Option<&'static str> {
-    let iotated = ctx.initial()
-        || ctx
-            .prev
-            .is_some_and(|p| "аеёиоуыэюяіїєйъь".contains(p) || p == APOSTROPHE);
+    let iotated = ctx.initial() || ctx.prev.is_some_and(|p| "аеёиоуыэюяіїєйъь".contains(p) || p == APOSTROPHE);
     Some(match c {
         'г' | 'ґ' => "g",
         'е' if iotated => "ye",
@@ -329,17 +317,9 @@ fn gost_779_b(c: char, ctx: Ctx) -> Option<&'static str> {
         // "cz" before the Latin letters i, e, y, j: the next letter's
         // transliteration decides, not the Cyrillic letter itself.
         'ц' if ctx.next.is_some_and(|n| {
-            gost_779_b(
-                n,
-                Ctx {
-                    prev: Some(c),
-                    next: None,
-                    after_next: None,
-                    ..ctx
-                },
-            )
-            .and_then(|s| s.chars().next())
-            .is_some_and(|f| matches!(f, 'i' | 'e' | 'y' | 'j'))
+            gost_779_b(n, Ctx { prev: Some(c), next: None, after_next: None, ..ctx })
+                .and_then(|s| s.chars().next())
+                .is_some_and(|f| matches!(f, 'i' | 'e' | 'y' | 'j'))
         }) =>
         {
             "cz"
@@ -360,10 +340,7 @@ fn gost_779_b(c: char, ctx: Ctx) -> Option<&'static str> {
 }
 
 fn common_english(c: char, ctx: Ctx) -> Option<&'static str> {
-    let iotated = ctx.initial()
-        || ctx
-            .prev
-            .is_some_and(|p| "аеёиоуыэюяіїєйъь".contains(p) || p == APOSTROPHE);
+    let iotated = ctx.initial() || ctx.prev.is_some_and(|p| "аеёиоуыэюяіїєйъь".contains(p) || p == APOSTROPHE);
     // Final -ий / -ый / -ій is written -y (Dmitry, Zelensky) in Russian,
     // but Ukrainian -ій keeps its i (Andriy, Serhiy).
     let before_final_i = ctx.next == Some('й') && ctx.word_final_after_next();
@@ -401,10 +378,7 @@ pub fn latin_variants(input: &str) -> Vec<String> {
     if !normalized.chars().any(is_cyrillic_letter) {
         return vec![normalized];
     }
-    let mut out: Vec<String> = Scheme::ALL
-        .iter()
-        .map(|&s| transliterate(&normalized, s))
-        .collect();
+    let mut out: Vec<String> = Scheme::ALL.iter().map(|&s| transliterate(&normalized, s)).collect();
     out.sort();
     out.dedup();
     out

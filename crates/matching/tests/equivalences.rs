@@ -1,9 +1,7 @@
 //! The cross-script equivalences the matching layers above rely on, from
 //! the design document: one soldier, six spellings.
 
-use homeward_matching::{
-    ClassId, given_name_classes, name_key, patronymic_class, surname_phonetic_codes,
-};
+use homeward_matching::{ClassId, given_name_classes, name_key, patronymic_class, surname_phonetic_codes};
 
 fn oleksandr() -> ClassId {
     ClassId::from_label("oleksandr").expect("class in data")
@@ -33,12 +31,7 @@ fn one_soldier_six_spellings() {
 
 #[test]
 fn patronymic_of_the_same_father_in_both_languages() {
-    for p in [
-        "Олександрович",
-        "Александрович",
-        "Oleksandrovych",
-        "Aleksandrovich",
-    ] {
+    for p in ["Олександрович", "Александрович", "Oleksandrovych", "Aleksandrovich"] {
         assert_eq!(patronymic_class(p), vec![oleksandr()], "{p}");
     }
 }
@@ -47,8 +40,5 @@ fn patronymic_of_the_same_father_in_both_languages() {
 fn ukrainian_h_and_russian_g_meet() {
     assert_eq!(name_key("Григоренко"), name_key("Hryhorenko"));
     assert_eq!(name_key("Григоренко"), name_key("Grigorenko"));
-    assert_eq!(
-        given_name_classes("Hryhorii"),
-        given_name_classes("Grigory")
-    );
+    assert_eq!(given_name_classes("Hryhorii"), given_name_classes("Grigory"));
 }

@@ -14,37 +14,26 @@ const UKRAINIAN: &str = "абвгґдеєжзиіїйклмнопрстуфхц�
 /// ie, ISO 9 тш and тщ read as ICAO тс+х, and ISO 9 цз as GOST 7.79 B ц.
 fn unambiguous(word: &str) -> bool {
     // Signs and apostrophes vanish from the key, so what they separate meets.
-    let word: String = word
-        .to_lowercase()
-        .chars()
-        .filter(|&c| c != 'ь' && c != '\'')
-        .collect();
+    let word: String = word.to_lowercase().chars().filter(|&c| c != 'ь' && c != '\'').collect();
     let chars: Vec<char> = word.chars().collect();
     !word.contains('ъ')
         && !chars.windows(2).any(|w| {
-            matches!(
-                (w[0], w[1]),
-                ('с' | 'з' | 'к' | 'ц', 'х' | 'г') | ('т', 'ш' | 'щ') | ('ц', 'з') | ('ш', 'г')
-            )
+            matches!((w[0], w[1]), ('с' | 'з' | 'к' | 'ц', 'х' | 'г') | ('т', 'ш' | 'щ') | ('ц', 'з') | ('ш', 'г'))
         })
 }
 
 fn word(alphabet: &'static str) -> impl Strategy<Value = String> {
     let letters: Vec<char> = alphabet.chars().collect();
-    (
-        prop::collection::vec(prop::sample::select(letters), 1..12),
-        any::<bool>(),
-    )
-        .prop_map(|(chars, capital)| {
-            let mut s: String = chars.into_iter().collect();
-            if capital {
-                let mut it = s.chars();
-                if let Some(first) = it.next() {
-                    s = first.to_uppercase().chain(it).collect();
-                }
+    (prop::collection::vec(prop::sample::select(letters), 1..12), any::<bool>()).prop_map(|(chars, capital)| {
+        let mut s: String = chars.into_iter().collect();
+        if capital {
+            let mut it = s.chars();
+            if let Some(first) = it.next() {
+                s = first.to_uppercase().chain(it).collect();
             }
-            s
-        })
+        }
+        s
+    })
 }
 
 fn name(alphabet: &'static str) -> impl Strategy<Value = String> {
@@ -59,14 +48,7 @@ fn check_all_schemes(name: &str) -> Result<(), TestCaseError> {
             continue;
         }
         let latin = transliterate(name, scheme);
-        prop_assert_eq!(
-            &name_key(&latin),
-            &key,
-            "{:?}: {} → {}",
-            scheme,
-            name,
-            latin
-        );
+        prop_assert_eq!(&name_key(&latin), &key, "{:?}: {} → {}", scheme, name, latin);
     }
     Ok(())
 }

@@ -64,9 +64,7 @@ fn fields(r: &ExportRow) -> [String; 20] {
         o(&i.person_to_inform),
         o(&i.correspondence_address),
         r.status.as_str().to_owned(),
-        r.status_occurred_on
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
+        r.status_occurred_on.map(|d| d.to_string()).unwrap_or_default(),
         o(&r.status_place),
         r.person_id.to_string(),
         r.version.to_string(),
@@ -74,11 +72,7 @@ fn fields(r: &ExportRow) -> [String; 20] {
 }
 
 /// Streams every person to `out`; returns the number of rows.
-pub async fn export_persons(
-    store: &dyn Store,
-    format: Format,
-    out: Box<dyn Write + Send>,
-) -> Result<u64, ExportError> {
+pub async fn export_persons(store: &dyn Store, format: Format, out: Box<dyn Write + Send>) -> Result<u64, ExportError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<ExportRow>(1024);
     // Writing is blocking I/O: keep it off the async threads.
     let wrx = std::iter::from_fn(move || rx.blocking_recv());
@@ -104,11 +98,7 @@ pub async fn export_persons(
                         .iter()
                         .zip(fields(&r))
                         .map(|(k, v)| {
-                            let v = if v.is_empty() {
-                                serde_json::Value::Null
-                            } else {
-                                serde_json::Value::String(v)
-                            };
+                            let v = if v.is_empty() { serde_json::Value::Null } else { serde_json::Value::String(v) };
                             ((*k).to_owned(), v)
                         })
                         .collect();
@@ -120,9 +110,6 @@ pub async fn export_persons(
         out.flush().map_err(|e| e.to_string())
     });
     let n = store.export_persons(tx).await;
-    writer
-        .join()
-        .map_err(|_| ExportError::Write("writer thread failed".into()))?
-        .map_err(ExportError::Write)?;
+    writer.join().map_err(|_| ExportError::Write("writer thread failed".into()))?.map_err(ExportError::Write)?;
     Ok(n?)
 }

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use homeward_domain::{
-    Category, ConflictSetup, HandoverPoint, PartialDate, Party, PartyCode, PartyKind, PersonId,
-    PersonIdentity, SourceRef, Status, StatusEvent,
+    Category, ConflictSetup, HandoverPoint, PartialDate, Party, PartyCode, PartyKind, PersonId, PersonIdentity,
+    SourceRef, Status, StatusEvent,
 };
 use homeward_store::{ImportRow, NewPerson, Page, PersonFilter, Store, StoreError};
 
@@ -22,21 +22,9 @@ pub fn setup() -> ConflictSetup {
     ConflictSetup {
         name: "Conformance conflict".into(),
         parties: vec![
-            Party {
-                code: code("A"),
-                name: "Party A".into(),
-                kind: PartyKind::Party,
-            },
-            Party {
-                code: code("B"),
-                name: "Party B".into(),
-                kind: PartyKind::Party,
-            },
-            Party {
-                code: code("M"),
-                name: "Mediator".into(),
-                kind: PartyKind::Mediator,
-            },
+            Party { code: code("A"), name: "Party A".into(), kind: PartyKind::Party },
+            Party { code: code("B"), name: "Party B".into(), kind: PartyKind::Party },
+            Party { code: code("M"), name: "Mediator".into(), kind: PartyKind::Mediator },
         ],
         handover_points: vec![HandoverPoint {
             code: "BORDER-1".into(),
@@ -65,10 +53,7 @@ pub fn identity(family: &str, given: &str) -> PersonIdentity {
 }
 
 fn source(party: &str, id: &str) -> SourceRef {
-    SourceRef {
-        source: code(party),
-        record_id: id.into(),
-    }
+    SourceRef { source: code(party), record_id: id.into() }
 }
 
 fn event(status: Status) -> StatusEvent {
@@ -111,10 +96,7 @@ pub async fn conflict_setup_cannot_change_once_records_exist(store: DynStore) {
     ready(&store).await;
     let mut other = setup();
     other.name = "Renamed".into();
-    store
-        .set_conflict(&other)
-        .await
-        .expect("no records yet: replace");
+    store.set_conflict(&other).await.expect("no records yet: replace");
     add(&store, "A", "1", Status::Held).await;
     let err = store.set_conflict(&setup()).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
@@ -138,44 +120,19 @@ pub async fn person_is_stored_with_identity_and_first_status(store: DynStore) {
 }
 
 pub async fn adding_needs_a_conflict_and_known_parties(store: DynStore) {
-    let new = NewPerson {
-        source: source("A", "1"),
-        identity: identity("X", "Y"),
-        first_status: event(Status::Held),
-    };
-    assert!(matches!(
-        store.add_person(new.clone()).await,
-        Err(StoreError::NoConflict)
-    ));
+    let new = NewPerson { source: source("A", "1"), identity: identity("X", "Y"), first_status: event(Status::Held) };
+    assert!(matches!(store.add_person(new.clone()).await, Err(StoreError::NoConflict)));
     ready(&store).await;
     let mut bad = new.clone();
     bad.source = source("Z", "1");
-    assert!(matches!(
-        store.add_person(bad).await,
-        Err(StoreError::UnknownParty {
-            field: "source",
-            ..
-        })
-    ));
+    assert!(matches!(store.add_person(bad).await, Err(StoreError::UnknownParty { field: "source", .. })));
     let mut bad = new.clone();
     bad.identity.power = code("Q");
-    assert!(matches!(
-        store.add_person(bad).await,
-        Err(StoreError::UnknownParty { field: "power", .. })
-    ));
+    assert!(matches!(store.add_person(bad).await, Err(StoreError::UnknownParty { field: "power", .. })));
     let mut bad = new;
     bad.first_status = event(Status::Repatriated);
-    assert!(matches!(
-        store.add_person(bad).await,
-        Err(StoreError::Transition(_))
-    ));
-    assert!(
-        store
-            .list_persons(&PersonFilter::default(), &Page::first(10))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(matches!(store.add_person(bad).await, Err(StoreError::Transition(_))));
+    assert!(store.list_persons(&PersonFilter::default(), &Page::first(10)).await.unwrap().is_empty());
 }
 
 pub async fn a_source_record_id_is_registered_once(store: DynStore) {
@@ -186,34 +143,18 @@ pub async fn a_source_record_id_is_registered_once(store: DynStore) {
         identity: identity("Інший", "Іван"),
         first_status: event(Status::Held),
     };
-    assert!(matches!(
-        store.add_person(again).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.add_person(again).await, Err(StoreError::Conflict(_))));
     // The same id from another source is another record.
     add(&store, "B", "dup", Status::Held).await;
-    assert_eq!(
-        store
-            .list_persons(&PersonFilter::default(), &Page::first(10))
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(store.list_persons(&PersonFilter::default(), &Page::first(10)).await.unwrap().len(), 2);
 }
 
 pub async fn status_events_follow_the_state_machine(store: DynStore) {
     ready(&store).await;
     let id = add(&store, "A", "1", Status::Captured).await;
-    let rec = store
-        .add_status_event(id, event(Status::Held), &code("A"))
-        .await
-        .unwrap();
+    let rec = store.add_status_event(id, event(Status::Held), &code("A")).await.unwrap();
     assert_eq!(rec.seq, 2);
-    let err = store
-        .add_status_event(id, event(Status::Repatriated), &code("A"))
-        .await
-        .unwrap_err();
+    let err = store.add_status_event(id, event(Status::Repatriated), &code("A")).await.unwrap_err();
     match err {
         StoreError::Transition(t) => {
             assert_eq!(t.from, Some(Status::Held));
@@ -225,10 +166,7 @@ pub async fn status_events_follow_the_state_machine(store: DynStore) {
     death.occurred_on = Some(PartialDate::parse("2025-01").unwrap());
     death.place = Some("camp 3".into());
     death.details = Some("wounds".into());
-    store
-        .add_status_event(id, death.clone(), &code("M"))
-        .await
-        .unwrap();
+    store.add_status_event(id, death.clone(), &code("M")).await.unwrap();
     let p = store.person(id).await.unwrap().unwrap();
     assert_eq!(p.status, Status::Deceased);
     let statuses: Vec<Status> = p.timeline.iter().map(|e| e.event.status).collect();
@@ -236,15 +174,11 @@ pub async fn status_events_follow_the_state_machine(store: DynStore) {
     assert_eq!(p.timeline[2].event, death);
     assert_eq!(p.timeline[2].reported_by, code("M"));
     assert!(matches!(
-        store
-            .add_status_event(PersonId::new(), event(Status::Held), &code("A"))
-            .await,
+        store.add_status_event(PersonId::new(), event(Status::Held), &code("A")).await,
         Err(StoreError::NotFound("person"))
     ));
     assert!(matches!(
-        store
-            .add_status_event(id, event(Status::RemainsReturned), &code("X"))
-            .await,
+        store.add_status_event(id, event(Status::RemainsReturned), &code("X")).await,
         Err(StoreError::UnknownParty { .. })
     ));
 }
@@ -255,11 +189,9 @@ pub async fn concurrent_reports_cannot_both_pass_the_state_machine(store: DynSto
     let mut tasks = Vec::new();
     for party in ["A", "B", "M", "A", "B", "M"] {
         let store = store.clone();
-        tasks.push(tokio::spawn(async move {
-            store
-                .add_status_event(id, event(Status::Nominated), &code(party))
-                .await
-        }));
+        tasks.push(tokio::spawn(
+            async move { store.add_status_event(id, event(Status::Nominated), &code(party)).await },
+        ));
     }
     let mut ok = 0;
     for t in tasks {
@@ -276,72 +208,25 @@ pub async fn listing_filters_and_pages(store: DynStore) {
     ready(&store).await;
     let mut ids = Vec::new();
     for i in 0..7 {
-        let first = if i % 2 == 0 {
-            Status::Held
-        } else {
-            Status::Missing
-        };
-        ids.push(
-            add(
-                &store,
-                if i < 5 { "A" } else { "B" },
-                &format!("r{i}"),
-                first,
-            )
-            .await,
-        );
+        let first = if i % 2 == 0 { Status::Held } else { Status::Missing };
+        ids.push(add(&store, if i < 5 { "A" } else { "B" }, &format!("r{i}"), first).await);
     }
-    let all = store
-        .list_persons(&PersonFilter::default(), &Page::first(100))
-        .await
-        .unwrap();
+    let all = store.list_persons(&PersonFilter::default(), &Page::first(100)).await.unwrap();
     assert_eq!(all.len(), 7);
     let mut sorted = ids.clone();
     sorted.sort();
     assert_eq!(all.iter().map(|p| p.id).collect::<Vec<_>>(), sorted);
-    let held = PersonFilter {
-        status: Some(Status::Held),
-        ..Default::default()
-    };
-    assert_eq!(
-        store
-            .list_persons(&held, &Page::first(100))
-            .await
-            .unwrap()
-            .len(),
-        4
-    );
-    let from_b = PersonFilter {
-        source: Some(code("B")),
-        ..Default::default()
-    };
-    assert_eq!(
-        store
-            .list_persons(&from_b, &Page::first(100))
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
-    let power_b = PersonFilter {
-        power: Some(code("B")),
-        ..Default::default()
-    };
-    assert!(
-        store
-            .list_persons(&power_b, &Page::first(100))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let held = PersonFilter { status: Some(Status::Held), ..Default::default() };
+    assert_eq!(store.list_persons(&held, &Page::first(100)).await.unwrap().len(), 4);
+    let from_b = PersonFilter { source: Some(code("B")), ..Default::default() };
+    assert_eq!(store.list_persons(&from_b, &Page::first(100)).await.unwrap().len(), 2);
+    let power_b = PersonFilter { power: Some(code("B")), ..Default::default() };
+    assert!(store.list_persons(&power_b, &Page::first(100)).await.unwrap().is_empty());
     // Pages of 3: 3 + 3 + 1, no overlap, nothing missed.
     let mut seen = Vec::new();
     let mut page = Page::first(3);
     loop {
-        let got = store
-            .list_persons(&PersonFilter::default(), &page)
-            .await
-            .unwrap();
+        let got = store.list_persons(&PersonFilter::default(), &page).await.unwrap();
         if got.is_empty() {
             break;
         }
@@ -355,82 +240,38 @@ pub async fn listing_filters_and_pages(store: DynStore) {
 
 pub async fn import_lands_whole_and_is_idempotent(store: DynStore) {
     ready(&store).await;
-    let rows = || {
-        vec![
-            row(2, "b1", "Шевченко", Some(Status::Held)),
-            row(3, "b2", "Бондаренко", Some(Status::Missing)),
-        ]
-    };
+    let rows = || vec![row(2, "b1", "Шевченко", Some(Status::Held)), row(3, "b2", "Бондаренко", Some(Status::Missing))];
     let mut imp = store.begin_import().await.unwrap();
     assert!(imp.write_batch(rows()).await.unwrap().is_empty());
-    assert!(
-        imp.write_batch(vec![row(4, "b3", "Ткаченко", Some(Status::Captured))])
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(imp.write_batch(vec![row(4, "b3", "Ткаченко", Some(Status::Captured))]).await.unwrap().is_empty());
     let counts = imp.finish(true).await.unwrap();
-    assert_eq!(
-        (
-            counts.created,
-            counts.amended,
-            counts.unchanged,
-            counts.status_events
-        ),
-        (3, 0, 0, 3)
-    );
+    assert_eq!((counts.created, counts.amended, counts.unchanged, counts.status_events), (3, 0, 0, 3));
     // Again: nothing new.
     let mut imp = store.begin_import().await.unwrap();
     assert!(imp.write_batch(rows()).await.unwrap().is_empty());
     let counts = imp.finish(true).await.unwrap();
-    assert_eq!(
-        (
-            counts.created,
-            counts.amended,
-            counts.unchanged,
-            counts.status_events
-        ),
-        (0, 0, 2, 0)
-    );
-    assert_eq!(
-        store
-            .list_persons(&PersonFilter::default(), &Page::first(100))
-            .await
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!((counts.created, counts.amended, counts.unchanged, counts.status_events), (0, 0, 2, 0));
+    assert_eq!(store.list_persons(&PersonFilter::default(), &Page::first(100)).await.unwrap().len(), 3);
 }
 
 pub async fn import_amends_by_adding_a_version_and_appends_status(store: DynStore) {
     ready(&store).await;
     let mut imp = store.begin_import().await.unwrap();
-    imp.write_batch(vec![row(2, "b1", "Шевченко", Some(Status::Captured))])
-        .await
-        .unwrap();
+    imp.write_batch(vec![row(2, "b1", "Шевченко", Some(Status::Captured))]).await.unwrap();
     imp.finish(true).await.unwrap();
     let mut imp = store.begin_import().await.unwrap();
-    let rejected = imp
-        .write_batch(vec![row(2, "b1", "Шевчэнко", Some(Status::Held))])
-        .await
-        .unwrap();
+    let rejected = imp.write_batch(vec![row(2, "b1", "Шевчэнко", Some(Status::Held))]).await.unwrap();
     assert!(rejected.is_empty(), "{rejected:?}");
     let counts = imp.finish(true).await.unwrap();
     assert_eq!((counts.amended, counts.status_events), (1, 1));
-    let list = store
-        .list_persons(&PersonFilter::default(), &Page::first(10))
-        .await
-        .unwrap();
+    let list = store.list_persons(&PersonFilter::default(), &Page::first(10)).await.unwrap();
     let p = store.person(list[0].id).await.unwrap().unwrap();
     assert_eq!(p.identities.len(), 2, "the first version is kept");
     assert_eq!(p.identities[0].identity.family_name, "Шевченко");
     assert_eq!(p.identities[1].identity.family_name, "Шевчэнко");
     assert_eq!(p.identities[1].version, 2);
     assert_eq!(p.status, Status::Held);
-    assert_eq!(
-        list[0].family_name, "Шевчэнко",
-        "listings show the latest version"
-    );
+    assert_eq!(list[0].family_name, "Шевчэнко", "listings show the latest version");
 }
 
 pub async fn import_rejects_rows_and_rolls_back_everything(store: DynStore) {
@@ -448,42 +289,17 @@ pub async fn import_rejects_rows_and_rolls_back_everything(store: DynStore) {
     let mut bad_party = row(6, "b4", "Мельник", Some(Status::Held));
     bad_party.identity.power = code("ZZ");
     let more = imp.write_batch(vec![bad_party]).await.unwrap();
-    let all: Vec<(u64, &str)> = rejected
-        .iter()
-        .chain(&more)
-        .map(|r| (r.line, r.field.as_str()))
-        .collect();
-    assert_eq!(
-        all,
-        [(3, "status"), (4, "status"), (5, "status"), (6, "power")]
-    );
-    assert!(
-        rejected[0].reason.contains("deceased"),
-        "{}",
-        rejected[0].reason
-    );
+    let all: Vec<(u64, &str)> = rejected.iter().chain(&more).map(|r| (r.line, r.field.as_str())).collect();
+    assert_eq!(all, [(3, "status"), (4, "status"), (5, "status"), (6, "power")]);
+    assert!(rejected[0].reason.contains("deceased"), "{}", rejected[0].reason);
     assert!(!more[0].reason.contains("Мельник"));
     imp.finish(false).await.unwrap();
-    assert!(
-        store
-            .list_persons(&PersonFilter::default(), &Page::first(10))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.list_persons(&PersonFilter::default(), &Page::first(10)).await.unwrap().is_empty());
     // Dropping an import without finishing also lands nothing, and frees the writer.
     let mut imp = store.begin_import().await.unwrap();
-    imp.write_batch(vec![row(2, "b9", "Коваль", Some(Status::Held))])
-        .await
-        .unwrap();
+    imp.write_batch(vec![row(2, "b9", "Коваль", Some(Status::Held))]).await.unwrap();
     drop(imp);
-    assert!(
-        store
-            .list_persons(&PersonFilter::default(), &Page::first(10))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.list_persons(&PersonFilter::default(), &Page::first(10)).await.unwrap().is_empty());
     add(&store, "A", "after", Status::Held).await;
 }
 
@@ -496,41 +312,14 @@ pub async fn import_records_who_reported_each_status(store: DynStore) {
     let mut unknown = row(5, "b1", "Шевченко", Some(Status::Repatriated));
     unknown.reported_by = Some(code("NOPE"));
     let mut imp = store.begin_import().await.unwrap();
-    let rejected = imp
-        .write_batch(vec![
-            row(2, "b1", "Шевченко", Some(Status::Held)),
-            handed,
-            over,
-            unknown,
-        ])
-        .await
-        .unwrap();
-    assert_eq!(
-        rejected
-            .iter()
-            .map(|r| (r.line, r.field.as_str()))
-            .collect::<Vec<_>>(),
-        [(5, "reported_by")]
-    );
+    let rejected =
+        imp.write_batch(vec![row(2, "b1", "Шевченко", Some(Status::Held)), handed, over, unknown]).await.unwrap();
+    assert_eq!(rejected.iter().map(|r| (r.line, r.field.as_str())).collect::<Vec<_>>(), [(5, "reported_by")]);
     imp.finish(true).await.unwrap();
-    let list = store
-        .list_persons(&PersonFilter::default(), &Page::first(10))
-        .await
-        .unwrap();
+    let list = store.list_persons(&PersonFilter::default(), &Page::first(10)).await.unwrap();
     let p = store.person(list[0].id).await.unwrap().unwrap();
-    let by: Vec<(Status, String)> = p
-        .timeline
-        .iter()
-        .map(|e| (e.event.status, e.reported_by.to_string()))
-        .collect();
-    assert_eq!(
-        by,
-        [
-            (Status::Held, "B".into()),
-            (Status::Nominated, "B".into()),
-            (Status::HandedOver, "M".into())
-        ]
-    );
+    let by: Vec<(Status, String)> = p.timeline.iter().map(|e| (e.event.status, e.reported_by.to_string())).collect();
+    assert_eq!(by, [(Status::Held, "B".into()), (Status::Nominated, "B".into()), (Status::HandedOver, "M".into())]);
 }
 
 pub async fn export_streams_latest_versions_in_order(store: DynStore) {
@@ -544,9 +333,7 @@ pub async fn export_streams_latest_versions_in_order(store: DynStore) {
     .unwrap();
     imp.finish(true).await.unwrap();
     let mut imp = store.begin_import().await.unwrap();
-    imp.write_batch(vec![row(2, "b1", "Шевчэнко", Some(Status::Held))])
-        .await
-        .unwrap();
+    imp.write_batch(vec![row(2, "b1", "Шевчэнко", Some(Status::Held))]).await.unwrap();
     imp.finish(true).await.unwrap();
     add(&store, "A", "a1", Status::Captured).await;
     let (tx, mut rx) = tokio::sync::mpsc::channel(2);

@@ -13,9 +13,7 @@ fn postgres_url() -> Option<String> {
     match std::env::var("HOMEWARD_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!(
-                "CI=true but HOMEWARD_TEST_DATABASE_URL is not set: the PostgreSQL suite must run in CI"
-            )
+            panic!("CI=true but HOMEWARD_TEST_DATABASE_URL is not set: the PostgreSQL suite must run in CI")
         }
         _ => None,
     }
@@ -27,9 +25,7 @@ where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("homeward.db"))
-        .await
-        .unwrap();
+    let store = SqliteStore::open(dir.path().join("homeward.db")).await.unwrap();
     let outcome = tokio::spawn(case(Arc::new(store))).await;
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
@@ -46,9 +42,7 @@ where
         return;
     };
     let schema = format!("hw_test_{}", uuid::Uuid::now_v7().simple());
-    let store = PgStore::connect_in_schema(&url, Some(&schema))
-        .await
-        .unwrap();
+    let store = PgStore::connect_in_schema(&url, Some(&schema)).await.unwrap();
     let outcome = tokio::spawn(case(Arc::new(store.clone()))).await;
     store.pool().close().await;
     PgStore::drop_schema(&url, &schema).await.unwrap();

@@ -23,11 +23,7 @@ impl PgImport {
         if parties.is_empty() {
             return Err(StoreError::NoConflict);
         }
-        Ok(Self {
-            tx: Some(tx),
-            parties,
-            counts: ImportCounts::default(),
-        })
+        Ok(Self { tx: Some(tx), parties, counts: ImportCounts::default() })
     }
 }
 
@@ -39,30 +35,17 @@ fn sorted(parties: &HashSet<String>) -> String {
 
 #[async_trait]
 impl PersonImport for PgImport {
-    async fn write_batch(
-        &mut self,
-        batch: Vec<ImportRow>,
-    ) -> Result<Vec<RowRejection>, StoreError> {
-        let tx = self
-            .tx
-            .as_mut()
-            .ok_or_else(|| StoreError::Backend("import already finished".into()))?;
+    async fn write_batch(&mut self, batch: Vec<ImportRow>) -> Result<Vec<RowRejection>, StoreError> {
+        let tx = self.tx.as_mut().ok_or_else(|| StoreError::Backend("import already finished".into()))?;
         let mut rejections = Vec::new();
         let now = now();
         for row in batch {
-            let reject = |field: &str, reason: String| RowRejection {
-                line: row.line,
-                field: field.into(),
-                reason,
-            };
+            let reject = |field: &str, reason: String| RowRejection { line: row.line, field: field.into(), reason };
             if let Some(by) = &row.reported_by {
                 if !self.parties.contains(by.as_str()) {
                     rejections.push(reject(
                         "reported_by",
-                        format!(
-                            "unknown party code {by}; the conflict's parties are {}",
-                            sorted(&self.parties)
-                        ),
+                        format!("unknown party code {by}; the conflict's parties are {}", sorted(&self.parties)),
                     ));
                     continue;
                 }
@@ -73,10 +56,7 @@ impl PersonImport for PgImport {
                 Err(StoreError::UnknownParty { field, code }) => {
                     rejections.push(reject(
                         field,
-                        format!(
-                            "unknown party code {code}; the conflict's parties are {}",
-                            sorted(&self.parties)
-                        ),
+                        format!("unknown party code {code}; the conflict's parties are {}", sorted(&self.parties)),
                     ));
                     continue;
                 }
@@ -87,8 +67,7 @@ impl PersonImport for PgImport {
                     let Some(e) = &row.status else {
                         rejections.push(reject(
                             "status",
-                            "a new record needs its first status (for example captured or missing)"
-                                .into(),
+                            "a new record needs its first status (for example captured or missing)".into(),
                         ));
                         continue;
                     };
@@ -107,14 +86,10 @@ impl PersonImport for PgImport {
                     let changed = fingerprint.as_slice() != row.identity.fingerprint().as_slice();
                     let mut new_seq = None;
                     if let Some(e) = &row.status {
-                        let (current, seq) = rows::current_status_for_update(tx, person)
-                            .await?
-                            .ok_or(StoreError::NotFound("person"))?;
+                        let (current, seq) =
+                            rows::current_status_for_update(tx, person).await?.ok_or(StoreError::NotFound("person"))?;
                         let last = rows::event_at(tx, person, seq).await?;
-                        if !(last.status == e.status
-                            && last.occurred_on == e.occurred_on
-                            && last.place == e.place)
-                        {
+                        if !(last.status == e.status && last.occurred_on == e.occurred_on && last.place == e.place) {
                             if let Err(t) = Status::check_transition(Some(current), e.status) {
                                 rejections.push(reject("status", t.to_string()));
                                 continue;
@@ -123,15 +98,7 @@ impl PersonImport for PgImport {
                         }
                     }
                     if changed {
-                        rows::insert_identity(
-                            tx,
-                            person,
-                            &row.source,
-                            version + 1,
-                            now,
-                            &row.identity,
-                        )
-                        .await?;
+                        rows::insert_identity(tx, person, &row.source, version + 1, now, &row.identity).await?;
                         self.counts.amended += 1;
                     }
                     if let (Some(seq), Some(e)) = (new_seq, &row.status) {
@@ -148,10 +115,7 @@ impl PersonImport for PgImport {
     }
 
     async fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportCounts, StoreError> {
-        let tx = self
-            .tx
-            .take()
-            .ok_or_else(|| StoreError::Backend("import already finished".into()))?;
+        let tx = self.tx.take().ok_or_else(|| StoreError::Backend("import already finished".into()))?;
         if commit {
             tx.commit().await.map_err(backend_error)?;
         } else {

@@ -14,12 +14,10 @@ use std::collections::HashSet;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use homeward_domain::{
-    ConflictSetup, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent,
-};
+use homeward_domain::{ConflictSetup, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent};
 use homeward_store::{
-    ExportRow, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary,
-    StatusRecord, Store, StoreError,
+    ExportRow, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary, StatusRecord, Store,
+    StoreError,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Executor, PgConnection, Row};
@@ -47,33 +45,19 @@ impl PgStore {
         let mut options = PgConnectOptions::from_str(url)
             .map_err(|_| StoreError::Backend("the PostgreSQL URL does not parse".into()))?;
         if let Some(schema) = schema {
-            if !schema
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                return Err(StoreError::Backend(
-                    "schema names use only letters, digits and _".into(),
-                ));
+            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(StoreError::Backend("schema names use only letters, digits and _".into()));
             }
-            let admin = PgPoolOptions::new()
-                .max_connections(1)
-                .connect_with(options.clone())
-                .await
-                .map_err(backend_error)?;
+            let admin =
+                PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(backend_error)?;
             admin
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "CREATE SCHEMA IF NOT EXISTS {schema}"
-                )))
+                .execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}")))
                 .await
                 .map_err(backend_error)?;
             admin.close().await;
             options = options.options([("search_path", schema)]);
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(backend_error)?;
+        let pool = PgPoolOptions::new().max_connections(8).connect_with(options).await.map_err(backend_error)?;
         let store = Self { pool };
         store.migrate().await?;
         Ok(store)
@@ -81,34 +65,20 @@ impl PgStore {
 
     /// Applies pending migrations; returns how many were applied in all.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Migration(e.to_string()))?;
         Ok(MIGRATOR.iter().count())
     }
 
     /// Drops a test schema and everything in it.
     pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
-        if !schema
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(StoreError::Backend(
-                "schema names use only letters, digits and _".into(),
-            ));
+        if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(StoreError::Backend("schema names use only letters, digits and _".into()));
         }
         let options = PgConnectOptions::from_str(url)
             .map_err(|_| StoreError::Backend("the PostgreSQL URL does not parse".into()))?;
-        let admin = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .map_err(backend_error)?;
+        let admin = PgPoolOptions::new().max_connections(1).connect_with(options).await.map_err(backend_error)?;
         admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE"
-            )))
+            .execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
             .await
             .map_err(backend_error)?;
         admin.close().await;
@@ -122,18 +92,12 @@ impl PgStore {
 
 pub(crate) fn now() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.millisecond() as u32 * 1_000_000)
-        .expect("valid ns")
+    now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).expect("valid ns")
 }
 
 pub(crate) async fn party_codes(c: &mut PgConnection) -> Result<HashSet<String>, StoreError> {
-    let rows = sqlx::query("SELECT code FROM party")
-        .fetch_all(&mut *c)
-        .await
-        .map_err(backend_error)?;
-    rows.iter()
-        .map(|r| r.try_get::<String, _>(0).map_err(backend_error))
-        .collect()
+    let rows = sqlx::query("SELECT code FROM party").fetch_all(&mut *c).await.map_err(backend_error)?;
+    rows.iter().map(|r| r.try_get::<String, _>(0).map_err(backend_error)).collect()
 }
 
 pub(crate) fn check_parties(
@@ -146,10 +110,7 @@ pub(crate) fn check_parties(
     }
     for (field, code) in [("source", &source.source), ("power", &identity.power)] {
         if !parties.contains(code.as_str()) {
-            return Err(StoreError::UnknownParty {
-                field,
-                code: code.to_string(),
-            });
+            return Err(StoreError::UnknownParty { field, code: code.to_string() });
         }
     }
     Ok(())
@@ -162,48 +123,29 @@ impl Store for PgStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(backend_error)?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend_error)?;
         Ok(())
     }
 
     async fn set_conflict(&self, setup: &ConflictSetup) -> Result<(), StoreError> {
-        setup
-            .validate()
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+        setup.validate().map_err(|e| StoreError::Conflict(e.to_string()))?;
         let mut tx = self.pool.begin().await.map_err(backend_error)?;
         // Serialise concurrent set-ups.
-        sqlx::query("LOCK TABLE conflict IN EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error)?;
+        sqlx::query("LOCK TABLE conflict IN EXCLUSIVE MODE").execute(&mut *tx).await.map_err(backend_error)?;
         if let Some(existing) = rows::conflict(&mut tx).await? {
             if &existing == setup {
                 return Ok(());
             }
-            let persons: i64 = sqlx::query_scalar("SELECT count(*) FROM person")
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(backend_error)?;
+            let persons: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM person").fetch_one(&mut *tx).await.map_err(backend_error)?;
             if persons > 0 {
                 return Err(StoreError::Conflict(
                     "the conflict already has records; its setup cannot be replaced".into(),
                 ));
             }
-            sqlx::query("DELETE FROM handover_point")
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_error)?;
-            sqlx::query("DELETE FROM party")
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_error)?;
-            sqlx::query("DELETE FROM conflict")
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_error)?;
+            sqlx::query("DELETE FROM handover_point").execute(&mut *tx).await.map_err(backend_error)?;
+            sqlx::query("DELETE FROM party").execute(&mut *tx).await.map_err(backend_error)?;
+            sqlx::query("DELETE FROM conflict").execute(&mut *tx).await.map_err(backend_error)?;
         }
         sqlx::query("INSERT INTO conflict (id, name, created_at) VALUES (1, $1, $2)")
             .bind(&setup.name)
@@ -273,11 +215,7 @@ impl Store for PgStore {
         rows::person(&mut c, id).await
     }
 
-    async fn list_persons(
-        &self,
-        filter: &PersonFilter,
-        page: &Page,
-    ) -> Result<Vec<PersonSummary>, StoreError> {
+    async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {
         rows::list_persons(&self.pool, filter, page).await
     }
 
@@ -289,24 +227,15 @@ impl Store for PgStore {
     ) -> Result<StatusRecord, StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend_error)?;
         if !party_codes(&mut tx).await?.contains(reported_by.as_str()) {
-            return Err(StoreError::UnknownParty {
-                field: "reported_by",
-                code: reported_by.to_string(),
-            });
+            return Err(StoreError::UnknownParty { field: "reported_by", code: reported_by.to_string() });
         }
-        let (current, seq) = rows::current_status_for_update(&mut tx, id)
-            .await?
-            .ok_or(StoreError::NotFound("person"))?;
+        let (current, seq) =
+            rows::current_status_for_update(&mut tx, id).await?.ok_or(StoreError::NotFound("person"))?;
         Status::check_transition(Some(current), event.status)?;
         let now = now();
         rows::insert_event(&mut tx, id, seq + 1, &event, reported_by, now).await?;
         tx.commit().await.map_err(backend_error)?;
-        Ok(StatusRecord {
-            seq: seq + 1,
-            event,
-            reported_by: reported_by.clone(),
-            recorded_at: now,
-        })
+        Ok(StatusRecord { seq: seq + 1, event, reported_by: reported_by.clone(), recorded_at: now })
     }
 
     async fn status_counts(&self) -> Result<Vec<(Status, u64)>, StoreError> {
@@ -331,10 +260,7 @@ impl Store for PgStore {
         Ok(Box::new(import::PgImport::begin(&self.pool).await?))
     }
 
-    async fn export_persons(
-        &self,
-        sink: tokio::sync::mpsc::Sender<ExportRow>,
-    ) -> Result<u64, StoreError> {
+    async fn export_persons(&self, sink: tokio::sync::mpsc::Sender<ExportRow>) -> Result<u64, StoreError> {
         rows::export_persons(&self.pool, sink).await
     }
 }

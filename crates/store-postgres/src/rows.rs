@@ -2,12 +2,11 @@
 
 use futures_util::TryStreamExt;
 use homeward_domain::{
-    Category, ConflictSetup, HandoverPoint, PartialDate, Party, PartyCode, PartyKind, PersonId,
-    PersonIdentity, SourceRef, Status, StatusEvent,
+    Category, ConflictSetup, HandoverPoint, PartialDate, Party, PartyCode, PartyKind, PersonId, PersonIdentity,
+    SourceRef, Status, StatusEvent,
 };
 use homeward_store::{
-    ExportRow, IdentityVersion, Page, PersonFilter, PersonRecord, PersonSummary, StatusRecord,
-    StoreError,
+    ExportRow, IdentityVersion, Page, PersonFilter, PersonRecord, PersonSummary, StatusRecord, StoreError,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
@@ -19,16 +18,11 @@ use uuid::Uuid;
 pub(crate) fn backend_error(e: sqlx::Error) -> StoreError {
     tracing::debug!(error = %e, "postgres error");
     match &e {
-        sqlx::Error::Database(d) => StoreError::Backend(format!(
-            "PostgreSQL error {}",
-            d.code().map(|c| c.into_owned()).unwrap_or_default()
-        )),
-        sqlx::Error::PoolTimedOut => {
-            StoreError::Backend("PostgreSQL: no connection available in time".into())
+        sqlx::Error::Database(d) => {
+            StoreError::Backend(format!("PostgreSQL error {}", d.code().map(|c| c.into_owned()).unwrap_or_default()))
         }
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            StoreError::Backend("PostgreSQL: cannot reach the server".into())
-        }
+        sqlx::Error::PoolTimedOut => StoreError::Backend("PostgreSQL: no connection available in time".into()),
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => StoreError::Backend("PostgreSQL: cannot reach the server".into()),
         _ => StoreError::Backend("PostgreSQL: statement failed".into()),
     }
 }
@@ -46,8 +40,7 @@ fn party(s: String) -> Result<PartyCode, StoreError> {
 }
 
 fn date(s: Option<String>) -> Result<Option<PartialDate>, StoreError> {
-    s.map(|s| PartialDate::parse(&s).map_err(|_| corrupt("date")))
-        .transpose()
+    s.map(|s| PartialDate::parse(&s).map_err(|_| corrupt("date"))).transpose()
 }
 
 fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
@@ -77,8 +70,7 @@ fn identity(r: &PgRow, at: usize) -> Result<PersonIdentity, StoreError> {
         service_number: get(r, at + 7)?,
         unit: get(r, at + 8)?,
         power: party(get(r, at + 9)?)?,
-        category: Category::parse(&get::<String>(r, at + 10)?)
-            .ok_or_else(|| corrupt("category"))?,
+        category: Category::parse(&get::<String>(r, at + 10)?).ok_or_else(|| corrupt("category"))?,
         person_to_inform: get(r, at + 11)?,
         correspondence_address: get(r, at + 12)?,
     })
@@ -111,30 +103,18 @@ pub(crate) async fn conflict(c: &mut PgConnection) -> Result<Option<ConflictSetu
             Ok(Party {
                 code: party(get(r, 0)?)?,
                 name: get(r, 1)?,
-                kind: PartyKind::parse(&get::<String>(r, 2)?)
-                    .ok_or_else(|| corrupt("party kind"))?,
+                kind: PartyKind::parse(&get::<String>(r, 2)?).ok_or_else(|| corrupt("party kind"))?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let handover_points =
-        sqlx::query("SELECT code, name, country FROM handover_point ORDER BY code")
-            .fetch_all(&mut *c)
-            .await
-            .map_err(backend_error)?
-            .iter()
-            .map(|r| {
-                Ok(HandoverPoint {
-                    code: get(r, 0)?,
-                    name: get(r, 1)?,
-                    country: get(r, 2)?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Some(ConflictSetup {
-        name,
-        parties,
-        handover_points,
-    }))
+    let handover_points = sqlx::query("SELECT code, name, country FROM handover_point ORDER BY code")
+        .fetch_all(&mut *c)
+        .await
+        .map_err(backend_error)?
+        .iter()
+        .map(|r| Ok(HandoverPoint { code: get(r, 0)?, name: get(r, 1)?, country: get(r, 2)? }))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(ConflictSetup { name, parties, handover_points }))
 }
 
 pub(crate) async fn latest_identity(
@@ -150,14 +130,7 @@ pub(crate) async fn latest_identity(
     .fetch_optional(&mut *c)
     .await
     .map_err(backend_error)?;
-    row.map(|r| {
-        Ok((
-            PersonId(get(&r, 0)?),
-            get::<i32>(&r, 1)? as u32,
-            get(&r, 2)?,
-        ))
-    })
-    .transpose()
+    row.map(|r| Ok((PersonId(get(&r, 0)?), get::<i32>(&r, 1)? as u32, get(&r, 2)?))).transpose()
 }
 
 pub(crate) async fn insert_person(
@@ -267,28 +240,21 @@ pub(crate) async fn current_status_for_update(
         .fetch_optional(&mut *c)
         .await
         .map_err(backend_error)?;
-    row.map(|r| Ok((status(get(&r, 0)?)?, get::<i32>(&r, 1)? as u32)))
-        .transpose()
+    row.map(|r| Ok((status(get(&r, 0)?)?, get::<i32>(&r, 1)? as u32))).transpose()
 }
 
-pub(crate) async fn event_at(
-    c: &mut PgConnection,
-    id: PersonId,
-    seq: u32,
-) -> Result<StatusEvent, StoreError> {
-    let r = sqlx::query("SELECT status, occurred_on, place, details FROM status_event WHERE person_id = $1 AND seq = $2")
-        .bind(id.0)
-        .bind(seq as i32)
-        .fetch_one(&mut *c)
-        .await
-        .map_err(backend_error)?;
+pub(crate) async fn event_at(c: &mut PgConnection, id: PersonId, seq: u32) -> Result<StatusEvent, StoreError> {
+    let r =
+        sqlx::query("SELECT status, occurred_on, place, details FROM status_event WHERE person_id = $1 AND seq = $2")
+            .bind(id.0)
+            .bind(seq as i32)
+            .fetch_one(&mut *c)
+            .await
+            .map_err(backend_error)?;
     event(&r)
 }
 
-pub(crate) async fn person(
-    c: &mut PgConnection,
-    id: PersonId,
-) -> Result<Option<PersonRecord>, StoreError> {
+pub(crate) async fn person(c: &mut PgConnection, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
     let Some(r) = sqlx::query("SELECT status, created_at FROM person WHERE id = $1")
         .bind(id.0)
         .fetch_optional(&mut *c)
@@ -303,20 +269,20 @@ pub(crate) async fn person(
         identity_columns!(),
         " FROM identity_version WHERE person_id = $1 ORDER BY recorded_at, source, record_id, version"
     ))
-        .bind(id.0)
-        .fetch_all(&mut *c)
-        .await
-        .map_err(backend_error)?
-        .iter()
-        .map(|r| {
-            Ok(IdentityVersion {
-                source: SourceRef { source: party(get(r, 0)?)?, record_id: get(r, 1)? },
-                version: get::<i32>(r, 2)? as u32,
-                recorded_at: get(r, 3)?,
-                identity: identity(r, 4)?,
-            })
+    .bind(id.0)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(backend_error)?
+    .iter()
+    .map(|r| {
+        Ok(IdentityVersion {
+            source: SourceRef { source: party(get(r, 0)?)?, record_id: get(r, 1)? },
+            version: get::<i32>(r, 2)? as u32,
+            recorded_at: get(r, 3)?,
+            identity: identity(r, 4)?,
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
     let timeline = sqlx::query(
         "SELECT status, occurred_on, place, details, seq, reported_by, recorded_at FROM status_event
          WHERE person_id = $1 ORDER BY seq",
@@ -335,13 +301,7 @@ pub(crate) async fn person(
         })
     })
     .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Some(PersonRecord {
-        id,
-        status: st,
-        created_at,
-        identities,
-        timeline,
-    }))
+    Ok(Some(PersonRecord { id, status: st, created_at, identities, timeline }))
 }
 
 pub(crate) async fn list_persons(
@@ -378,10 +338,7 @@ pub(crate) async fn list_persons(
                 given_names: get(r, 3)?,
                 birth_date: date(get(r, 4)?)?,
                 power: party(get(r, 5)?)?,
-                source: SourceRef {
-                    source: party(get(r, 6)?)?,
-                    record_id: get(r, 7)?,
-                },
+                source: SourceRef { source: party(get(r, 6)?)?, record_id: get(r, 7)? },
             })
         })
         .collect()
@@ -406,10 +363,7 @@ pub(crate) async fn export_persons(
     while let Some(r) = stream.try_next().await.map_err(backend_error)? {
         let row = ExportRow {
             person_id: PersonId(get(&r, 0)?),
-            source: SourceRef {
-                source: party(get(&r, 1)?)?,
-                record_id: get(&r, 2)?,
-            },
+            source: SourceRef { source: party(get(&r, 1)?)?, record_id: get(&r, 2)? },
             version: get::<i32>(&r, 3)? as u32,
             status: status(get(&r, 4)?)?,
             status_occurred_on: date(get(&r, 5)?)?,

@@ -6,12 +6,8 @@ use homeward_store::StoreError;
 use rusqlite::Connection;
 
 pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
-    let c = Connection::open(path).map_err(|e| {
-        StoreError::Backend(format!(
-            "cannot open SQLite database {}: {e}",
-            path.display()
-        ))
-    })?;
+    let c = Connection::open(path)
+        .map_err(|e| StoreError::Backend(format!("cannot open SQLite database {}: {e}", path.display())))?;
     // WAL: readers never block the writer. FULL: a commit is on disk when it returns.
     c.execute_batch(
         "PRAGMA journal_mode = WAL;

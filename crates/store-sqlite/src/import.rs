@@ -26,14 +26,8 @@ impl SqliteImport {
             if parties.is_empty() {
                 return Err(StoreError::NoConflict);
             }
-            guard
-                .execute_batch("BEGIN IMMEDIATE")
-                .map_err(backend_error)?;
-            Ok(Self {
-                conn: Some(guard),
-                parties,
-                counts: ImportCounts::default(),
-            })
+            guard.execute_batch("BEGIN IMMEDIATE").map_err(backend_error)?;
+            Ok(Self { conn: Some(guard), parties, counts: ImportCounts::default() })
         })
         .await
         .map_err(join_error)?
@@ -55,11 +49,7 @@ impl Drop for SqliteImport {
 /// row writes nothing at all.
 pub(crate) enum RowPlan {
     Create,
-    Update {
-        person: PersonId,
-        new_version: Option<u32>,
-        new_event_seq: Option<u32>,
-    },
+    Update { person: PersonId, new_version: Option<u32>, new_event_seq: Option<u32> },
 }
 
 /// Decides a row against what is stored (including earlier rows of the same
@@ -69,58 +59,37 @@ pub(crate) fn plan_row(
     parties: &HashSet<String>,
     row: &ImportRow,
 ) -> Result<Result<RowPlan, RowRejection>, StoreError> {
-    let reject = |field: &str, reason: String| {
-        Ok(Err(RowRejection {
-            line: row.line,
-            field: field.into(),
-            reason,
-        }))
-    };
+    let reject = |field: &str, reason: String| Ok(Err(RowRejection { line: row.line, field: field.into(), reason }));
     if let Some(by) = &row.reported_by {
         if !parties.contains(by.as_str()) {
             return reject(
                 "reported_by",
-                format!(
-                    "unknown party code {by}; the conflict's parties are {}",
-                    sorted(parties)
-                ),
+                format!("unknown party code {by}; the conflict's parties are {}", sorted(parties)),
             );
         }
     }
     match check_parties(parties, &row.source, &row.identity) {
         Ok(()) => {}
         Err(StoreError::UnknownParty { field, code }) => {
-            return reject(
-                field,
-                format!(
-                    "unknown party code {code}; the conflict's parties are {}",
-                    sorted(parties)
-                ),
-            );
+            return reject(field, format!("unknown party code {code}; the conflict's parties are {}", sorted(parties)));
         }
         Err(e) => return Err(e),
     }
     let Some((person, version, fingerprint)) = write::latest_identity(c, &row.source)? else {
         return match &row.status {
-            None => reject(
-                "status",
-                "a new record needs its first status (for example captured or missing)".into(),
-            ),
+            None => reject("status", "a new record needs its first status (for example captured or missing)".into()),
             Some(e) => match Status::check_transition(None, e.status) {
                 Ok(()) => Ok(Ok(RowPlan::Create)),
                 Err(t) => reject("status", t.to_string()),
             },
         };
     };
-    let new_version =
-        (fingerprint.as_slice() != row.identity.fingerprint().as_slice()).then_some(version + 1);
+    let new_version = (fingerprint.as_slice() != row.identity.fingerprint().as_slice()).then_some(version + 1);
     let mut new_event_seq = None;
     if let Some(e) = &row.status {
-        let (current, seq) =
-            write::current_status(c, person)?.ok_or(StoreError::NotFound("person"))?;
+        let (current, seq) = write::current_status(c, person)?.ok_or(StoreError::NotFound("person"))?;
         let last = write::event_at(c, person, seq)?;
-        let same_as_last =
-            last.status == e.status && last.occurred_on == e.occurred_on && last.place == e.place;
+        let same_as_last = last.status == e.status && last.occurred_on == e.occurred_on && last.place == e.place;
         if !same_as_last {
             if let Err(t) = Status::check_transition(Some(current), e.status) {
                 return reject("status", t.to_string());
@@ -128,11 +97,7 @@ pub(crate) fn plan_row(
             new_event_seq = Some(seq + 1);
         }
     }
-    Ok(Ok(RowPlan::Update {
-        person,
-        new_version,
-        new_event_seq,
-    }))
+    Ok(Ok(RowPlan::Update { person, new_version, new_event_seq }))
 }
 
 fn sorted(parties: &HashSet<String>) -> String {
@@ -157,22 +122,11 @@ fn write_rows(
                 let id = PersonId::new();
                 write::insert_person(c, id, e.status, &row.source, &now)?;
                 write::insert_identity(c, id, &row.source, 1, &now, &row.identity)?;
-                write::insert_event(
-                    c,
-                    id,
-                    1,
-                    e,
-                    row.reported_by.as_ref().unwrap_or(&row.source.source),
-                    &now,
-                )?;
+                write::insert_event(c, id, 1, e, row.reported_by.as_ref().unwrap_or(&row.source.source), &now)?;
                 counts.created += 1;
                 counts.status_events += 1;
             }
-            Ok(RowPlan::Update {
-                person,
-                new_version,
-                new_event_seq,
-            }) => {
+            Ok(RowPlan::Update { person, new_version, new_event_seq }) => {
                 if let Some(v) = new_version {
                     write::insert_identity(c, person, &row.source, v, &now, &row.identity)?;
                     counts.amended += 1;
@@ -200,10 +154,7 @@ fn write_rows(
 #[async_trait]
 impl PersonImport for SqliteImport {
     async fn write_batch(&mut self, rows: Vec<ImportRow>) -> Result<Vec<RowRejection>, StoreError> {
-        let conn = self
-            .conn
-            .take()
-            .ok_or_else(|| StoreError::Backend("import already finished".into()))?;
+        let conn = self.conn.take().ok_or_else(|| StoreError::Backend("import already finished".into()))?;
         let parties = std::mem::take(&mut self.parties);
         let mut counts = self.counts;
         let (conn, parties, counts, result) = tokio::task::spawn_blocking(move || {
@@ -219,14 +170,10 @@ impl PersonImport for SqliteImport {
     }
 
     async fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportCounts, StoreError> {
-        let conn = self
-            .conn
-            .take()
-            .ok_or_else(|| StoreError::Backend("import already finished".into()))?;
+        let conn = self.conn.take().ok_or_else(|| StoreError::Backend("import already finished".into()))?;
         let counts = self.counts;
         tokio::task::spawn_blocking(move || {
-            conn.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" })
-                .map_err(backend_error)
+            conn.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" }).map_err(backend_error)
         })
         .await
         .map_err(join_error)??;

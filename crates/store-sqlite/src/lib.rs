@@ -24,8 +24,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use homeward_domain::{ConflictSetup, PartyCode, PersonId, Status, StatusEvent};
 use homeward_store::{
-    ExportRow, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary,
-    StatusRecord, Store, StoreError,
+    ExportRow, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary, StatusRecord, Store,
+    StoreError,
 };
 use rusqlite::Connection;
 use tokio::sync::Mutex;
@@ -51,9 +51,8 @@ impl SqliteStore {
         let (writer, readers) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
             let mut writer = conn::open(&p)?;
             schema::migrate(&mut writer)?;
-            let readers = (0..READERS)
-                .map(|_| conn::open(&p).map(|c| Arc::new(Mutex::new(c))))
-                .collect::<Result<Vec<_>, _>>()?;
+            let readers =
+                (0..READERS).map(|_| conn::open(&p).map(|c| Arc::new(Mutex::new(c)))).collect::<Result<Vec<_>, _>>()?;
             Ok((writer, readers))
         })
         .await
@@ -88,9 +87,7 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let mut guard = self.writer.clone().lock_owned().await;
-        tokio::task::spawn_blocking(move || f(&mut guard))
-            .await
-            .map_err(join_error)?
+        tokio::task::spawn_blocking(move || f(&mut guard)).await.map_err(join_error)?
     }
 
     /// Runs `f` on a reader connection: a free one if there is one.
@@ -99,20 +96,14 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let guard = match self
-            .readers
-            .iter()
-            .find_map(|r| r.clone().try_lock_owned().ok())
-        {
+        let guard = match self.readers.iter().find_map(|r| r.clone().try_lock_owned().ok()) {
             Some(g) => g,
             None => {
                 let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
                 self.readers[i].clone().lock_owned().await
             }
         };
-        tokio::task::spawn_blocking(move || f(&guard))
-            .await
-            .map_err(join_error)?
+        tokio::task::spawn_blocking(move || f(&guard)).await.map_err(join_error)?
     }
 }
 
@@ -127,17 +118,11 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|c| {
-            c.query_row("SELECT 1", [], |_| Ok(()))
-                .map_err(backend_error)
-        })
-        .await
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend_error)).await
     }
 
     async fn set_conflict(&self, setup: &ConflictSetup) -> Result<(), StoreError> {
-        setup
-            .validate()
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+        setup.validate().map_err(|e| StoreError::Conflict(e.to_string()))?;
         let setup = setup.clone();
         self.write(move |c| write::set_conflict(c, &setup)).await
     }
@@ -154,14 +139,9 @@ impl Store for SqliteStore {
         self.read(move |c| read::person(c, id)).await
     }
 
-    async fn list_persons(
-        &self,
-        filter: &PersonFilter,
-        page: &Page,
-    ) -> Result<Vec<PersonSummary>, StoreError> {
+    async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {
         let (filter, page) = (filter.clone(), page.clone());
-        self.read(move |c| read::list_persons(c, &filter, &page))
-            .await
+        self.read(move |c| read::list_persons(c, &filter, &page)).await
     }
 
     async fn add_status_event(
@@ -171,8 +151,7 @@ impl Store for SqliteStore {
         reported_by: &PartyCode,
     ) -> Result<StatusRecord, StoreError> {
         let reported_by = reported_by.clone();
-        self.write(move |c| write::add_status_event(c, id, event, &reported_by))
-            .await
+        self.write(move |c| write::add_status_event(c, id, event, &reported_by)).await
     }
 
     async fn status_counts(&self) -> Result<Vec<(Status, u64)>, StoreError> {
@@ -184,10 +163,7 @@ impl Store for SqliteStore {
         Ok(Box::new(import::SqliteImport::begin(guard).await?))
     }
 
-    async fn export_persons(
-        &self,
-        sink: tokio::sync::mpsc::Sender<ExportRow>,
-    ) -> Result<u64, StoreError> {
+    async fn export_persons(&self, sink: tokio::sync::mpsc::Sender<ExportRow>) -> Result<u64, StoreError> {
         self.read(move |c| read::export_persons(c, &sink)).await
     }
 }

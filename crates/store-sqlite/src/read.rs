@@ -2,12 +2,11 @@
 //! (a hand-edited database) is an error, never a silent default.
 
 use homeward_domain::{
-    Category, ConflictSetup, HandoverPoint, PartialDate, Party, PartyCode, PartyKind, PersonId,
-    PersonIdentity, SourceRef, Status, StatusEvent,
+    Category, ConflictSetup, HandoverPoint, PartialDate, Party, PartyCode, PartyKind, PersonId, PersonIdentity,
+    SourceRef, Status, StatusEvent,
 };
 use homeward_store::{
-    ExportRow, IdentityVersion, Page, PersonFilter, PersonRecord, PersonSummary, StatusRecord,
-    StoreError,
+    ExportRow, IdentityVersion, Page, PersonFilter, PersonRecord, PersonSummary, StatusRecord, StoreError,
 };
 use rusqlite::types::{FromSqlError, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -17,53 +16,33 @@ use time::format_description::well_known::Rfc3339;
 use crate::backend_error;
 
 fn bad(what: &'static str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        format!("invalid {what}").into(),
-    )
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("invalid {what}").into())
 }
 
 pub(crate) fn person_id(v: ValueRef<'_>) -> rusqlite::Result<PersonId> {
     let bytes = v.as_blob().map_err(|e: FromSqlError| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, e.into())
     })?;
-    uuid::Uuid::from_slice(bytes)
-        .map(PersonId)
-        .map_err(|_| bad("person id"))
+    uuid::Uuid::from_slice(bytes).map(PersonId).map_err(|_| bad("person id"))
 }
 
 pub(crate) fn status(v: ValueRef<'_>) -> rusqlite::Result<Status> {
-    v.as_str()
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("status"))
+    v.as_str().ok().and_then(|s| s.parse().ok()).ok_or_else(|| bad("status"))
 }
 
 fn party(v: ValueRef<'_>) -> rusqlite::Result<PartyCode> {
-    v.as_str()
-        .ok()
-        .and_then(|s| PartyCode::parse(s).ok())
-        .ok_or_else(|| bad("party code"))
+    v.as_str().ok().and_then(|s| PartyCode::parse(s).ok()).ok_or_else(|| bad("party code"))
 }
 
 fn date(v: ValueRef<'_>) -> rusqlite::Result<Option<PartialDate>> {
     match v {
         ValueRef::Null => Ok(None),
-        v => v
-            .as_str()
-            .ok()
-            .and_then(|s| PartialDate::parse(s).ok())
-            .map(Some)
-            .ok_or_else(|| bad("date")),
+        v => v.as_str().ok().and_then(|s| PartialDate::parse(s).ok()).map(Some).ok_or_else(|| bad("date")),
     }
 }
 
 fn timestamp(v: ValueRef<'_>) -> rusqlite::Result<OffsetDateTime> {
-    v.as_str()
-        .ok()
-        .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
-        .ok_or_else(|| bad("timestamp"))
+    v.as_str().ok().and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok()).ok_or_else(|| bad("timestamp"))
 }
 
 /// status, occurred_on, place, details at columns 0-3.
@@ -92,12 +71,7 @@ fn identity_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<PersonIdentity>
         service_number: r.get(at + 7)?,
         unit: r.get(at + 8)?,
         power: party(r.get_ref(at + 9)?)?,
-        category: r
-            .get_ref(at + 10)?
-            .as_str()
-            .ok()
-            .and_then(Category::parse)
-            .ok_or_else(|| bad("category"))?,
+        category: r.get_ref(at + 10)?.as_str().ok().and_then(Category::parse).ok_or_else(|| bad("category"))?,
         person_to_inform: r.get(at + 11)?,
         correspondence_address: r.get(at + 12)?,
     })
@@ -105,62 +79,39 @@ fn identity_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<PersonIdentity>
 
 pub(crate) fn conflict(c: &Connection) -> Result<Option<ConflictSetup>, StoreError> {
     let Some(name) = c
-        .query_row("SELECT name FROM conflict WHERE id = 1", [], |r| {
-            r.get::<_, String>(0)
-        })
+        .query_row("SELECT name FROM conflict WHERE id = 1", [], |r| r.get::<_, String>(0))
         .optional()
         .map_err(backend_error)?
     else {
         return Ok(None);
     };
-    let mut st = c
-        .prepare("SELECT code, name, kind FROM party ORDER BY kind DESC, code")
-        .map_err(backend_error)?;
+    let mut st = c.prepare("SELECT code, name, kind FROM party ORDER BY kind DESC, code").map_err(backend_error)?;
     let parties = st
         .query_map([], |r| {
             Ok(Party {
                 code: party(r.get_ref(0)?)?,
                 name: r.get(1)?,
-                kind: r
-                    .get_ref(2)?
-                    .as_str()
-                    .ok()
-                    .and_then(PartyKind::parse)
-                    .ok_or_else(|| bad("party kind"))?,
+                kind: r.get_ref(2)?.as_str().ok().and_then(PartyKind::parse).ok_or_else(|| bad("party kind"))?,
             })
         })
         .map_err(backend_error)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend_error)?;
-    let mut st = c
-        .prepare("SELECT code, name, country FROM handover_point ORDER BY code")
-        .map_err(backend_error)?;
+    let mut st = c.prepare("SELECT code, name, country FROM handover_point ORDER BY code").map_err(backend_error)?;
     let handover_points = st
-        .query_map([], |r| {
-            Ok(HandoverPoint {
-                code: r.get(0)?,
-                name: r.get(1)?,
-                country: r.get(2)?,
-            })
-        })
+        .query_map([], |r| Ok(HandoverPoint { code: r.get(0)?, name: r.get(1)?, country: r.get(2)? }))
         .map_err(backend_error)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend_error)?;
-    Ok(Some(ConflictSetup {
-        name,
-        parties,
-        handover_points,
-    }))
+    Ok(Some(ConflictSetup { name, parties, handover_points }))
 }
 
 pub(crate) fn person(c: &Connection, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
     let Some((status, created_at)) = c
         .prepare_cached("SELECT status, created_at FROM person WHERE id = ?1")
         .and_then(|mut st| {
-            st.query_row(params![id.0.as_bytes()], |r| {
-                Ok((status(r.get_ref(0)?)?, timestamp(r.get_ref(1)?)?))
-            })
-            .optional()
+            st.query_row(params![id.0.as_bytes()], |r| Ok((status(r.get_ref(0)?)?, timestamp(r.get_ref(1)?)?)))
+                .optional()
         })
         .map_err(backend_error)?
     else {
@@ -174,10 +125,7 @@ pub(crate) fn person(c: &Connection, id: PersonId) -> Result<Option<PersonRecord
     let identities = st
         .query_map(params![id.0.as_bytes()], |r| {
             Ok(IdentityVersion {
-                source: SourceRef {
-                    source: party(r.get_ref(0)?)?,
-                    record_id: r.get(1)?,
-                },
+                source: SourceRef { source: party(r.get_ref(0)?)?, record_id: r.get(1)? },
                 version: r.get(2)?,
                 recorded_at: timestamp(r.get_ref(3)?)?,
                 identity: identity_from_row(r, 4)?,
@@ -204,20 +152,10 @@ pub(crate) fn person(c: &Connection, id: PersonId) -> Result<Option<PersonRecord
         .map_err(backend_error)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend_error)?;
-    Ok(Some(PersonRecord {
-        id,
-        status,
-        created_at,
-        identities,
-        timeline,
-    }))
+    Ok(Some(PersonRecord { id, status, created_at, identities, timeline }))
 }
 
-pub(crate) fn list_persons(
-    c: &Connection,
-    f: &PersonFilter,
-    page: &Page,
-) -> Result<Vec<PersonSummary>, StoreError> {
+pub(crate) fn list_persons(c: &Connection, f: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {
     // One statement for every filter combination: a NULL parameter disables its condition.
     let mut st = c
         .prepare_cached(
@@ -250,10 +188,7 @@ pub(crate) fn list_persons(
                     given_names: r.get(3)?,
                     birth_date: date(r.get_ref(4)?)?,
                     power: party(r.get_ref(5)?)?,
-                    source: SourceRef {
-                        source: party(r.get_ref(6)?)?,
-                        record_id: r.get(7)?,
-                    },
+                    source: SourceRef { source: party(r.get_ref(6)?)?, record_id: r.get(7)? },
                 })
             },
         )
@@ -268,9 +203,7 @@ pub(crate) fn status_counts(c: &Connection) -> Result<Vec<(Status, u64)>, StoreE
         .prepare_cached("SELECT status, count(*) FROM person GROUP BY status ORDER BY status")
         .map_err(backend_error)?;
     let rows = st
-        .query_map([], |r| {
-            Ok((status(r.get_ref(0)?)?, r.get::<_, i64>(1)? as u64))
-        })
+        .query_map([], |r| Ok((status(r.get_ref(0)?)?, r.get::<_, i64>(1)? as u64)))
         .map_err(backend_error)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend_error)?;
@@ -279,10 +212,7 @@ pub(crate) fn status_counts(c: &Connection) -> Result<Vec<(Status, u64)>, StoreE
     Ok(rows)
 }
 
-pub(crate) fn export_persons(
-    c: &Connection,
-    sink: &tokio::sync::mpsc::Sender<ExportRow>,
-) -> Result<u64, StoreError> {
+pub(crate) fn export_persons(c: &Connection, sink: &tokio::sync::mpsc::Sender<ExportRow>) -> Result<u64, StoreError> {
     let sql = format!(
         "SELECT iv.person_id, iv.source, iv.record_id, iv.version, p.status, se.occurred_on, se.place, {IDENTITY_COLUMNS}
          FROM identity_version iv
@@ -299,10 +229,7 @@ pub(crate) fn export_persons(
         let row = (|| -> rusqlite::Result<ExportRow> {
             Ok(ExportRow {
                 person_id: person_id(r.get_ref(0)?)?,
-                source: SourceRef {
-                    source: party(r.get_ref(1)?)?,
-                    record_id: r.get(2)?,
-                },
+                source: SourceRef { source: party(r.get_ref(1)?)?, record_id: r.get(2)? },
                 version: r.get(3)?,
                 status: status(r.get_ref(4)?)?,
                 status_occurred_on: date(r.get_ref(5)?)?,

@@ -12,11 +12,7 @@ const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../migrations/0001_regis
 /// Applies what is pending; returns the schema version now in force.
 pub(crate) fn migrate(c: &mut Connection) -> Result<usize, StoreError> {
     let migrations = Migrations::from_slice(MIGRATIONS);
-    migrations
-        .to_latest(c)
-        .map_err(|e| StoreError::Migration(e.to_string()))?;
-    let version: i64 = c
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(crate::backend_error)?;
+    migrations.to_latest(c).map_err(|e| StoreError::Migration(e.to_string()))?;
+    let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(crate::backend_error)?;
     Ok(usize::try_from(version).unwrap_or_default())
 }

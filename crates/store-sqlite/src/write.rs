@@ -2,23 +2,22 @@
 
 use std::collections::HashSet;
 
-use homeward_domain::{
-    ConflictSetup, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent,
-};
+use homeward_domain::{ConflictSetup, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent};
 use homeward_store::{NewPerson, StatusRecord, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::backend_error;
+
+/// Fixed-width UTC timestamps, so that text order is time order.
+const TIMESTAMP: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
 pub(crate) fn now() -> (OffsetDateTime, String) {
     let now = OffsetDateTime::now_utc();
     // Millisecond precision: the same on both backends, and round-trips exactly.
-    let now = now
-        .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
-        .expect("valid ns");
-    (now, now.format(&Rfc3339).expect("formats"))
+    let now = now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).expect("valid ns");
+    (now, now.format(TIMESTAMP).expect("formats"))
 }
 
 pub(crate) fn set_conflict(c: &mut Connection, setup: &ConflictSetup) -> Result<(), StoreError> {
@@ -27,23 +26,16 @@ pub(crate) fn set_conflict(c: &mut Connection, setup: &ConflictSetup) -> Result<
         if &existing == setup {
             return Ok(());
         }
-        let persons: i64 = tx
-            .query_row("SELECT count(*) FROM person", [], |r| r.get(0))
-            .map_err(backend_error)?;
+        let persons: i64 = tx.query_row("SELECT count(*) FROM person", [], |r| r.get(0)).map_err(backend_error)?;
         if persons > 0 {
-            return Err(StoreError::Conflict(
-                "the conflict already has records; its setup cannot be replaced".into(),
-            ));
+            return Err(StoreError::Conflict("the conflict already has records; its setup cannot be replaced".into()));
         }
         tx.execute_batch("DELETE FROM handover_point; DELETE FROM party; DELETE FROM conflict;")
             .map_err(backend_error)?;
     }
     let (_, now) = now();
-    tx.execute(
-        "INSERT INTO conflict (id, name, created_at) VALUES (1, ?1, ?2)",
-        params![setup.name, now],
-    )
-    .map_err(backend_error)?;
+    tx.execute("INSERT INTO conflict (id, name, created_at) VALUES (1, ?1, ?2)", params![setup.name, now])
+        .map_err(backend_error)?;
     for p in &setup.parties {
         tx.execute(
             "INSERT INTO party (code, name, kind) VALUES (?1, ?2, ?3)",
@@ -62,9 +54,7 @@ pub(crate) fn set_conflict(c: &mut Connection, setup: &ConflictSetup) -> Result<
 }
 
 pub(crate) fn party_codes(c: &Connection) -> Result<HashSet<String>, StoreError> {
-    let mut st = c
-        .prepare_cached("SELECT code FROM party")
-        .map_err(backend_error)?;
+    let mut st = c.prepare_cached("SELECT code FROM party").map_err(backend_error)?;
     let codes = st
         .query_map([], |r| r.get::<_, String>(0))
         .map_err(backend_error)?
@@ -83,16 +73,10 @@ pub(crate) fn check_parties(
         return Err(StoreError::NoConflict);
     }
     if !parties.contains(source.source.as_str()) {
-        return Err(StoreError::UnknownParty {
-            field: "source",
-            code: source.source.to_string(),
-        });
+        return Err(StoreError::UnknownParty { field: "source", code: source.source.to_string() });
     }
     if !parties.contains(identity.power.as_str()) {
-        return Err(StoreError::UnknownParty {
-            field: "power",
-            code: identity.power.to_string(),
-        });
+        return Err(StoreError::UnknownParty { field: "power", code: identity.power.to_string() });
     }
     Ok(())
 }
@@ -125,22 +109,14 @@ pub(crate) fn add_status_event(
 ) -> Result<StatusRecord, StoreError> {
     let tx = c.transaction().map_err(backend_error)?;
     if !party_codes(&tx)?.contains(reported_by.as_str()) {
-        return Err(StoreError::UnknownParty {
-            field: "reported_by",
-            code: reported_by.to_string(),
-        });
+        return Err(StoreError::UnknownParty { field: "reported_by", code: reported_by.to_string() });
     }
     let (current, seq) = current_status(&tx, id)?.ok_or(StoreError::NotFound("person"))?;
     Status::check_transition(Some(current), event.status)?;
     let (recorded_at, now) = now();
     insert_event(&tx, id, seq + 1, &event, reported_by, &now)?;
     tx.commit().map_err(backend_error)?;
-    Ok(StatusRecord {
-        seq: seq + 1,
-        event,
-        reported_by: reported_by.clone(),
-        recorded_at,
-    })
+    Ok(StatusRecord { seq: seq + 1, event, reported_by: reported_by.clone(), recorded_at })
 }
 
 pub(crate) fn insert_person(
@@ -155,13 +131,7 @@ pub(crate) fn insert_person(
          VALUES (?1, ?2, 1, ?3, ?4, ?5)",
     )
     .and_then(|mut st| {
-        st.execute(params![
-            id.0.as_bytes(),
-            status.as_str(),
-            source.source.as_str(),
-            source.record_id,
-            now
-        ])
+        st.execute(params![id.0.as_bytes(), status.as_str(), source.source.as_str(), source.record_id, now])
     })
     .map_err(backend_error)?;
     Ok(())
@@ -253,27 +223,18 @@ pub(crate) fn latest_identity(
     )
     .and_then(|mut st| {
         st.query_row(params![source.source.as_str(), source.record_id], |r| {
-            Ok((
-                crate::read::person_id(r.get_ref(0)?)?,
-                r.get::<_, u32>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-            ))
+            Ok((crate::read::person_id(r.get_ref(0)?)?, r.get::<_, u32>(1)?, r.get::<_, Vec<u8>>(2)?))
         })
         .optional()
     })
     .map_err(backend_error)
 }
 
-pub(crate) fn current_status(
-    c: &Connection,
-    id: PersonId,
-) -> Result<Option<(Status, u32)>, StoreError> {
+pub(crate) fn current_status(c: &Connection, id: PersonId) -> Result<Option<(Status, u32)>, StoreError> {
     c.prepare_cached("SELECT status, status_seq FROM person WHERE id = ?1")
         .and_then(|mut st| {
-            st.query_row(params![id.0.as_bytes()], |r| {
-                Ok((crate::read::status(r.get_ref(0)?)?, r.get::<_, u32>(1)?))
-            })
-            .optional()
+            st.query_row(params![id.0.as_bytes()], |r| Ok((crate::read::status(r.get_ref(0)?)?, r.get::<_, u32>(1)?)))
+                .optional()
         })
         .map_err(backend_error)
 }

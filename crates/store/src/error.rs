@@ -9,9 +9,7 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error(transparent)]
     Transition(#[from] TransitionError),
-    #[error(
-        "{field}: unknown party code {code}; the conflict's parties are set up with `homeward init --setup`"
-    )]
+    #[error("{field}: unknown party code {code}; the conflict's parties are set up with `homeward init --setup`")]
     UnknownParty { field: &'static str, code: String },
     #[error("the conflict is not set up yet: run `homeward init --setup FILE`")]
     NoConflict,

@@ -44,11 +44,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn person(&self, id: PersonId) -> Result<Option<PersonRecord>, StoreError>;
 
     /// One page of persons, ordered by id, after `page.after`.
-    async fn list_persons(
-        &self,
-        filter: &PersonFilter,
-        page: &Page,
-    ) -> Result<Vec<PersonSummary>, StoreError>;
+    async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError>;
 
     /// Appends a status event if the state machine allows it after the
     /// person's current status, checked and written in one transaction.
@@ -68,10 +64,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Streams the latest identity version of every source record, in
     /// (source, record id) order, into `sink`. Returns the number of rows.
-    async fn export_persons(
-        &self,
-        sink: tokio::sync::mpsc::Sender<ExportRow>,
-    ) -> Result<u64, StoreError>;
+    async fn export_persons(&self, sink: tokio::sync::mpsc::Sender<ExportRow>) -> Result<u64, StoreError>;
 }
 
 /// An import in progress: one transaction. Dropping it without

@@ -1,8 +1,6 @@
 //! The records the store reads and writes.
 
-use homeward_domain::{
-    PartialDate, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent,
-};
+use homeward_domain::{PartialDate, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -78,10 +76,7 @@ impl Page {
     pub const MAX_LIMIT: u32 = 1000;
 
     pub fn first(limit: u32) -> Self {
-        Self {
-            after: None,
-            limit: limit.clamp(1, Self::MAX_LIMIT),
-        }
+        Self { after: None, limit: limit.clamp(1, Self::MAX_LIMIT) }
     }
 }
 

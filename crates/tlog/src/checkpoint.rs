@@ -40,12 +40,7 @@ impl Checkpoint {
     /// A checkpoint without extension lines.
     #[must_use]
     pub fn new(origin: &str, size: u64, root: Hash) -> Self {
-        Self {
-            origin: origin.to_string(),
-            size,
-            root,
-            extensions: Vec::new(),
-        }
+        Self { origin: origin.to_string(), size, root, extensions: Vec::new() }
     }
 
     /// The note body: `<origin>\n<size>\n<base64 root>\n` then one line per
@@ -59,12 +54,7 @@ impl Checkpoint {
         if !is_line(&self.origin) || !self.extensions.iter().all(|e| is_line(e)) {
             return Err(CheckpointError::Malformed);
         }
-        let mut body = format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            self.root.to_base64()
-        );
+        let mut body = format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64());
         for ext in &self.extensions {
             body.push_str(ext);
             body.push('\n');
@@ -81,13 +71,11 @@ impl Checkpoint {
     pub fn parse(body: &str) -> Result<Self, CheckpointError> {
         let lines = body.strip_suffix('\n').ok_or(CheckpointError::Malformed)?;
         let mut lines = lines.split('\n');
-        let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next())
-        else {
+        let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next()) else {
             return Err(CheckpointError::Malformed);
         };
-        let canonical_size = !size.is_empty()
-            && size.bytes().all(|b| b.is_ascii_digit())
-            && (size == "0" || !size.starts_with('0'));
+        let canonical_size =
+            !size.is_empty() && size.bytes().all(|b| b.is_ascii_digit()) && (size == "0" || !size.starts_with('0'));
         if !is_line(origin) || !canonical_size {
             return Err(CheckpointError::Malformed);
         }
@@ -97,12 +85,7 @@ impl Checkpoint {
         if !extensions.iter().all(|e| is_line(e)) {
             return Err(CheckpointError::Malformed);
         }
-        Ok(Self {
-            origin: origin.to_string(),
-            size,
-            root,
-            extensions,
-        })
+        Ok(Self { origin: origin.to_string(), size, root, extensions })
     }
 
     /// The signed note of this checkpoint, signed by the log's Ed25519 key.
@@ -140,8 +123,7 @@ mod tests {
 
     #[test]
     fn parses_the_spec_example() {
-        let body =
-            "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+        let body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
         let cp = Checkpoint::parse(body).unwrap();
         assert_eq!(cp.origin, "example.com/behind-the-sofa");
         assert_eq!(cp.size, 20_852_163);
@@ -172,11 +154,7 @@ mod tests {
             format!("o\n1\n{root}\n\n"),
             format!("o\n1\n{root}\next\n\n"),
         ] {
-            assert_eq!(
-                Checkpoint::parse(&body),
-                Err(CheckpointError::Malformed),
-                "{body:?}"
-            );
+            assert_eq!(Checkpoint::parse(&body), Err(CheckpointError::Malformed), "{body:?}");
         }
         assert!(Checkpoint::parse(&format!("o\n0\n{root}\n")).is_ok());
         let bad = Checkpoint::new("two\nlines", 1, crate::hash::empty_root());

@@ -30,11 +30,7 @@ pub fn signed_message(checkpoint_body: &str, timestamp: u64) -> String {
 /// [`CheckpointError::Malformed`] if the body is not a checkpoint;
 /// [`NoteError::WrongKeyType`] for a non-cosigner key;
 /// [`NoteError::MalformedText`] for a timestamp above 2^63 - 1.
-pub fn cosign(
-    checkpoint_body: &str,
-    signer: &Signer,
-    timestamp: u64,
-) -> Result<NoteSignature, CheckpointError> {
+pub fn cosign(checkpoint_body: &str, signer: &Signer, timestamp: u64) -> Result<NoteSignature, CheckpointError> {
     Checkpoint::parse(checkpoint_body)?;
     if signer.key_type() != KeyType::CosignatureV1 {
         return Err(NoteError::WrongKeyType(signer.key_type()).into());
@@ -45,9 +41,5 @@ pub fn cosign(
     let sig = signer.sign_raw(signed_message(checkpoint_body, timestamp).as_bytes());
     let mut signature = timestamp.to_be_bytes().to_vec();
     signature.extend_from_slice(&sig);
-    Ok(NoteSignature {
-        name: signer.name().to_string(),
-        key_id: signer.key_id(),
-        signature,
-    })
+    Ok(NoteSignature { name: signer.name().to_string(), key_id: signer.key_id(), signature })
 }

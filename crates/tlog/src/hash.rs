@@ -129,10 +129,7 @@ pub fn root_from_leaf_hashes(leaves: &[Hash]) -> Hash {
             // `leaves.len()` fits in u64 on every supported platform, and the
             // split is below the length, so it fits back into usize.
             let k = split_point(leaves.len() as u64) as usize;
-            node_hash(
-                &root_from_leaf_hashes(&leaves[..k]),
-                &root_from_leaf_hashes(&leaves[k..]),
-            )
+            node_hash(&root_from_leaf_hashes(&leaves[..k]), &root_from_leaf_hashes(&leaves[k..]))
         }
     }
 }
@@ -143,24 +140,13 @@ mod tests {
 
     #[test]
     fn empty_root_is_sha256_of_nothing() {
-        assert_eq!(
-            empty_root().to_hex(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(empty_root().to_hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         assert_eq!(root_from_leaf_hashes(&[]), empty_root());
     }
 
     #[test]
     fn split_point_is_largest_power_of_two_below() {
-        let cases = [
-            (2, 1),
-            (3, 2),
-            (4, 2),
-            (5, 4),
-            (8, 4),
-            (9, 8),
-            (1 << 40, 1 << 39),
-        ];
+        let cases = [(2, 1), (3, 2), (4, 2), (5, 4), (8, 4), (9, 8), (1 << 40, 1 << 39)];
         for (n, k) in cases {
             assert_eq!(split_point(n), k, "n={n}");
         }

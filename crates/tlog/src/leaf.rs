@@ -79,14 +79,8 @@ pub enum LeafError {
 fn check_field(name: &'static str, value: &str) -> Result<(), LeafError> {
     let ok = !value.is_empty()
         && value.len() <= MAX_FIELD_LEN
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(LeafError::BadField(name))
-    }
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'-'));
+    if ok { Ok(()) } else { Err(LeafError::BadField(name)) }
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
@@ -257,11 +251,7 @@ fn check_numbers(value: &serde_json::Value) -> Result<(), CanonicalJsonError> {
                 // A float is formatted exactly as the double it already is.
                 (None, None) => true,
             };
-            if safe {
-                Ok(())
-            } else {
-                Err(CanonicalJsonError::UnsafeInteger(n.to_string()))
-            }
+            if safe { Ok(()) } else { Err(CanonicalJsonError::UnsafeInteger(n.to_string())) }
         }
         Value::Array(items) => items.iter().try_for_each(check_numbers),
         Value::Object(map) => map.values().try_for_each(check_numbers),
@@ -314,15 +304,9 @@ mod tests {
         let mut trailing = bytes.clone();
         trailing.push(0);
         assert_eq!(LogLeaf::from_bytes(&trailing), Err(LeafError::Malformed));
-        assert_eq!(
-            LogLeaf::from_bytes(&bytes[..bytes.len() - 1]),
-            Err(LeafError::Malformed)
-        );
+        assert_eq!(LogLeaf::from_bytes(&bytes[..bytes.len() - 1]), Err(LeafError::Malformed));
 
-        let none = LogLeaf {
-            actor_party: None,
-            ..leaf.clone()
-        };
+        let none = LogLeaf { actor_party: None, ..leaf.clone() };
         let none_bytes = none.to_bytes().unwrap();
         assert_eq!(LogLeaf::from_bytes(&none_bytes).unwrap(), none);
         assert_ne!(none.leaf_hash().unwrap(), leaf.leaf_hash().unwrap());
@@ -351,16 +335,10 @@ mod tests {
     #[test]
     fn free_text_is_refused() {
         for bad in ["", "Jane Doe", "name\n", "é", &"x".repeat(129)] {
-            let leaf = LogLeaf {
-                record_id: bad.to_string(),
-                ..sample()
-            };
+            let leaf = LogLeaf { record_id: bad.to_string(), ..sample() };
             assert_eq!(leaf.to_bytes(), Err(LeafError::BadField("record_id")));
         }
-        let leaf = LogLeaf {
-            actor_party: Some("a b".into()),
-            ..sample()
-        };
+        let leaf = LogLeaf { actor_party: Some("a b".into()), ..sample() };
         assert_eq!(leaf.validate(), Err(LeafError::BadField("actor_party")));
     }
 

@@ -54,13 +54,9 @@ pub use checkpoint::{Checkpoint, CheckpointError, open_checkpoint};
 pub use cosignature::cosign;
 pub use hash::{HASH_SIZE, Hash, empty_root, leaf_hash, node_hash, root_from_leaf_hashes};
 pub use leaf::{CanonicalJsonError, LeafError, LogLeaf, canonical_json, commitment, generate_salt};
-pub use note::{
-    KeyType, Note, NoteError, NoteSignature, Signer, VerifiedNote, VerifiedSignature, Verifier,
-    open_note,
-};
+pub use note::{KeyType, Note, NoteError, NoteSignature, Signer, VerifiedNote, VerifiedSignature, Verifier, open_note};
 pub use tree::{
-    HashReader, MemoryStore, TreeError, consistency_proof, inclusion_proof,
-    split_stored_hash_index, stored_hash_count, stored_hash_index, stored_hashes_for_record,
-    stored_hashes_for_records, tree_hash,
+    HashReader, MemoryStore, TreeError, consistency_proof, inclusion_proof, split_stored_hash_index, stored_hash_count,
+    stored_hash_index, stored_hashes_for_record, stored_hashes_for_records, tree_hash,
 };
 pub use verify::{ProofError, root_from_inclusion_proof, verify_consistency, verify_inclusion};

@@ -116,8 +116,7 @@ pub fn key_id(name: &str, key_type: KeyType, public_key: &[u8; 32]) -> u32 {
 /// Splits `name+hexid+base64(type||key)` and checks every part.
 fn parse_key_parts(s: &str) -> Result<(String, u32, KeyType, [u8; 32]), NoteError> {
     let mut parts = s.splitn(3, '+');
-    let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(NoteError::MalformedKey);
     };
     if !is_valid_name(name) {
@@ -125,17 +124,11 @@ fn parse_key_parts(s: &str) -> Result<(String, u32, KeyType, [u8; 32]), NoteErro
     }
     // Exactly eight lowercase hex digits, as Go writes them, so that each key
     // has one string form.
-    if id_hex.len() != 8
-        || !id_hex
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    {
+    if id_hex.len() != 8 || !id_hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(NoteError::MalformedKey);
     }
     let id = u32::from_str_radix(id_hex, 16).map_err(|_| NoteError::MalformedKey)?;
-    let raw = STANDARD
-        .decode(key_b64)
-        .map_err(|_| NoteError::MalformedKey)?;
+    let raw = STANDARD.decode(key_b64).map_err(|_| NoteError::MalformedKey)?;
     let (&type_byte, material) = raw.split_first().ok_or(NoteError::MalformedKey)?;
     let key_type = KeyType::from_byte(type_byte).ok_or(NoteError::MalformedKey)?;
     let material: [u8; 32] = material.try_into().map_err(|_| NoteError::MalformedKey)?;
@@ -195,12 +188,7 @@ impl Signer {
         }
         let key = SigningKey::from_bytes(seed);
         let key_id = key_id(name, key_type, key.verifying_key().as_bytes());
-        Ok(Self {
-            name: name.to_string(),
-            key_type,
-            key_id,
-            key,
-        })
+        Ok(Self { name: name.to_string(), key_type, key_id, key })
     }
 
     /// Parses `PRIVATE+KEY+<name>+<hex key ID>+<base64(type || seed)>`.
@@ -209,9 +197,7 @@ impl Signer {
     /// [`NoteError::MalformedKey`] or [`NoteError::InvalidName`], including
     /// when the key ID does not match the key.
     pub fn parse(skey: &str) -> Result<Self, NoteError> {
-        let rest = skey
-            .strip_prefix(PRIVATE_PREFIX)
-            .ok_or(NoteError::MalformedKey)?;
+        let rest = skey.strip_prefix(PRIVATE_PREFIX).ok_or(NoteError::MalformedKey)?;
         let (name, id, key_type, seed) = parse_key_parts(rest)?;
         let signer = Self::from_seed(&name, key_type, &seed)?;
         if signer.key_id != id {
@@ -223,10 +209,7 @@ impl Signer {
     /// The key string that [`Signer::parse`] reads. It holds the secret.
     #[must_use]
     pub fn to_key_string(&self) -> String {
-        format!(
-            "{PRIVATE_PREFIX}{}",
-            format_key_parts(&self.name, self.key_id, self.key_type, self.key.as_bytes())
-        )
+        format!("{PRIVATE_PREFIX}{}", format_key_parts(&self.name, self.key_id, self.key_type, self.key.as_bytes()))
     }
 
     /// The matching public verifier.
@@ -285,12 +268,7 @@ impl Verifier {
             return Err(NoteError::MalformedKey);
         }
         let key = VerifyingKey::from_bytes(&public).map_err(|_| NoteError::MalformedKey)?;
-        Ok(Self {
-            name,
-            key_type,
-            key_id: id,
-            key,
-        })
+        Ok(Self { name, key_type, key_id: id, key })
     }
 
     /// The key string that [`Verifier::parse`] reads.
@@ -338,19 +316,13 @@ impl Verifier {
                 if ts > i64::MAX as u64 {
                     return Err(());
                 }
-                (
-                    crate::cosignature::signed_message(text, ts).into_bytes(),
-                    sig,
-                    Some(ts),
-                )
+                (crate::cosignature::signed_message(text, ts).into_bytes(), sig, Some(ts))
             }
         };
         let sig: [u8; 64] = sig.try_into().map_err(|_| ())?;
         // verify_strict also refuses small-order keys and non-canonical
         // signatures, which no honest signer produces.
-        self.key
-            .verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&sig))
-            .map_err(|_| ())?;
+        self.key.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&sig)).map_err(|_| ())?;
         Ok(timestamp)
     }
 }
@@ -376,9 +348,7 @@ impl NoteSignature {
     }
 
     fn parse_line(line: &str) -> Result<Self, NoteError> {
-        let rest = line
-            .strip_prefix(SIG_PREFIX)
-            .ok_or(NoteError::MalformedNote)?;
+        let rest = line.strip_prefix(SIG_PREFIX).ok_or(NoteError::MalformedNote)?;
         let (name, b64) = rest.split_once(' ').ok_or(NoteError::MalformedNote)?;
         if !is_valid_name(name) {
             return Err(NoteError::MalformedNote);
@@ -450,10 +420,7 @@ impl Note {
         if signatures.len() > MAX_SIGNATURES {
             return Err(NoteError::MalformedNote);
         }
-        Ok(Self {
-            text: text.to_string(),
-            signatures,
-        })
+        Ok(Self { text: text.to_string(), signatures })
     }
 
     /// Signs `text` with Ed25519 `signers` (type [`KeyType::Ed25519`]).
@@ -462,10 +429,7 @@ impl Note {
     /// [`NoteError::MalformedText`], or [`NoteError::WrongKeyType`] for a
     /// cosigner key (use [`crate::cosignature::cosign`]).
     pub fn sign(text: &str, signers: &[&Signer]) -> Result<Self, NoteError> {
-        let mut note = Self {
-            text: text.to_string(),
-            signatures: Vec::new(),
-        };
+        let mut note = Self { text: text.to_string(), signatures: Vec::new() };
         for signer in signers {
             note.add_signature(note.signature_by(signer)?);
         }
@@ -491,8 +455,7 @@ impl Note {
     /// Adds a signature, replacing any earlier one with the same name and
     /// key ID (as Go's `note.Sign` does).
     pub fn add_signature(&mut self, sig: NoteSignature) {
-        self.signatures
-            .retain(|s| !(s.name == sig.name && s.key_id == sig.key_id));
+        self.signatures.retain(|s| !(s.name == sig.name && s.key_id == sig.key_id));
         self.signatures.push(sig);
     }
 }
@@ -534,9 +497,7 @@ pub fn open_note(msg: &str, verifiers: &[Verifier]) -> Result<VerifiedNote, Note
     let mut verified: Vec<VerifiedSignature> = Vec::new();
     let mut unverified: Vec<NoteSignature> = Vec::new();
     for sig in note.signatures {
-        let mut matching = verifiers
-            .iter()
-            .filter(|v| v.name == sig.name && v.key_id == sig.key_id);
+        let mut matching = verifiers.iter().filter(|v| v.name == sig.name && v.key_id == sig.key_id);
         let Some(verifier) = matching.next() else {
             if !unverified.contains(&sig) {
                 unverified.push(sig);
@@ -544,21 +505,12 @@ pub fn open_note(msg: &str, verifiers: &[Verifier]) -> Result<VerifiedNote, Note
             continue;
         };
         if matching.next().is_some() {
-            return Err(NoteError::AmbiguousKey {
-                name: sig.name,
-                key_id: sig.key_id,
-            });
+            return Err(NoteError::AmbiguousKey { name: sig.name, key_id: sig.key_id });
         }
         let Ok(timestamp) = verifier.check(&note.text, &sig.signature) else {
-            return Err(NoteError::InvalidSignature {
-                name: sig.name,
-                key_id: sig.key_id,
-            });
+            return Err(NoteError::InvalidSignature { name: sig.name, key_id: sig.key_id });
         };
-        if !verified
-            .iter()
-            .any(|v| v.name == sig.name && v.key_id == sig.key_id)
-        {
+        if !verified.iter().any(|v| v.name == sig.name && v.key_id == sig.key_id) {
             verified.push(VerifiedSignature {
                 name: sig.name,
                 key_id: sig.key_id,
@@ -570,9 +522,5 @@ pub fn open_note(msg: &str, verifiers: &[Verifier]) -> Result<VerifiedNote, Note
     if verified.is_empty() {
         return Err(NoteError::NoVerifiedSignature);
     }
-    Ok(VerifiedNote {
-        text: note.text,
-        verified,
-        unverified,
-    })
+    Ok(VerifiedNote { text: note.text, verified, unverified })
 }

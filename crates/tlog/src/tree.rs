@@ -114,10 +114,7 @@ fn read<R: HashReader>(reader: &R, indexes: &[u64]) -> Result<Vec<Hash>, TreeErr
     }
     let hashes = reader.read_hashes(indexes).map_err(TreeError::Reader)?;
     if hashes.len() != indexes.len() {
-        return Err(TreeError::WrongHashCount {
-            wanted: indexes.len(),
-            got: hashes.len(),
-        });
+        return Err(TreeError::WrongHashCount { wanted: indexes.len(), got: hashes.len() });
     }
     Ok(hashes)
 }
@@ -138,10 +135,7 @@ pub fn stored_hashes_for_record<R: HashReader>(
     // Each trailing 1 bit of n completes a subtree, whose left half is an
     // already stored hash. Indexes are listed in ascending order.
     let m = (n + 1).trailing_zeros();
-    let indexes: Vec<u64> = (0..m)
-        .rev()
-        .map(|level| stored_hash_index(level, (n >> level) - 1))
-        .collect();
+    let indexes: Vec<u64> = (0..m).rev().map(|level| stored_hash_index(level, (n >> level) - 1)).collect();
     let old = read(reader, &indexes)?;
     let mut hashes = Vec::with_capacity(old.len() + 1);
     let mut h = leaf_hash;
@@ -168,11 +162,8 @@ pub fn stored_hashes_for_records<R: HashReader>(
     leaf_hashes: &[Hash],
     reader: &R,
 ) -> Result<Vec<Hash>, TreeError<R::Error>> {
-    let overlay = Overlay {
-        base: stored_hash_index(0, first),
-        pending: std::cell::RefCell::new(Vec::new()),
-        backing: reader,
-    };
+    let overlay =
+        Overlay { base: stored_hash_index(0, first), pending: std::cell::RefCell::new(Vec::new()), backing: reader };
     for (n, leaf) in (first..).zip(leaf_hashes) {
         let new = stored_hashes_for_record(n, *leaf, &overlay).map_err(|e| match e {
             TreeError::Reader(inner) => inner,
@@ -207,9 +198,7 @@ impl<R: HashReader> HashReader for Overlay<'_, R> {
                 if i < self.base {
                     from_backing.next()
                 } else {
-                    usize::try_from(i - self.base)
-                        .ok()
-                        .and_then(|j| pending.get(j).copied())
+                    usize::try_from(i - self.base).ok().and_then(|j| pending.get(j).copied())
                 }
                 .ok_or(TreeError::InvalidArgument("batch read past its own hashes"))
             })
@@ -447,12 +436,7 @@ impl HashReader for MemoryStore {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, MissingHash> {
         indexes
             .iter()
-            .map(|&i| {
-                usize::try_from(i)
-                    .ok()
-                    .and_then(|j| self.hashes.get(j).copied())
-                    .ok_or(MissingHash(i))
-            })
+            .map(|&i| usize::try_from(i).ok().and_then(|j| self.hashes.get(j).copied()).ok_or(MissingHash(i)))
             .collect()
     }
 }
@@ -464,15 +448,7 @@ mod tests {
     #[test]
     fn stored_hash_index_matches_go_layout() {
         // Leaves 0..4 write: L0#0 | L0#1 L1#0 | L0#2 | L0#3 L1#1 L2#0
-        let expected = [
-            (0, 0, 0),
-            (0, 1, 1),
-            (1, 0, 2),
-            (0, 2, 3),
-            (0, 3, 4),
-            (1, 1, 5),
-            (2, 0, 6),
-        ];
+        let expected = [(0, 0, 0), (0, 1, 1), (1, 0, 2), (0, 2, 3), (0, 3, 4), (1, 1, 5), (2, 0, 6)];
         for (level, n, index) in expected {
             assert_eq!(stored_hash_index(level, n), index, "({level},{n})");
             assert_eq!(split_stored_hash_index(index), (level, n));
@@ -492,9 +468,7 @@ mod tests {
         let mut store = MemoryStore::new();
         for i in 0..300u64 {
             assert_eq!(store.stored().len() as u64, stored_hash_count(i));
-            store
-                .append(crate::hash::leaf_hash(&i.to_be_bytes()))
-                .unwrap();
+            store.append(crate::hash::leaf_hash(&i.to_be_bytes())).unwrap();
         }
     }
 
@@ -507,9 +481,6 @@ mod tests {
                 Ok(Vec::new())
             }
         }
-        assert!(matches!(
-            tree_hash(3, &Short),
-            Err(TreeError::WrongHashCount { wanted: 2, got: 0 })
-        ));
+        assert!(matches!(tree_hash(3, &Short), Err(TreeError::WrongHashCount { wanted: 2, got: 0 })));
     }
 }

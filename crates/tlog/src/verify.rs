@@ -79,11 +79,7 @@ pub fn verify_inclusion(
     root: &Hash,
 ) -> Result<(), ProofError> {
     let r = root_from_inclusion_proof(leaf_hash, index, tree_size, proof)?;
-    if r == *root {
-        Ok(())
-    } else {
-        Err(ProofError::Mismatch)
-    }
+    if r == *root { Ok(()) } else { Err(ProofError::Mismatch) }
 }
 
 /// Verifies that the tree of `new_size` leaves with root `new_root` extends the
@@ -107,18 +103,10 @@ pub fn verify_consistency(
         return Err(ProofError::InvalidParameters);
     }
     if old_size == new_size {
-        return if proof.is_empty() && old_root == new_root {
-            Ok(())
-        } else {
-            Err(ProofError::Mismatch)
-        };
+        return if proof.is_empty() && old_root == new_root { Ok(()) } else { Err(ProofError::Mismatch) };
     }
     if old_size == 0 {
-        return if proof.is_empty() && *old_root == empty_root() {
-            Ok(())
-        } else {
-            Err(ProofError::Mismatch)
-        };
+        return if proof.is_empty() && *old_root == empty_root() { Ok(()) } else { Err(ProofError::Mismatch) };
     }
     // Step 1.
     if proof.is_empty() {
@@ -127,11 +115,7 @@ pub fn verify_consistency(
     // Step 2: when the old tree is a complete subtree, its root is the first
     // node of the path and is not sent.
     let mut path = proof.iter();
-    let first = if old_size.is_power_of_two() {
-        old_root
-    } else {
-        path.next().ok_or(ProofError::Mismatch)?
-    };
+    let first = if old_size.is_power_of_two() { old_root } else { path.next().ok_or(ProofError::Mismatch)? };
     // Steps 3 and 4.
     let mut fn_ = old_size - 1;
     let mut sn = new_size - 1;
@@ -160,9 +144,5 @@ pub fn verify_consistency(
         sn >>= 1;
     }
     // Step 7.
-    if fr == *old_root && sr == *new_root && sn == 0 {
-        Ok(())
-    } else {
-        Err(ProofError::Mismatch)
-    }
+    if fr == *old_root && sr == *new_root && sn == 0 { Ok(()) } else { Err(ProofError::Mismatch) }
 }

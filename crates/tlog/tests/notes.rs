@@ -6,18 +6,18 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use homeward_tlog::note::{MAX_SIGNATURES, key_id};
 use homeward_tlog::{
-    Checkpoint, CheckpointError, KeyType, MemoryStore, Note, NoteError, Signer, Verifier, cosign,
-    leaf_hash, open_checkpoint, open_note, tree_hash,
+    Checkpoint, CheckpointError, KeyType, MemoryStore, Note, NoteError, Signer, Verifier, cosign, leaf_hash,
+    open_checkpoint, open_note, tree_hash,
 };
 
 const PETER_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
-const PETER_SKEY: &str =
-    "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+const PETER_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 const ENOCH_VKEY: &str = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
 const TEXT: &str = "If you think cryptography is the answer to your problem,\n\
                     then you don't know what your problem is.\n";
 const PETER_SIG: &str = "\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
-const ENOCH_SIG: &str = "\u{2014} EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
+const ENOCH_SIG: &str =
+    "\u{2014} EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
 
 fn peter() -> Verifier {
     Verifier::parse(PETER_VKEY).unwrap()
@@ -34,10 +34,7 @@ fn go_keys_parse_and_round_trip() {
     assert_eq!(v.key_id(), 0xc74f_20a3);
     assert_eq!(v.key_type(), KeyType::Ed25519);
     assert_eq!(v.to_key_string(), PETER_VKEY);
-    assert_eq!(
-        key_id("PeterNeumann", KeyType::Ed25519, &v.public_key()),
-        0xc74f_20a3
-    );
+    assert_eq!(key_id("PeterNeumann", KeyType::Ed25519, &v.public_key()), 0xc74f_20a3);
 
     let s = Signer::parse(PETER_SKEY).unwrap();
     assert_eq!(s.to_key_string(), PETER_SKEY);
@@ -52,11 +49,7 @@ fn mangled_keys_are_refused() {
     // every single-character change must fail.
     for key in [PETER_VKEY, PETER_SKEY] {
         let parse = |k: &str| {
-            if key == PETER_VKEY {
-                Verifier::parse(k).is_ok()
-            } else {
-                Signer::parse(k).is_ok()
-            }
+            if key == PETER_VKEY { Verifier::parse(k).is_ok() } else { Signer::parse(k).is_ok() }
         };
         let b = key.as_bytes();
         for i in 0..=b.len() {
@@ -75,16 +68,8 @@ fn mangled_keys_are_refused() {
         }
     }
     // Wrong key length and unknown algorithm, each with a matching key hash.
-    assert!(
-        Verifier::parse(
-            "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="
-        )
-        .is_err()
-    );
-    assert!(
-        Verifier::parse("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
-            .is_err()
-    );
+    assert!(Verifier::parse("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==").is_err());
+    assert!(Verifier::parse("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").is_err());
 }
 
 #[test]
@@ -99,10 +84,7 @@ fn signing_matches_go_output_byte_for_byte() {
     assert_eq!(again.signatures.len(), 1);
 
     assert_eq!(Note::sign("abc", &[&signer]), Err(NoteError::MalformedText));
-    assert_eq!(
-        Note::sign("a\tb\n", &[&signer]),
-        Err(NoteError::MalformedText)
-    );
+    assert_eq!(Note::sign("a\tb\n", &[&signer]), Err(NoteError::MalformedText));
 }
 
 #[test]
@@ -127,33 +109,18 @@ fn open_keeps_unknown_signatures_unverified() {
 
 #[test]
 fn open_rejects_ambiguity_bad_signatures_and_bad_syntax() {
-    let e = open_note(
-        &format!("{TEXT}\n{ENOCH_SIG}"),
-        &[enoch(), peter(), enoch()],
-    );
+    let e = open_note(&format!("{TEXT}\n{ENOCH_SIG}"), &[enoch(), peter(), enoch()]);
     assert!(matches!(e, Err(NoteError::AmbiguousKey { .. })));
     // An unused duplicate is harmless.
-    assert!(
-        open_note(
-            &format!("{TEXT}\n{PETER_SIG}"),
-            &[enoch(), peter(), enoch()]
-        )
-        .is_ok()
-    );
+    assert!(open_note(&format!("{TEXT}\n{PETER_SIG}"), &[enoch(), peter(), enoch()]).is_ok());
 
     let too_many = format!("{TEXT}\n{}", PETER_SIG.repeat(MAX_SIGNATURES + 1));
-    assert_eq!(
-        open_note(&too_many, &[peter()]),
-        Err(NoteError::MalformedNote)
-    );
+    assert_eq!(open_note(&too_many, &[peter()]), Err(NoteError::MalformedNote));
 
     // Corrupt Peter's signature bytes: a known key that fails rejects all.
     let (a, b) = PETER_SIG.split_at(60);
     let bad = format!("{TEXT}\n{a}ABCD{b}");
-    assert!(matches!(
-        open_note(&bad, &[peter()]),
-        Err(NoteError::InvalidSignature { .. })
-    ));
+    assert!(matches!(open_note(&bad, &[peter()]), Err(NoteError::InvalidSignature { .. })));
 
     // Duplicates: one verified entry per key, identical unknowns collapse.
     let (c, d) = ENOCH_SIG.split_at(60);
@@ -173,11 +140,7 @@ fn open_rejects_ambiguity_bad_signatures_and_bad_syntax() {
         format!("{TEXT}\n{PETER_SIG}Unexpected line.\n"),
     ];
     for msg in bad_msgs {
-        assert_eq!(
-            open_note(&msg, &[peter()]),
-            Err(NoteError::MalformedNote),
-            "{msg:?}"
-        );
+        assert_eq!(open_note(&msg, &[peter()]), Err(NoteError::MalformedNote), "{msg:?}");
     }
 }
 
@@ -185,10 +148,7 @@ fn open_rejects_ambiguity_bad_signatures_and_bad_syntax() {
 fn tampered_body_is_rejected() {
     let msg = format!("{TEXT}\n{PETER_SIG}");
     let tampered = msg.replacen("cryptography", "cryptographY", 1);
-    assert!(matches!(
-        open_note(&tampered, &[peter()]),
-        Err(NoteError::InvalidSignature { .. })
-    ));
+    assert!(matches!(open_note(&tampered, &[peter()]), Err(NoteError::InvalidSignature { .. })));
 }
 
 #[test]
@@ -217,10 +177,8 @@ fn log_checkpoint(origin: &str, size: u64) -> Checkpoint {
 fn checkpoint_sign_open_and_cosign() {
     let origin = "homeward.example/log";
     let log = Signer::from_seed(origin, KeyType::Ed25519, &[1; 32]).unwrap();
-    let w1 =
-        Signer::from_seed("party-a.example/witness", KeyType::CosignatureV1, &[2; 32]).unwrap();
-    let w2 =
-        Signer::from_seed("party-b.example/witness", KeyType::CosignatureV1, &[3; 32]).unwrap();
+    let w1 = Signer::from_seed("party-a.example/witness", KeyType::CosignatureV1, &[2; 32]).unwrap();
+    let w2 = Signer::from_seed("party-b.example/witness", KeyType::CosignatureV1, &[3; 32]).unwrap();
     // The same key under the cosignature type gets a different key ID.
     let same = Signer::from_seed(origin, KeyType::CosignatureV1, &[1; 32]).unwrap();
     assert_ne!(same.key_id(), log.key_id());
@@ -263,10 +221,7 @@ fn checkpoint_sign_open_and_cosign() {
     // Changing a cosignature's timestamp breaks it.
     let mut forged = Note::parse(&cosigned).unwrap();
     forged.signatures[1].signature[7] ^= 1;
-    assert!(matches!(
-        open_note(&forged.to_string(), &verifiers),
-        Err(NoteError::InvalidSignature { .. })
-    ));
+    assert!(matches!(open_note(&forged.to_string(), &verifiers), Err(NoteError::InvalidSignature { .. })));
 
     // A tampered root breaks every signature.
     let other = log_checkpoint(origin, 11).root.to_base64();
@@ -275,10 +230,7 @@ fn checkpoint_sign_open_and_cosign() {
 
     // Wrong key types are refused.
     assert!(cosign(&body, &log, 1).is_err());
-    assert_eq!(
-        Note::sign(&body, &[&w1]),
-        Err(NoteError::WrongKeyType(KeyType::CosignatureV1))
-    );
+    assert_eq!(Note::sign(&body, &[&w1]), Err(NoteError::WrongKeyType(KeyType::CosignatureV1)));
     assert!(cosign("not a checkpoint\n", &w1, 1).is_err());
     assert!(cosign(&body, &w1, 1 << 63).is_err());
 }

@@ -5,8 +5,8 @@ use std::cell::Cell;
 
 use ct_merkle::mem_backed_tree::MemoryBackedTree;
 use homeward_tlog::{
-    Hash, HashReader, MemoryStore, consistency_proof, inclusion_proof, leaf_hash,
-    root_from_leaf_hashes, stored_hash_count, tree_hash, verify_consistency, verify_inclusion,
+    Hash, HashReader, MemoryStore, consistency_proof, inclusion_proof, leaf_hash, root_from_leaf_hashes,
+    stored_hash_count, tree_hash, verify_consistency, verify_inclusion,
 };
 use proptest::prelude::*;
 use sha2::Sha256;
@@ -51,10 +51,7 @@ impl HashReader for Counting<'_> {
     type Error = <MemoryStore as HashReader>::Error;
 
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, Self::Error> {
-        assert!(
-            indexes.is_sorted(),
-            "indexes should be ascending: {indexes:?}"
-        );
+        assert!(indexes.is_sorted(), "indexes should be ascending: {indexes:?}");
         self.calls.set(self.calls.get() + 1);
         self.read.set(self.read.get() + indexes.len());
         self.inner.read_hashes(indexes)
@@ -190,40 +187,19 @@ proptest! {
 fn proofs_read_logarithmically_many_hashes_in_one_call() {
     let leaves: Vec<Vec<u8>> = (0u64..1000).map(|i| i.to_be_bytes().to_vec()).collect();
     let (store, _) = build(&leaves);
-    let reader = Counting {
-        inner: &store,
-        calls: Cell::new(0),
-        read: Cell::new(0),
-    };
+    let reader = Counting { inner: &store, calls: Cell::new(0), read: Cell::new(0) };
     for size in [1u64, 2, 3, 7, 8, 9, 255, 256, 257, 999, 1000] {
         let bound = 2 * log2_ceil(size) + 2;
         for (what, run) in [
-            (
-                "root",
-                Box::new(|| tree_hash(size, &reader).map(|_| ())) as Box<dyn Fn() -> _>,
-            ),
-            (
-                "inclusion",
-                Box::new(|| inclusion_proof(size / 2, size, &reader).map(|_| ())),
-            ),
-            (
-                "consistency",
-                Box::new(|| consistency_proof(size / 3, size, &reader).map(|_| ())),
-            ),
+            ("root", Box::new(|| tree_hash(size, &reader).map(|_| ())) as Box<dyn Fn() -> _>),
+            ("inclusion", Box::new(|| inclusion_proof(size / 2, size, &reader).map(|_| ()))),
+            ("consistency", Box::new(|| consistency_proof(size / 3, size, &reader).map(|_| ()))),
         ] {
             reader.calls.set(0);
             reader.read.set(0);
             run().unwrap();
-            assert!(
-                reader.calls.get() <= 1,
-                "{what} size {size}: {} calls",
-                reader.calls.get()
-            );
-            assert!(
-                reader.read.get() <= bound,
-                "{what} size {size}: read {}",
-                reader.read.get()
-            );
+            assert!(reader.calls.get() <= 1, "{what} size {size}: {} calls", reader.calls.get());
+            assert!(reader.read.get() <= bound, "{what} size {size}: read {}", reader.read.get());
         }
     }
 }

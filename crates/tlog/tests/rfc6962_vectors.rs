@@ -4,8 +4,8 @@
 //! tree and the pure verifiers.
 
 use homeward_tlog::{
-    Hash, MemoryStore, ProofError, consistency_proof, empty_root, inclusion_proof, leaf_hash,
-    root_from_leaf_hashes, tree_hash, verify_consistency, verify_inclusion,
+    Hash, MemoryStore, ProofError, consistency_proof, empty_root, inclusion_proof, leaf_hash, root_from_leaf_hashes,
+    tree_hash, verify_consistency, verify_inclusion,
 };
 
 fn h(s: &str) -> Hash {
@@ -13,24 +13,10 @@ fn h(s: &str) -> Hash {
 }
 
 fn leaves() -> Vec<Vec<u8>> {
-    [
-        "",
-        "00",
-        "10",
-        "2021",
-        "3031",
-        "40414243",
-        "5051525354555657",
-        "606162636465666768696a6b6c6d6e6f",
-    ]
-    .iter()
-    .map(|s| {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    })
-    .collect()
+    ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+        .iter()
+        .map(|s| (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect())
+        .collect()
 }
 
 /// Roots of the trees of the first 1..=8 leaves.
@@ -67,13 +53,7 @@ fn inclusion_vectors() -> Vec<(u64, u64, Vec<Hash>)> {
                 h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"),
             ],
         ),
-        (
-            3,
-            3,
-            vec![h(
-                "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-            )],
-        ),
+        (3, 3, vec![h("fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125")]),
         (
             2,
             5,
@@ -210,10 +190,7 @@ fn corrupted_inclusion_proofs_fail() {
             probes.push((i, size, lh, r, p));
         }
         for (n, (pi, ps, pl, pr, pp)) in probes.iter().enumerate() {
-            assert!(
-                verify_inclusion(pl, *pi, *ps, pp, pr).is_err(),
-                "probe {n} for leaf {leaf} size {size} verified"
-            );
+            assert!(verify_inclusion(pl, *pi, *ps, pp, pr).is_err(), "probe {n} for leaf {leaf} size {size} verified");
         }
     }
 }
@@ -250,10 +227,7 @@ fn corrupted_consistency_proofs_fail() {
             probes.push((s1, s2, r1, r2, p));
         }
         for (n, (a, b, ra, rb, p)) in probes.iter().enumerate() {
-            assert!(
-                verify_consistency(*a, *b, ra, rb, p).is_err(),
-                "probe {n} for {s1}->{s2} verified"
-            );
+            assert!(verify_consistency(*a, *b, ra, rb, p).is_err(), "probe {n} for {s1}->{s2} verified");
         }
     }
 }
@@ -272,10 +246,7 @@ fn consistency_edge_cases() {
     assert!(verify_consistency(0, 3, &e, &r, &[e]).is_err());
     assert!(verify_consistency(0, 0, &e, &e, &[]).is_ok());
     // Shrinking is never consistent.
-    assert_eq!(
-        verify_consistency(4, 3, &root(4), &r, &[]),
-        Err(ProofError::InvalidParameters)
-    );
+    assert_eq!(verify_consistency(4, 3, &root(4), &r, &[]), Err(ProofError::InvalidParameters));
     let store = store();
     assert!(consistency_proof(4, 3, &store).is_err());
     assert!(consistency_proof(0, 3, &store).unwrap().is_empty());
@@ -289,9 +260,6 @@ fn inclusion_edge_cases() {
     assert!(verify_inclusion(&lh, 0, 1, &[], &lh).is_ok());
     assert!(verify_inclusion(&lh, 0, 1, &[], &empty_root()).is_err());
     for (i, n) in [(0, 0), (1, 0), (2, 1)] {
-        assert_eq!(
-            verify_inclusion(&lh, i, n, &[], &lh),
-            Err(ProofError::InvalidParameters)
-        );
+        assert_eq!(verify_inclusion(&lh, i, n, &[], &lh), Err(ProofError::InvalidParameters));
     }
 }

@@ -28,13 +28,7 @@ pub const COLUMNS: &[&str] = &[
 ];
 
 /// Columns a file must have.
-pub const REQUIRED: &[&str] = &[
-    "record_id",
-    "family_name",
-    "given_names",
-    "power",
-    "category",
-];
+pub const REQUIRED: &[&str] = &["record_id", "family_name", "given_names", "power", "category"];
 
 /// Columns homeward writes on export that the import reads past: they are
 /// homeward's own bookkeeping, not the source's data.
@@ -51,90 +45,18 @@ pub enum Target {
 const ALIASES: &[(&str, &[&str])] = &[
     (
         "record_id",
-        &[
-            "id",
-            "record id",
-            "record",
-            "source id",
-            "номер запису",
-            "ідентифікатор",
-            "номер записи",
-            "идентификатор",
-        ],
+        &["id", "record id", "record", "source id", "номер запису", "ідентифікатор", "номер записи", "идентификатор"],
     ),
-    (
-        "family_name",
-        &[
-            "surname",
-            "last name",
-            "lastname",
-            "family name",
-            "прізвище",
-            "фамилия",
-        ],
-    ),
-    (
-        "given_names",
-        &[
-            "given name",
-            "first name",
-            "firstname",
-            "first names",
-            "forename",
-            "name",
-            "ім'я",
-            "имя",
-        ],
-    ),
-    (
-        "patronymic",
-        &[
-            "father's name",
-            "fathers name",
-            "middle name",
-            "по батькові",
-            "отчество",
-        ],
-    ),
+    ("family_name", &["surname", "last name", "lastname", "family name", "прізвище", "фамилия"]),
+    ("given_names", &["given name", "first name", "firstname", "first names", "forename", "name", "ім'я", "имя"]),
+    ("patronymic", &["father's name", "fathers name", "middle name", "по батькові", "отчество"]),
     (
         "mother_maiden_name",
-        &[
-            "mother's maiden name",
-            "mothers maiden name",
-            "дівоче прізвище матері",
-            "девичья фамилия матери",
-        ],
+        &["mother's maiden name", "mothers maiden name", "дівоче прізвище матері", "девичья фамилия матери"],
     ),
-    (
-        "birth_date",
-        &[
-            "date of birth",
-            "dob",
-            "birthdate",
-            "born",
-            "дата народження",
-            "дата рождения",
-        ],
-    ),
-    (
-        "place_of_birth",
-        &[
-            "birthplace",
-            "birth place",
-            "місце народження",
-            "место рождения",
-        ],
-    ),
-    (
-        "rank",
-        &[
-            "military rank",
-            "звання",
-            "військове звання",
-            "звание",
-            "воинское звание",
-        ],
-    ),
+    ("birth_date", &["date of birth", "dob", "birthdate", "born", "дата народження", "дата рождения"]),
+    ("place_of_birth", &["birthplace", "birth place", "місце народження", "место рождения"]),
+    ("rank", &["military rank", "звання", "військове звання", "звание", "воинское звание"]),
     (
         "service_number",
         &[
@@ -150,15 +72,7 @@ const ALIASES: &[(&str, &[&str])] = &[
     ),
     (
         "unit",
-        &[
-            "military unit",
-            "військова частина",
-            "частина",
-            "подразділення",
-            "воинская часть",
-            "часть",
-            "подразделение",
-        ],
+        &["military unit", "військова частина", "частина", "подразділення", "воинская часть", "часть", "подразделение"],
     ),
     (
         "power",
@@ -173,7 +87,7 @@ const ALIASES: &[(&str, &[&str])] = &[
             "сторона конфликта",
         ],
     ),
-    ("category", &["type", "категорія", "категория"]),
+    ("category", &["type", "тип", "категорія", "категория"]),
     (
         "person_to_inform",
         &[
@@ -201,28 +115,9 @@ const ALIASES: &[(&str, &[&str])] = &[
     ("status", &["state", "статус", "стан", "состояние"]),
     (
         "status_date",
-        &[
-            "date",
-            "status date",
-            "event date",
-            "дата статусу",
-            "дата події",
-            "дата статуса",
-            "дата события",
-        ],
+        &["date", "status date", "event date", "дата статусу", "дата події", "дата статуса", "дата события"],
     ),
-    (
-        "status_place",
-        &[
-            "place",
-            "location",
-            "camp",
-            "місце",
-            "місце утримання",
-            "место",
-            "место содержания",
-        ],
-    ),
+    ("status_place", &["place", "location", "camp", "місце", "місце утримання", "место", "место содержания"]),
     ("source", &["reported by", "джерело", "источник"]),
 ];
 
@@ -245,33 +140,23 @@ pub fn normalise_header(raw: &str) -> String {
 pub fn parse_mapping(specs: &[String]) -> Result<HashMap<String, Target>, String> {
     let mut map = HashMap::new();
     for spec in specs {
-        let (header, target) = spec
-            .rsplit_once('=')
-            .ok_or_else(|| format!("--map {spec:?}: expected HEADER=column or HEADER=ignore"))?;
+        let (header, target) =
+            spec.rsplit_once('=').ok_or_else(|| format!("--map {spec:?}: expected HEADER=column or HEADER=ignore"))?;
         let target = target.trim();
-        let target =
-            if target == "ignore" {
-                Target::Ignore
-            } else {
-                Target::Column(COLUMNS.iter().find(|c| **c == target).copied().ok_or_else(
-                    || {
-                        format!(
-                            "--map {spec:?}: unknown column {target:?}; columns are {}",
-                            COLUMNS.join(", ")
-                        )
-                    },
-                )?)
-            };
+        let target = if target == "ignore" {
+            Target::Ignore
+        } else {
+            Target::Column(COLUMNS.iter().find(|c| **c == target).copied().ok_or_else(|| {
+                format!("--map {spec:?}: unknown column {target:?}; columns are {}", COLUMNS.join(", "))
+            })?)
+        };
         map.insert(normalise_header(header), target);
     }
     Ok(map)
 }
 
 /// What each header of a file means, by position.
-pub fn resolve(
-    headers: &[String],
-    mapping: &HashMap<String, Target>,
-) -> Result<Vec<Target>, String> {
+pub fn resolve(headers: &[String], mapping: &HashMap<String, Target>) -> Result<Vec<Target>, String> {
     let mut targets = Vec::with_capacity(headers.len());
     let mut unknown = Vec::new();
     for h in headers {
@@ -284,12 +169,7 @@ pub fn resolve(
                 .iter()
                 .find(|c| c.replace('_', " ") == n)
                 .map(|c| Target::Column(c))
-                .or_else(|| {
-                    ALIASES
-                        .iter()
-                        .find(|(_, a)| a.contains(&n.as_str()))
-                        .map(|(c, _)| Target::Column(c))
-                })
+                .or_else(|| ALIASES.iter().find(|(_, a)| a.contains(&n.as_str())).map(|(c, _)| Target::Column(c)))
         });
         match t {
             Some(t) => targets.push(t),
@@ -312,19 +192,11 @@ pub fn resolve(
             problems.push(format!("column {c} appears {n} times"));
         }
     }
-    let missing: Vec<&str> = REQUIRED
-        .iter()
-        .filter(|c| !targets.contains(&Target::Column(c)))
-        .copied()
-        .collect();
+    let missing: Vec<&str> = REQUIRED.iter().filter(|c| !targets.contains(&Target::Column(c))).copied().collect();
     if !missing.is_empty() {
         problems.push(format!("missing required column(s) {}", missing.join(", ")));
     }
-    if problems.is_empty() {
-        Ok(targets)
-    } else {
-        Err(problems.join("; "))
-    }
+    if problems.is_empty() { Ok(targets) } else { Err(problems.join("; ")) }
 }
 
 #[cfg(test)]
@@ -340,40 +212,14 @@ mod tests {
         let m = HashMap::new();
         for set in [
             &["Record ID", "Surname", "First name", "Power", "Category"][..],
-            &[
-                "\u{feff}номер запису",
-                "Прізвище",
-                "Ім’я",
-                "Держава",
-                "Категорія",
-            ],
-            &[
-                "идентификатор",
-                "Фамилия",
-                "Имя",
-                "Государство",
-                "категория",
-            ],
-            &[
-                "record_id",
-                "family_name",
-                "given_names",
-                "power",
-                "category",
-            ],
+            &["\u{feff}номер запису", "Прізвище", "Ім’я", "Держава", "Категорія"],
+            &["идентификатор", "Фамилия", "Имя", "Государство", "категория"],
+            &["record_id", "family_name", "given_names", "power", "category"],
         ] {
             let t = resolve(&headers(set), &m).unwrap();
             assert_eq!(
                 t,
-                [
-                    "record_id",
-                    "family_name",
-                    "given_names",
-                    "power",
-                    "category"
-                ]
-                .map(Target::Column)
-                .to_vec(),
+                ["record_id", "family_name", "given_names", "power", "category"].map(Target::Column).to_vec(),
                 "{set:?}"
             );
         }
@@ -381,39 +227,19 @@ mod tests {
 
     #[test]
     fn unknown_duplicate_and_missing_columns_are_all_reported() {
-        let err = resolve(
-            &headers(&["id", "Прізвище", "Фамилия", "Notes"]),
-            &HashMap::new(),
-        )
-        .unwrap_err();
+        let err = resolve(&headers(&["id", "Прізвище", "Фамилия", "Notes"]), &HashMap::new()).unwrap_err();
         assert!(err.contains("\"Notes\""), "{err}");
         assert!(err.contains("family_name appears 2 times"), "{err}");
-        assert!(
-            err.contains("missing required column(s) given_names, power, category"),
-            "{err}"
-        );
+        assert!(err.contains("missing required column(s) given_names, power, category"), "{err}");
     }
 
     #[test]
     fn mapping_overrides_and_ignores() {
-        let m = parse_mapping(&[
-            "ПІБ=family_name".into(),
-            "Notes=ignore".into(),
-            "Who=given_names".into(),
-        ])
-        .unwrap();
-        let t = resolve(
-            &headers(&["id", "ПІБ", "Who", "Notes", "power", "category"]),
-            &m,
-        )
-        .unwrap();
+        let m = parse_mapping(&["ПІБ=family_name".into(), "Notes=ignore".into(), "Who=given_names".into()]).unwrap();
+        let t = resolve(&headers(&["id", "ПІБ", "Who", "Notes", "power", "category"]), &m).unwrap();
         assert_eq!(t[1], Target::Column("family_name"));
         assert_eq!(t[3], Target::Ignore);
-        assert!(
-            parse_mapping(&["x=nonsense".into()])
-                .unwrap_err()
-                .contains("unknown column")
-        );
+        assert!(parse_mapping(&["x=nonsense".into()]).unwrap_err().contains("unknown column"));
         assert!(parse_mapping(&["nothing".into()]).is_err());
     }
 }

@@ -38,12 +38,7 @@ pub struct ImportOptions {
 
 impl ImportOptions {
     pub fn new(source: PartyCode) -> Self {
-        Self {
-            source,
-            mapping: HashMap::new(),
-            batch_rows: 2000,
-            dry_run: false,
-        }
+        Self { source, mapping: HashMap::new(), batch_rows: 2000, dry_run: false }
     }
 }
 
@@ -89,12 +84,7 @@ pub enum ImportError {
 }
 
 enum Message {
-    Batch {
-        rows: Vec<ImportRow>,
-        rejections: Vec<RowRejection>,
-        bytes_read: u64,
-        read: u64,
-    },
+    Batch { rows: Vec<ImportRow>, rejections: Vec<RowRejection>, bytes_read: u64, read: u64 },
     Fatal(FileProblem),
 }
 
@@ -105,10 +95,8 @@ pub async fn import_persons_csv(
     options: &ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let file = std::fs::File::open(path).map_err(|e| ImportError::Open {
-        path: path.display().to_string(),
-        reason: e.kind().to_string(),
-    })?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| ImportError::Open { path: path.display().to_string(), reason: e.kind().to_string() })?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     progress.start(total);
 
@@ -118,10 +106,7 @@ pub async fn import_persons_csv(
     let parser = std::thread::Builder::new()
         .name("import-parse".into())
         .spawn(move || parse_file(file, &opts, &tx))
-        .map_err(|e| ImportError::Open {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| ImportError::Open { path: path.display().to_string(), reason: e.to_string() })?;
 
     let mut import = store.begin_import().await?;
     let mut report = ImportReport {
@@ -133,12 +118,7 @@ pub async fn import_persons_csv(
     };
     while let Some(msg) = rx.recv().await {
         match msg {
-            Message::Batch {
-                rows,
-                mut rejections,
-                bytes_read,
-                read,
-            } => {
+            Message::Batch { rows, mut rejections, bytes_read, read } => {
                 report.rows = read;
                 let mut from_store = import.write_batch(rows).await?;
                 rejections.append(&mut from_store);
@@ -158,21 +138,11 @@ pub async fn import_persons_csv(
 }
 
 /// Reads, validates and batches the file; runs on the parser thread.
-fn parse_file(
-    file: std::fs::File,
-    options: &ImportOptions,
-    tx: &tokio::sync::mpsc::Sender<Message>,
-) {
+fn parse_file(file: std::fs::File, options: &ImportOptions, tx: &tokio::sync::mpsc::Sender<Message>) {
     let counters = Arc::new(Counters::default());
-    let limited = LimitedReader::new(
-        std::io::BufReader::with_capacity(1 << 16, file),
-        counters.clone(),
-    );
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(limited);
+    let limited = LimitedReader::new(std::io::BufReader::with_capacity(1 << 16, file), counters.clone());
+    let mut csv =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 16).from_reader(limited);
     let fatal = |line: u64, reason: String| {
         let _ = tx.blocking_send(Message::Fatal(FileProblem { line, reason }));
     };
@@ -183,38 +153,24 @@ fn parse_file(
         Ok(false) => {
             return fatal(
                 1,
-                format!(
-                    "the file is empty: expected a header line with the columns {}",
-                    columns::REQUIRED.join(", ")
-                ),
+                format!("the file is empty: expected a header line with the columns {}", columns::REQUIRED.join(", ")),
             );
         }
-        Err(e) => return fatal(1, read_error(&e)),
+        Err(e) => {
+            let (line, reason) = read_error(&e);
+            return fatal(line.max(1), reason);
+        }
     }
-    let headers: Result<Vec<String>, usize> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| std::str::from_utf8(h).map(str::to_owned).map_err(|_| i + 1))
-        .collect();
+    let headers: Result<Vec<String>, usize> =
+        header.iter().enumerate().map(|(i, h)| std::str::from_utf8(h).map(str::to_owned).map_err(|_| i + 1)).collect();
     let headers = match headers {
         Ok(h) => h,
         Err(col) => {
-            return fatal(
-                1,
-                format!(
-                    "header column {col} is not valid UTF-8: save the file as UTF-8 (CSV UTF-8)"
-                ),
-            );
+            return fatal(1, format!("header column {col} is not valid UTF-8: save the file as UTF-8 (CSV UTF-8)"));
         }
     };
     if headers.iter().all(|h| h.trim().is_empty()) {
-        return fatal(
-            1,
-            format!(
-                "the header line is empty: expected the columns {}",
-                columns::REQUIRED.join(", ")
-            ),
-        );
+        return fatal(1, format!("the header line is empty: expected the columns {}", columns::REQUIRED.join(", ")));
     }
     let targets = match columns::resolve(&headers, &options.mapping) {
         Ok(t) => t,
@@ -231,8 +187,8 @@ fn parse_file(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                fatal(line, read_error(&e));
+                let (line, reason) = read_error(&e);
+                fatal(line, reason);
                 break;
             }
         }
@@ -259,25 +215,23 @@ fn parse_file(
             }
         }
     }
-    let _ = tx.blocking_send(Message::Batch {
-        rows,
-        rejections,
-        bytes_read: counters.total.load(Ordering::Relaxed),
-        read,
-    });
+    let _ =
+        tx.blocking_send(Message::Batch { rows, rejections, bytes_read: counters.total.load(Ordering::Relaxed), read });
 }
 
-fn read_error(e: &csv::Error) -> String {
+/// The line and the reason reading stopped.
+fn read_error(e: &csv::Error) -> (u64, String) {
+    let line = e.position().map_or(0, |p| p.line());
     if let csv::ErrorKind::Io(io) = e.kind() {
-        if let Some(too_long) = io
-            .get_ref()
-            .and_then(|inner| inner.downcast_ref::<TooLong>())
-        {
-            return too_long.to_string();
+        if let Some(too_long) = io.get_ref().and_then(|inner| inner.downcast_ref::<TooLong>()) {
+            let line = match too_long {
+                TooLong::Line(l) | TooLong::Record(l) => *l,
+            };
+            return (line, too_long.to_string());
         }
-        return format!("cannot read the file: {}", io.kind());
+        return (line, format!("cannot read the file: {}", io.kind()));
     }
-    "the file is not valid CSV here".to_owned()
+    (line, "the file is not valid CSV here".to_owned())
 }
 
 /// Validates one row; reports every problem of the row.
@@ -287,11 +241,7 @@ fn parse_row(
     targets: &[Target],
     options: &ImportOptions,
 ) -> Result<ImportRow, Vec<RowRejection>> {
-    let reject = |field: &str, reason: String| RowRejection {
-        line,
-        field: field.to_owned(),
-        reason,
-    };
+    let reject = |field: &str, reason: String| RowRejection { line, field: field.to_owned(), reason };
     if record.len() != targets.len() {
         return Err(vec![reject(
             "(row)",
@@ -303,9 +253,10 @@ fn parse_row(
         )]);
     }
     let mut errors = Vec::new();
+    // Fields already reported as not UTF-8 are not reported again as empty.
+    let mut unreadable: Vec<&'static str> = Vec::new();
     let mut raw = RawIdentity::default();
-    let (mut record_id, mut status, mut status_date, mut status_place, mut source) =
-        (None, None, None, None, None);
+    let (mut record_id, mut status, mut status_date, mut status_place, mut source) = (None, None, None, None, None);
     for (value, target) in record.iter().zip(targets) {
         let Target::Column(column) = *target else {
             continue;
@@ -313,10 +264,8 @@ fn parse_row(
         let value = match std::str::from_utf8(value) {
             Ok(v) => v,
             Err(_) => {
-                errors.push(reject(
-                    column,
-                    "not valid UTF-8: save the file as UTF-8 (CSV UTF-8)".into(),
-                ));
+                errors.push(reject(column, "not valid UTF-8: save the file as UTF-8 (CSV UTF-8)".into()));
+                unreadable.push(column);
                 continue;
             }
         };
@@ -353,32 +302,26 @@ fn parse_row(
             options.source.clone()
         }
     };
-    let source_ref = SourceRef::parse(source, record_id.unwrap_or(""))
-        .map_err(|e| errors.push(reject(&e.field, e.reason)))
-        .ok();
+    let source_ref =
+        SourceRef::parse(source, record_id.unwrap_or("")).map_err(|e| errors.push(reject(&e.field, e.reason))).ok();
     let identity = raw
         .parse()
-        .map_err(|errs| errors.extend(errs.into_iter().map(|e| reject(&e.field, e.reason))))
+        .map_err(|errs| {
+            errors.extend(
+                errs.into_iter()
+                    .filter(|e| !unreadable.contains(&e.field.as_str()))
+                    .map(|e| reject(&e.field, e.reason)),
+            )
+        })
         .ok();
-    let event = parse_status(status, status_date, status_place)
-        .map_err(|e| errors.push(reject(e.0, e.1)))
-        .ok();
+    let event = parse_status(status, status_date, status_place).map_err(|e| errors.push(reject(e.0, e.1))).ok();
     match (source_ref, identity, event) {
-        (Some(source), Some(identity), Some(status)) if errors.is_empty() => Ok(ImportRow {
-            line,
-            source,
-            identity,
-            status,
-            reported_by: None,
-        }),
+        (Some(source), Some(identity), Some(status)) if errors.is_empty() => {
+            Ok(ImportRow { line, source, identity, status, reported_by: None })
+        }
         _ => {
             // Field order, as the columns are documented, reads best.
-            errors.sort_by_key(|e| {
-                columns::COLUMNS
-                    .iter()
-                    .position(|c| *c == e.field)
-                    .unwrap_or(usize::MAX)
-            });
+            errors.sort_by_key(|e| columns::COLUMNS.iter().position(|c| *c == e.field).unwrap_or(usize::MAX));
             Err(errors)
         }
     }
@@ -391,28 +334,16 @@ fn parse_status(
 ) -> Result<Option<StatusEvent>, (&'static str, String)> {
     let Some(status) = status else {
         if date.is_some() || place.is_some() {
-            return Err((
-                "status",
-                "empty, but status_date or status_place is given".into(),
-            ));
+            return Err(("status", "empty, but status_date or status_place is given".into()));
         }
         return Ok(None);
     };
-    let status: Status = status
-        .parse()
-        .map_err(|e: homeward_domain::status::UnknownStatus| ("status", e.to_string()))?;
-    let occurred_on = date
-        .map(PartialDate::parse)
-        .transpose()
-        .map_err(|e| ("status_date", e.to_string()))?;
+    let status: Status =
+        status.parse().map_err(|e: homeward_domain::status::UnknownStatus| ("status", e.to_string()))?;
+    let occurred_on = date.map(PartialDate::parse).transpose().map_err(|e| ("status_date", e.to_string()))?;
     let place = place.map(str::trim).map(str::to_owned);
     if place.as_ref().is_some_and(|p| p.chars().count() > 500) {
         return Err(("status_place", "longer than 500 characters".into()));
     }
-    Ok(Some(StatusEvent {
-        status,
-        occurred_on,
-        place,
-        details: None,
-    }))
+    Ok(Some(StatusEvent { status, occurred_on, place, details: None }))
 }

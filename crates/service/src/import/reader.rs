@@ -19,9 +19,7 @@ pub enum TooLong {
         "line {0} is longer than {MAX_LINE_BYTES} bytes: this is not a person CSV, or a field holds far too much text"
     )]
     Line(u64),
-    #[error(
-        "the record ending near line {0} is longer than {MAX_RECORD_BYTES} bytes (an unclosed quote?)"
-    )]
+    #[error("the record ending near line {0} is longer than {MAX_RECORD_BYTES} bytes (an unclosed quote?)")]
     Record(u64),
 }
 
@@ -44,12 +42,7 @@ pub struct LimitedReader<R> {
 
 impl<R: Read> LimitedReader<R> {
     pub fn new(inner: R, counters: Arc<Counters>) -> Self {
-        Self {
-            inner,
-            line: 1,
-            line_len: 0,
-            counters,
-        }
+        Self { inner, line: 1, line_len: 0, counters }
     }
 }
 
@@ -63,24 +56,14 @@ impl<R: Read> Read for LimitedReader<R> {
             } else {
                 self.line_len += 1;
                 if self.line_len > MAX_LINE_BYTES {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        TooLong::Line(self.line),
-                    ));
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, TooLong::Line(self.line)));
                 }
             }
         }
         self.counters.total.fetch_add(n as u64, Ordering::Relaxed);
-        let since = self
-            .counters
-            .since_record
-            .fetch_add(n as u64, Ordering::Relaxed)
-            + n as u64;
+        let since = self.counters.since_record.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         if since > MAX_RECORD_BYTES {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                TooLong::Record(self.line),
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, TooLong::Record(self.line)));
         }
         Ok(n)
     }

@@ -1,0 +1,75 @@
+//! Every route of the server, in one place.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tower_http::trace::TraceLayer;
+
+use crate::AppState;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/version", get(version))
+        .route("/api/v1/stats", get(stats))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn index() -> impl IntoResponse {
+    (
+        [("content-type", "text/plain; charset=utf-8")],
+        "homeward\n\n\
+         GET /healthz        liveness\n\
+         GET /readyz         readiness (the database answers)\n\
+         GET /version        version and storage backend\n\
+         GET /api/v1/stats   persons per status (counts only)\n\n\
+         The registry itself is reached with the `homeward` command line for now:\n\
+         homeward person list, homeward person show ID, homeward export persons.\n",
+    )
+}
+
+/// The process is up.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database answers: load balancers send traffic only then.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn version(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({
+        "name": "homeward",
+        "version": env!("CARGO_PKG_VERSION"),
+        "storage": state.store.backend(),
+    }))
+}
+
+/// Counts per status: no names, no ids, nothing that identifies a person.
+async fn stats(State(state): State<AppState>) -> Response {
+    match state.store.status_counts().await {
+        Ok(counts) => {
+            let by_status: serde_json::Map<String, serde_json::Value> =
+                counts.into_iter().map(|(s, n)| (s.as_str().to_owned(), json!(n))).collect();
+            let total: u64 = by_status.values().filter_map(serde_json::Value::as_u64).sum();
+            Json(json!({ "persons": total, "by_status": by_status })).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "status counts failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
