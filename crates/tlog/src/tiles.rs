@@ -684,6 +684,13 @@ impl<R: TileReader> HashReader for TileHashReader<R> {
     type Error = TileReadError<R::Error>;
 
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, Self::Error> {
+        // Stored-hash indexes are about twice the tree size; past 2^62
+        // leaves they would overflow, and no real log is that big.
+        if self.size > 1 << 62 {
+            return Err(TileReadError::NotInTree(
+                indexes.first().copied().unwrap_or(0),
+            ));
+        }
         let end = stored_hash_index(0, self.size);
         if let Some(&bad) = indexes.iter().find(|&&i| i >= end) {
             return Err(TileReadError::NotInTree(bad));

@@ -26,7 +26,8 @@
 //! one JSON file per incident in `evidence/` beside the state file.
 //!
 //! - [`Witness`]: the protocol logic, usable without HTTP.
-//! - [`router`] and [`serve`]: the HTTP interface (axum).
+//! - [`router`], [`serve`] and [`serve_with_shutdown`]: the HTTP interface
+//!   (axum).
 //! - [`AddCheckpointRequest`]: the request body, for the log's side too.
 //! - [`WitnessState`]: the state file.
 
@@ -85,6 +86,31 @@ pub async fn serve(
         "witness serving"
     );
     axum::serve(listener, router(witness))
+        .await
+        .map_err(WitnessError::Serve)
+}
+
+/// Like [`serve`], stopping gracefully (finishing requests in flight) when
+/// `shutdown` completes, for example on a signal.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with_shutdown<F>(
+    config: WitnessConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: F,
+) -> Result<(), WitnessError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let witness = Arc::new(Witness::open(config)?);
+    tracing::info!(
+        witness = witness.name(),
+        verifier = %witness.verifier().to_key_string(),
+        "witness serving"
+    );
+    axum::serve(listener, router(witness))
+        .with_graceful_shutdown(shutdown)
         .await
         .map_err(WitnessError::Serve)
 }

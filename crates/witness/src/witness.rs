@@ -462,18 +462,16 @@ impl Witness {
             submitted_old_size: request.old_size,
             submitted_proof: request.proof.iter().map(Hash::to_base64).collect(),
         };
-        // One file per incident: the same submission against the same
-        // cosigned checkpoint maps to the same name, so a log replaying it
-        // cannot fill the disk, and the first sighting's time is kept.
+        // One file per incident, named after the cosigned tree head and the
+        // conflicting signed checkpoint: showing it again (with any old size
+        // or proof, or after a re-cosigning of the same head) maps to the same
+        // file, so replaying it cannot fill the disk, and the first sighting
+        // is what is kept.
         let mut id = Sha256::new();
-        for part in [&stored.checkpoint, &request.checkpoint] {
-            id.update((part.len() as u64).to_be_bytes());
-            id.update(part.as_bytes());
-        }
-        id.update(request.old_size.to_be_bytes());
-        for h in &request.proof {
-            id.update(h.as_bytes());
-        }
+        id.update(kind.as_str().as_bytes());
+        id.update(stored.size.to_be_bytes());
+        id.update(stored.root.as_bytes());
+        id.update(request.checkpoint.as_bytes());
         let id = id.finalize();
         let path = self.evidence_dir.join(format!(
             "{}-{}.json",

@@ -246,6 +246,11 @@ async fn witness_follows_a_growing_log_and_refuses_everything_else() {
     // The same fork shown again is the same incident: still one file.
     assert_eq!(add(addr, &fork.request(12)).await.status, 409);
     assert_eq!(evidence_files(&state).len(), 1);
+    // With a stale old size the answer is the spec's 409 with the size, but
+    // the fork is still recognised (and is still the same incident).
+    let stale_fork = add(addr, &fork.request(0)).await;
+    assert_eq!((stale_fork.status, stale_fork.body.as_str()), (409, "12\n"));
+    assert_eq!(evidence_files(&state).len(), 1);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -317,6 +322,8 @@ async fn witness_follows_a_growing_log_and_refuses_everything_else() {
         400
     );
     assert_eq!(http(addr, "GET", "/add-checkpoint", b"").await.status, 405);
+    let huge = format!("old 12\n\n{}", "x".repeat(70_000));
+    assert_eq!(add(addr, &huge).await.status, 413);
 
     // None of that moved the witness: 12 -> 20 with the honest proof works.
     let reply = add(addr, &log.request(12)).await;
