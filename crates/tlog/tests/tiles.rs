@@ -67,6 +67,27 @@ fn spec_path_examples_parse_and_round_trip() {
 }
 
 #[test]
+fn paths_match_other_implementations() {
+    // Vectors from tlog-tiles implementations in Go (Tessera's layout
+    // package documents "tile/0/x001/x234/067.p/8" for level 0, index
+    // 1234067, width 8; others list the rest).
+    for (level, n, width, want) in [
+        (0, 0, 256, "tile/0/000"),
+        (0, 1, 256, "tile/0/001"),
+        (0, 67, 256, "tile/0/067"),
+        (1, 42, 17, "tile/1/042.p/17"),
+        (0, 1_234_067, 8, "tile/0/x001/x234/067.p/8"),
+        (0, 1_234_067, 15, "tile/0/x001/x234/067.p/15"),
+        (0, 3_555_699, 45, "tile/0/x003/x555/699.p/45"),
+        (3, 0, 256, "tile/3/000"),
+    ] {
+        let tile = Tile::new(level, n, width).unwrap();
+        assert_eq!(tile.path(), want);
+        assert_eq!(parse_tile_path(want), Ok(TilePath::Hashes(tile)));
+    }
+}
+
+#[test]
 fn non_canonical_or_invalid_paths_are_refused() {
     for path in [
         "",
