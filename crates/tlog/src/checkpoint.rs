@@ -98,6 +98,22 @@ impl Checkpoint {
     }
 }
 
+/// The signed checkpoint note for the tree of `size` leaves with `root` in
+/// the log `origin`, signed by the log's Ed25519 `signer` (whose key name
+/// should be the origin): the text a log publishes and sends to witnesses.
+///
+/// # Errors
+/// [`CheckpointError::Malformed`] for an origin that is empty or holds a
+/// control character; [`NoteError::WrongKeyType`] for a cosigner key.
+pub fn sign_checkpoint(
+    origin: &str,
+    size: u64,
+    root: Hash,
+    signer: &Signer,
+) -> Result<String, CheckpointError> {
+    Checkpoint::new(origin, size, root).sign(signer)
+}
+
 /// Opens a signed checkpoint: checks the note against `verifiers` and that
 /// its origin is `origin`, then parses the body.
 ///

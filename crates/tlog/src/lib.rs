@@ -17,6 +17,9 @@
 //!   canonical JSON.
 //! - [`note`], [`checkpoint`], [`cosignature`]: C2SP signed notes (Ed25519),
 //!   tlog-checkpoint bodies and tlog-cosignature/v1 witness cosignatures.
+//! - [`tiles`]: C2SP tlog-tiles paths, tile contents built from stored
+//!   hashes, entry bundles, and [`TileHashReader`], which authenticates
+//!   downloaded tiles against a checkpoint's root.
 //!
 //! ```
 //! use homeward_tlog::{MemoryStore, inclusion_proof, consistency_proof, leaf_hash, tree_hash,
@@ -36,10 +39,10 @@
 //! ```
 //!
 //! What it does not do: no storage, database, network, clock or
-//! configuration (callers pass timestamps in), no witness protocol
-//! (c2sp tlog-witness) or tiles (tlog-tiles), and no personal data: a leaf
-//! only carries identifiers and a salted hash of the content, never the
-//! content.
+//! configuration (callers pass timestamps in), no HTTP (the witness
+//! protocol, c2sp tlog-witness, lives in `homeward-witness`; serving tiles
+//! is the web layer's), and no personal data: a leaf only carries
+//! identifiers and a salted hash of the content, never the content.
 
 pub mod checkpoint;
 pub mod cosignature;
@@ -47,14 +50,23 @@ pub mod hash;
 mod hex;
 pub mod leaf;
 pub mod note;
+pub mod tiles;
 pub mod tree;
 pub mod verify;
 
-pub use checkpoint::{Checkpoint, CheckpointError, open_checkpoint};
+pub use checkpoint::{Checkpoint, CheckpointError, open_checkpoint, sign_checkpoint};
 pub use cosignature::cosign;
 pub use hash::{HASH_SIZE, Hash, empty_root, leaf_hash, node_hash, root_from_leaf_hashes};
 pub use leaf::{CanonicalJsonError, LeafError, LogLeaf, canonical_json, commitment, generate_salt};
-pub use note::{KeyType, Note, NoteError, NoteSignature, Signer, VerifiedNote, VerifiedSignature, Verifier, open_note};
+pub use note::{
+    KeyType, Note, NoteError, NoteSignature, Signer, VerifiedNote, VerifiedSignature, Verifier,
+    open_note,
+};
+pub use tiles::{
+    EntryBundle, Tile, TileError, TileHashReader, TilePath, TileReadError, TileReader,
+    decode_entry_bundle, encode_entry_bundle, new_tiles, parse_tile_path, read_tile,
+    verify_entry_bundle,
+};
 pub use tree::{
     HashReader, MemoryStore, TreeError, consistency_proof, inclusion_proof, split_stored_hash_index, stored_hash_count,
     stored_hash_index, stored_hashes_for_record, stored_hashes_for_records, tree_hash,

@@ -208,7 +208,7 @@ impl<R: HashReader> HashReader for Overlay<'_, R> {
 
 /// Appends to `need` the stored indexes of the complete subtrees that make up
 /// leaves `[lo, hi)`, largest (leftmost) first.
-fn sub_tree_index(mut lo: u64, hi: u64, need: &mut Vec<u64>) {
+pub(crate) fn sub_tree_index(mut lo: u64, hi: u64, need: &mut Vec<u64>) {
     while lo < hi {
         // Largest power of two not above hi - lo; lo is always a multiple of
         // it because we walk the RFC 9162 decomposition left to right.
