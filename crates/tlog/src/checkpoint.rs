@@ -105,12 +105,7 @@ impl Checkpoint {
 /// # Errors
 /// [`CheckpointError::Malformed`] for an origin that is empty or holds a
 /// control character; [`NoteError::WrongKeyType`] for a cosigner key.
-pub fn sign_checkpoint(
-    origin: &str,
-    size: u64,
-    root: Hash,
-    signer: &Signer,
-) -> Result<String, CheckpointError> {
+pub fn sign_checkpoint(origin: &str, size: u64, root: Hash, signer: &Signer) -> Result<String, CheckpointError> {
     Checkpoint::new(origin, size, root).sign(signer)
 }
 

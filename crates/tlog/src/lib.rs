@@ -58,14 +58,10 @@ pub use checkpoint::{Checkpoint, CheckpointError, open_checkpoint, sign_checkpoi
 pub use cosignature::cosign;
 pub use hash::{HASH_SIZE, Hash, empty_root, leaf_hash, node_hash, root_from_leaf_hashes};
 pub use leaf::{CanonicalJsonError, LeafError, LogLeaf, canonical_json, commitment, generate_salt};
-pub use note::{
-    KeyType, Note, NoteError, NoteSignature, Signer, VerifiedNote, VerifiedSignature, Verifier,
-    open_note,
-};
+pub use note::{KeyType, Note, NoteError, NoteSignature, Signer, VerifiedNote, VerifiedSignature, Verifier, open_note};
 pub use tiles::{
-    EntryBundle, Tile, TileError, TileHashReader, TilePath, TileReadError, TileReader,
-    decode_entry_bundle, encode_entry_bundle, new_tiles, parse_tile_path, read_tile,
-    verify_entry_bundle,
+    EntryBundle, Tile, TileError, TileHashReader, TilePath, TileReadError, TileReader, decode_entry_bundle,
+    encode_entry_bundle, new_tiles, parse_tile_path, read_tile, verify_entry_bundle,
 };
 pub use tree::{
     HashReader, MemoryStore, TreeError, consistency_proof, inclusion_proof, split_stored_hash_index, stored_hash_count,

@@ -30,9 +30,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::hash::{HASH_SIZE, Hash, leaf_hash, node_hash, root_from_leaf_hashes};
-use crate::tree::{
-    HashReader, TreeError, split_stored_hash_index, stored_hash_index, sub_tree_index,
-};
+use crate::tree::{HashReader, TreeError, split_stored_hash_index, stored_hash_index, sub_tree_index};
 
 /// Tree levels covered by one tile level.
 pub const TILE_HEIGHT: u32 = 8;
@@ -90,10 +88,7 @@ fn fits(level: u8, n: u64, width: u16) -> bool {
     };
     let end = u128::from(n) * u128::from(TILE_WIDTH) + u128::from(width);
     // 2^64 entries or more cannot be counted by a u64 tree size.
-    shift < 64
-        && end
-            .checked_shl(shift)
-            .is_some_and(|e| e <= u128::from(u64::MAX))
+    shift < 64 && end.checked_shl(shift).is_some_and(|e| e <= u128::from(u64::MAX))
 }
 
 /// A hash tile: level, index within the level and width (1 to 256).
@@ -111,11 +106,7 @@ impl Tile {
     /// [`TileError::InvalidCoordinates`] for a level above 63, a width
     /// outside 1..=256, or a tile past the end of any `u64`-sized tree.
     pub fn new(level: u8, n: u64, width: u16) -> Result<Self, TileError> {
-        if fits(level, n, width) {
-            Ok(Self { level, n, width })
-        } else {
-            Err(TileError::InvalidCoordinates)
-        }
+        if fits(level, n, width) { Ok(Self { level, n, width }) } else { Err(TileError::InvalidCoordinates) }
     }
 
     /// The tile at `level` and index `n` as published for a tree of
@@ -130,11 +121,7 @@ impl Tile {
         }
         let width = (u128::from(hashes) - start).min(u128::from(TILE_WIDTH));
         // `width` is in 1..=256 and the tile lies inside the tree.
-        Some(Self {
-            level,
-            n,
-            width: u16::try_from(width).ok()?,
-        })
+        Some(Self { level, n, width: u16::try_from(width).ok()? })
     }
 
     /// Level (0 holds leaf hashes).
@@ -180,8 +167,7 @@ impl Tile {
     /// tile, the end of its last hash.
     #[must_use]
     pub fn end_index(&self) -> u64 {
-        (self.n * u64::from(TILE_WIDTH) + u64::from(self.width))
-            << (u32::from(self.level) * TILE_HEIGHT)
+        (self.n * u64::from(TILE_WIDTH) + u64::from(self.width)) << (u32::from(self.level) * TILE_HEIGHT)
     }
 
     /// The tile's path, `tile/<L>/<N>[.p/<W>]`.
@@ -193,18 +179,12 @@ impl Tile {
     /// The entry bundle for the entries under this level-0 tile, if it is one.
     #[must_use]
     pub fn entry_bundle(&self) -> Option<EntryBundle> {
-        (self.level == 0).then_some(EntryBundle {
-            n: self.n,
-            width: self.width,
-        })
+        (self.level == 0).then_some(EntryBundle { n: self.n, width: self.width })
     }
 
     /// The tile's own tree coordinates of hash `i`: (tree level, index).
     fn hash_coordinates(&self, i: u16) -> (u32, u64) {
-        (
-            u32::from(self.level) * TILE_HEIGHT,
-            self.n * u64::from(TILE_WIDTH) + u64::from(i),
-        )
+        (u32::from(self.level) * TILE_HEIGHT, self.n * u64::from(TILE_WIDTH) + u64::from(i))
     }
 }
 
@@ -228,10 +208,7 @@ impl EntryBundle {
     /// # Errors
     /// [`TileError::InvalidCoordinates`] as for [`Tile::new`] at level 0.
     pub fn new(n: u64, width: u16) -> Result<Self, TileError> {
-        Tile::new(0, n, width).map(|t| Self {
-            n: t.n,
-            width: t.width,
-        })
+        Tile::new(0, n, width).map(|t| Self { n: t.n, width: t.width })
     }
 
     /// The bundle with index `n` as published for a tree of `tree_size`.
@@ -261,11 +238,7 @@ impl EntryBundle {
     /// The level-0 hash tile whose hashes are this bundle's leaf hashes.
     #[must_use]
     pub const fn tile(&self) -> Tile {
-        Tile {
-            level: 0,
-            n: self.n,
-            width: self.width,
-        }
+        Tile { level: 0, n: self.n, width: self.width }
     }
 
     /// The bundle's path, `tile/entries/<N>[.p/<W>]`.
@@ -306,8 +279,7 @@ fn index_path(n: u64, width: u16) -> String {
 
 /// A decimal without sign or leading zeros (`0` itself is allowed).
 fn canonical_decimal(s: &str) -> Option<u64> {
-    let ok =
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    let ok = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     if ok { s.parse().ok() } else { None }
 }
 
@@ -327,12 +299,7 @@ fn parse_index_path(elements: &[&str]) -> Option<(u64, u16)> {
     };
     let last = elements.pop()?;
     let mut n: u64 = 0;
-    for (i, e) in elements
-        .iter()
-        .map(|e| e.strip_prefix('x'))
-        .chain([Some(last)])
-        .enumerate()
-    {
+    for (i, e) in elements.iter().map(|e| e.strip_prefix('x')).chain([Some(last)]).enumerate() {
         let e = e?;
         if e.len() != 3 || !e.bytes().all(|b| b.is_ascii_digit()) {
             return None;
@@ -371,20 +338,13 @@ pub fn parse_tile_path(path: &str) -> Result<TilePath, TileError> {
         TilePath::Hashes(t) => t.path(),
         TilePath::Entries(b) => b.path(),
     };
-    if canonical == path {
-        Ok(parsed)
-    } else {
-        Err(TileError::MalformedPath)
-    }
+    if canonical == path { Ok(parsed) } else { Err(TileError::MalformedPath) }
 }
 
 /// Number of hashes a tree of `tree_size` entries has at tree level
 /// `8 * level`.
 fn hashes_at_tile_level(level: u8, tree_size: u64) -> u64 {
-    u32::from(level)
-        .checked_mul(TILE_HEIGHT)
-        .and_then(|shift| tree_size.checked_shr(shift))
-        .unwrap_or(0)
+    u32::from(level).checked_mul(TILE_HEIGHT).and_then(|shift| tree_size.checked_shr(shift)).unwrap_or(0)
 }
 
 /// The tiles to publish when the tree grows from `old_size` to `new_size`:
@@ -407,11 +367,7 @@ pub fn new_tiles(old_size: u64, new_size: u64) -> Vec<Tile> {
         }
         let old_n = hashes_at_tile_level(level, old_size);
         for n in old_n / width..new_n / width {
-            tiles.push(Tile {
-                level,
-                n,
-                width: TILE_WIDTH,
-            });
+            tiles.push(Tile { level, n, width: TILE_WIDTH });
         }
         let partial = new_n % width;
         if partial > 0 && new_n != old_n {
@@ -443,10 +399,7 @@ pub fn read_tile<R: HashReader>(tile: &Tile, reader: &R) -> Result<Vec<u8>, Tree
         .collect();
     let hashes = reader.read_hashes(&indexes).map_err(TreeError::Reader)?;
     if hashes.len() != indexes.len() {
-        return Err(TreeError::WrongHashCount {
-            wanted: indexes.len(),
-            got: hashes.len(),
-        });
+        return Err(TreeError::WrongHashCount { wanted: indexes.len(), got: hashes.len() });
     }
     Ok(hashes.iter().flat_map(|h| h.0).collect())
 }
@@ -458,15 +411,9 @@ pub fn read_tile<R: HashReader>(tile: &Tile, reader: &R) -> Result<Vec<u8>, Tree
 /// hashes.
 pub fn tile_hashes(tile: &Tile, data: &[u8]) -> Result<Vec<Hash>, TileError> {
     if data.len() != tile.data_len() {
-        return Err(TileError::WrongLength {
-            expected: tile.data_len(),
-            got: data.len(),
-        });
+        return Err(TileError::WrongLength { expected: tile.data_len(), got: data.len() });
     }
-    Ok(data
-        .chunks_exact(HASH_SIZE)
-        .filter_map(Hash::from_slice)
-        .collect())
+    Ok(data.chunks_exact(HASH_SIZE).filter_map(Hash::from_slice).collect())
 }
 
 /// The RFC 9162 Merkle Tree Hash over a tile's hashes taken as the leaves of
@@ -512,11 +459,7 @@ pub fn decode_entry_bundle(data: &[u8]) -> Result<Vec<&[u8]>, TileError> {
         entries.push(entry);
         rest = tail;
     }
-    if rest.is_empty() {
-        Ok(entries)
-    } else {
-        Err(TileError::MalformedBundle)
-    }
+    if rest.is_empty() { Ok(entries) } else { Err(TileError::MalformedBundle) }
 }
 
 /// Decodes `bundle` and checks it against the level-0 tile `tile_data` of
@@ -620,11 +563,7 @@ fn tile_for_stored_index(index: u64) -> (Tile, std::ops::Range<usize>) {
     let tile_n = (n << r) >> TILE_HEIGHT;
     let within = n - ((tile_n << TILE_HEIGHT) >> r); // index at level r within the tile
     let width = (within + 1) << r;
-    let hash = |i: u64| {
-        usize::try_from(i)
-            .unwrap_or(usize::MAX)
-            .saturating_mul(HASH_SIZE)
-    };
+    let hash = |i: u64| usize::try_from(i).unwrap_or(usize::MAX).saturating_mul(HASH_SIZE);
     (
         Tile {
             // At most 63 / 8: fits.
@@ -660,10 +599,7 @@ fn hash_from_tile(tile: &Tile, data: &[u8], index: u64) -> Option<Hash> {
 /// entries, at the width published for that size (Go's `tileParent`).
 fn tile_parent(tile: &Tile, k: u8, size: u64) -> Option<Tile> {
     let level = tile.level.checked_add(k)?;
-    let n = u32::from(k)
-        .checked_mul(TILE_HEIGHT)
-        .and_then(|s| tile.n.checked_shr(s))
-        .unwrap_or(0);
+    let n = u32::from(k).checked_mul(TILE_HEIGHT).and_then(|s| tile.n.checked_shr(s)).unwrap_or(0);
     Tile::for_tree(level, n, size)
 }
 
@@ -687,9 +623,7 @@ impl<R: TileReader> HashReader for TileHashReader<R> {
         // Stored-hash indexes are about twice the tree size; past 2^62
         // leaves they would overflow, and no real log is that big.
         if self.size > 1 << 62 {
-            return Err(TileReadError::NotInTree(
-                indexes.first().copied().unwrap_or(0),
-            ));
+            return Err(TileReadError::NotInTree(indexes.first().copied().unwrap_or(0)));
         }
         let end = stored_hash_index(0, self.size);
         if let Some(&bad) = indexes.iter().find(|&&i| i >= end) {
@@ -748,16 +682,8 @@ impl<R: TileReader> HashReader for TileHashReader<R> {
             index_tiles.push(j);
         }
 
-        let data = self
-            .tiles
-            .read_tiles(&tiles)
-            .map_err(TileReadError::Reader)?;
-        if data.len() != tiles.len()
-            || tiles
-                .iter()
-                .zip(&data)
-                .any(|(t, d)| d.len() != t.data_len())
-        {
+        let data = self.tiles.read_tiles(&tiles).map_err(TileReadError::Reader)?;
+        if data.len() != tiles.len() || tiles.iter().zip(&data).any(|(t, d)| d.len() != t.data_len()) {
             return Err(TileReadError::BadTileData);
         }
 
@@ -780,12 +706,9 @@ impl<R: TileReader> HashReader for TileHashReader<R> {
             let tile = tiles[i];
             let parent = tile_parent(&tile, 1, self.size).ok_or(TileReadError::Inconsistent)?;
             let j = *order.get(&parent).ok_or(TileReadError::Inconsistent)?;
-            let expected = hash_from_tile(
-                &parent,
-                &data[j],
-                stored_hash_index(u32::from(parent.level) * TILE_HEIGHT, tile.n),
-            )
-            .ok_or(TileReadError::Inconsistent)?;
+            let expected =
+                hash_from_tile(&parent, &data[j], stored_hash_index(u32::from(parent.level) * TILE_HEIGHT, tile.n))
+                    .ok_or(TileReadError::Inconsistent)?;
             if j >= i || subtree_hash(&data[i]) != expected {
                 return Err(TileReadError::Inconsistent);
             }
@@ -795,9 +718,7 @@ impl<R: TileReader> HashReader for TileHashReader<R> {
         indexes
             .iter()
             .zip(&index_tiles)
-            .map(|(&x, &j)| {
-                hash_from_tile(&tiles[j], &data[j], x).ok_or(TileReadError::BadTileData)
-            })
+            .map(|(&x, &j)| hash_from_tile(&tiles[j], &data[j], x).ok_or(TileReadError::BadTileData))
             .collect()
     }
 }
@@ -814,10 +735,7 @@ mod tests {
         assert_eq!(Tile::new(1, 999, 256).unwrap().path(), "tile/1/999");
         assert_eq!(Tile::new(1, 1000, 256).unwrap().path(), "tile/1/x001/000");
         assert_eq!(Tile::new(0, 5, 17).unwrap().path(), "tile/0/005.p/17");
-        assert_eq!(
-            EntryBundle::new(1_234_067, 1).unwrap().path(),
-            "tile/entries/x001/x234/067.p/1"
-        );
+        assert_eq!(EntryBundle::new(1_234_067, 1).unwrap().path(), "tile/entries/x001/x234/067.p/1");
     }
 
     #[test]

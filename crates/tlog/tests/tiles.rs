@@ -7,10 +7,10 @@ use std::cell::RefCell;
 
 use homeward_tlog::tiles::{FULL_TILE_BYTES, tile_hashes, tile_root};
 use homeward_tlog::{
-    EntryBundle, HashReader, MemoryStore, Tile, TileError, TileHashReader, TilePath, TileReadError,
-    TileReader, consistency_proof, decode_entry_bundle, encode_entry_bundle, inclusion_proof,
-    leaf_hash, new_tiles, parse_tile_path, read_tile, root_from_leaf_hashes, stored_hash_index,
-    tree_hash, verify_consistency, verify_entry_bundle, verify_inclusion,
+    EntryBundle, HashReader, MemoryStore, Tile, TileError, TileHashReader, TilePath, TileReadError, TileReader,
+    consistency_proof, decode_entry_bundle, encode_entry_bundle, inclusion_proof, leaf_hash, new_tiles,
+    parse_tile_path, read_tile, root_from_leaf_hashes, stored_hash_index, tree_hash, verify_consistency,
+    verify_entry_bundle, verify_inclusion,
 };
 
 fn entry(i: u64) -> Vec<u8> {
@@ -27,34 +27,13 @@ fn log(size: u64) -> (MemoryStore, Vec<homeward_tlog::Hash>) {
 #[test]
 fn spec_path_examples_parse_and_round_trip() {
     let cases = [
-        (
-            "tile/0/x001/x234/067",
-            TilePath::Hashes(Tile::new(0, 1_234_067, 256).unwrap()),
-        ),
-        (
-            "tile/1/000",
-            TilePath::Hashes(Tile::new(1, 0, 256).unwrap()),
-        ),
-        (
-            "tile/0/273.p/112",
-            TilePath::Hashes(Tile::new(0, 273, 112).unwrap()),
-        ),
-        (
-            "tile/2/000.p/1",
-            TilePath::Hashes(Tile::new(2, 0, 1).unwrap()),
-        ),
-        (
-            "tile/entries/x001/x234/067",
-            TilePath::Entries(EntryBundle::new(1_234_067, 256).unwrap()),
-        ),
-        (
-            "tile/entries/000.p/255",
-            TilePath::Entries(EntryBundle::new(0, 255).unwrap()),
-        ),
-        (
-            "tile/3/x999/999",
-            TilePath::Hashes(Tile::new(3, 999_999, 256).unwrap()),
-        ),
+        ("tile/0/x001/x234/067", TilePath::Hashes(Tile::new(0, 1_234_067, 256).unwrap())),
+        ("tile/1/000", TilePath::Hashes(Tile::new(1, 0, 256).unwrap())),
+        ("tile/0/273.p/112", TilePath::Hashes(Tile::new(0, 273, 112).unwrap())),
+        ("tile/2/000.p/1", TilePath::Hashes(Tile::new(2, 0, 1).unwrap())),
+        ("tile/entries/x001/x234/067", TilePath::Entries(EntryBundle::new(1_234_067, 256).unwrap())),
+        ("tile/entries/000.p/255", TilePath::Entries(EntryBundle::new(0, 255).unwrap())),
+        ("tile/3/x999/999", TilePath::Hashes(Tile::new(3, 999_999, 256).unwrap())),
     ];
     for (path, want) in cases {
         assert_eq!(parse_tile_path(path), Ok(want), "{path}");
@@ -119,14 +98,8 @@ fn non_canonical_or_invalid_paths_are_refused() {
         assert!(parse_tile_path(path).is_err(), "{path:?} accepted");
     }
     // Well-formed but past the end of any u64-sized tree.
-    assert_eq!(
-        parse_tile_path("tile/8/000"),
-        Err(TileError::InvalidCoordinates)
-    );
-    assert_eq!(
-        parse_tile_path("tile/0/x072/x057/x594/x037/x927/936"),
-        Err(TileError::InvalidCoordinates)
-    );
+    assert_eq!(parse_tile_path("tile/8/000"), Err(TileError::InvalidCoordinates));
+    assert_eq!(parse_tile_path("tile/0/x072/x057/x594/x037/x927/936"), Err(TileError::InvalidCoordinates));
 }
 
 #[test]
@@ -135,25 +108,10 @@ fn spec_example_sizes_give_the_spec_tiles() {
     // one partial level 0 tile of width 112, one full level 1 tile, one
     // partial level 1 tile of width 17, and one partial level 2 tile of width 1."
     let tiles = new_tiles(0, 70_000);
-    let full0 = tiles
-        .iter()
-        .filter(|t| t.level() == 0 && t.is_full())
-        .count();
+    let full0 = tiles.iter().filter(|t| t.level() == 0 && t.is_full()).count();
     assert_eq!(full0, 273);
-    let rest: Vec<_> = tiles
-        .iter()
-        .filter(|t| !(t.level() == 0 && t.is_full()))
-        .map(Tile::path)
-        .collect();
-    assert_eq!(
-        rest,
-        [
-            "tile/0/273.p/112",
-            "tile/1/000",
-            "tile/1/001.p/17",
-            "tile/2/000.p/1"
-        ]
-    );
+    let rest: Vec<_> = tiles.iter().filter(|t| !(t.level() == 0 && t.is_full())).map(Tile::path).collect();
+    assert_eq!(rest, ["tile/0/273.p/112", "tile/1/000", "tile/1/001.p/17", "tile/2/000.p/1"]);
     assert_eq!(Tile::for_tree(0, 273, 70_000).unwrap().width(), 112);
     assert_eq!(Tile::for_tree(1, 1, 70_000).unwrap().width(), 17);
     assert_eq!(Tile::for_tree(2, 0, 70_000).unwrap().width(), 1);
@@ -175,10 +133,7 @@ fn new_tiles_lists_only_what_changed() {
     assert_eq!(paths(100, 101), ["tile/0/000.p/101"]);
     assert_eq!(paths(255, 256), ["tile/0/000", "tile/1/000.p/1"]);
     assert_eq!(paths(256, 300), ["tile/0/001.p/44"]);
-    assert_eq!(
-        paths(300, 513),
-        ["tile/0/001", "tile/0/002.p/1", "tile/1/000.p/2"]
-    );
+    assert_eq!(paths(300, 513), ["tile/0/001", "tile/0/002.p/1", "tile/1/000.p/2"]);
     // Across a size boundary of level 1 but within the same level-1 width.
     assert_eq!(paths(512, 700), ["tile/0/002.p/188"]);
     // Every tile of the final tree appears: full ones once, partial ones as of
@@ -217,10 +172,7 @@ fn tile_contents_match_the_rfc_definition() {
     let child = Tile::for_tree(0, 5, size).unwrap();
     let parent = Tile::for_tree(1, 0, size).unwrap();
     let parent_hashes = tile_hashes(&parent, &read_tile(&parent, &store).unwrap()).unwrap();
-    assert_eq!(
-        tile_root(&child, &read_tile(&child, &store).unwrap()).unwrap(),
-        parent_hashes[5]
-    );
+    assert_eq!(tile_root(&child, &read_tile(&child, &store).unwrap()).unwrap(), parent_hashes[5]);
     assert_eq!((child.start_index(), child.end_index()), (1280, 1536));
     assert_eq!((parent.start_index(), parent.end_index()), (0, 65_536));
 }
@@ -230,11 +182,7 @@ fn tiles_of_an_old_size_stay_readable_from_a_bigger_store() {
     let (store, _) = log(1000);
     let (small, _) = log(300);
     for t in new_tiles(0, 300) {
-        assert_eq!(
-            read_tile(&t, &store).unwrap(),
-            read_tile(&t, &small).unwrap(),
-            "{t}"
-        );
+        assert_eq!(read_tile(&t, &store).unwrap(), read_tile(&t, &small).unwrap(), "{t}");
     }
 }
 
@@ -250,39 +198,21 @@ fn entry_bundles_round_trip_and_verify_against_level_0() {
     assert_eq!(&data[2..11], b"entry 512");
     assert_eq!(decode_entry_bundle(&data).unwrap(), entries);
     let tile = read_tile(&bundle.tile(), &store).unwrap();
-    assert_eq!(
-        verify_entry_bundle(&bundle, &data, &tile).unwrap().len(),
-        88
-    );
+    assert_eq!(verify_entry_bundle(&bundle, &data, &tile).unwrap().len(), 88);
 
     // One entry changed, one missing, one extra, truncated data.
     let mut wrong = entries.clone();
     wrong[3] = b"forged".to_vec();
     let forged = encode_entry_bundle(&wrong).unwrap();
-    assert_eq!(
-        verify_entry_bundle(&bundle, &forged, &tile),
-        Err(TileError::EntryMismatch(515))
-    );
+    assert_eq!(verify_entry_bundle(&bundle, &forged, &tile), Err(TileError::EntryMismatch(515)));
     let short = encode_entry_bundle(&entries[1..]).unwrap();
-    assert_eq!(
-        verify_entry_bundle(&bundle, &short, &tile),
-        Err(TileError::MalformedBundle)
-    );
-    assert_eq!(
-        decode_entry_bundle(&data[..data.len() - 1]),
-        Err(TileError::MalformedBundle)
-    );
+    assert_eq!(verify_entry_bundle(&bundle, &short, &tile), Err(TileError::MalformedBundle));
+    assert_eq!(decode_entry_bundle(&data[..data.len() - 1]), Err(TileError::MalformedBundle));
     assert_eq!(decode_entry_bundle(&[0]), Err(TileError::MalformedBundle));
     assert_eq!(decode_entry_bundle(&[]).unwrap(), Vec::<&[u8]>::new());
     // Empty entries are allowed; oversized ones are not.
-    assert_eq!(
-        decode_entry_bundle(&encode_entry_bundle(&[b""]).unwrap()).unwrap(),
-        [b""]
-    );
-    assert_eq!(
-        encode_entry_bundle(&[vec![0u8; 65_536]]),
-        Err(TileError::EntryTooLong(65_536))
-    );
+    assert_eq!(decode_entry_bundle(&encode_entry_bundle(&[b""]).unwrap()).unwrap(), [b""]);
+    assert_eq!(encode_entry_bundle(&[vec![0u8; 65_536]]), Err(TileError::EntryTooLong(65_536)));
 }
 
 /// Serves tiles from a store, optionally zeroing one stored hash in every
@@ -296,12 +226,7 @@ struct Served<'a> {
 
 impl<'a> Served<'a> {
     fn new(store: &'a MemoryStore, tamper: Option<u64>) -> Self {
-        Self {
-            store,
-            tamper,
-            fetched: RefCell::new(0),
-            saved: RefCell::new(0),
-        }
+        Self { store, tamper, fetched: RefCell::new(0), saved: RefCell::new(0) }
     }
 }
 
@@ -347,17 +272,10 @@ fn tile_hash_reader_serves_every_stored_hash_and_catches_tampering() {
         assert_eq!(*served.saved.borrow(), 1);
 
         // Out of the tree.
-        assert!(matches!(
-            reader.read_hashes(&[stored_hash_index(0, size)]),
-            Err(TileReadError::NotInTree(_))
-        ));
+        assert!(matches!(reader.read_hashes(&[stored_hash_index(0, size)]), Err(TileReadError::NotInTree(_))));
         // A wrong root rejects everything.
-        let wrong =
-            TileHashReader::new(size, leaf_hash(b"not the root"), Served::new(&store, None));
-        assert!(matches!(
-            wrong.read_hashes(&[0]),
-            Err(TileReadError::Inconsistent)
-        ));
+        let wrong = TileHashReader::new(size, leaf_hash(b"not the root"), Served::new(&store, None));
+        assert!(matches!(wrong.read_hashes(&[0]), Err(TileReadError::Inconsistent)));
     }
 
     // Tamper with each hash that a tile of a 700-leaf tree serves, and read
@@ -368,22 +286,14 @@ fn tile_hash_reader_serves_every_stored_hash_and_catches_tampering() {
     let served_hashes: Vec<u64> = new_tiles(0, size)
         .iter()
         .flat_map(|t| {
-            (0..t.width()).map(move |i| {
-                stored_hash_index(u32::from(t.level()) * 8, t.n() * 256 + u64::from(i))
-            })
+            (0..t.width()).map(move |i| stored_hash_index(u32::from(t.level()) * 8, t.n() * 256 + u64::from(i)))
         })
         .collect();
     for x in served_hashes {
         let reader = TileHashReader::new(size, root, Served::new(&store, Some(x)));
-        assert!(
-            reader.read_hashes(&all).is_err(),
-            "tampered hash {x} went unnoticed"
-        );
+        assert!(reader.read_hashes(&all).is_err(), "tampered hash {x} went unnoticed");
         // Reading just the tampered hash fails too.
-        assert!(
-            reader.read_hashes(&[x]).is_err(),
-            "tampered hash {x} read alone"
-        );
+        assert!(reader.read_hashes(&[x]).is_err(), "tampered hash {x} read alone");
     }
 }
 
@@ -418,23 +328,11 @@ fn malformed_tile_data_is_refused() {
     }
     let (store, _) = log(10);
     let reader = TileHashReader::new(10, tree_hash(10, &store).unwrap(), Short);
-    assert!(matches!(
-        reader.read_hashes(&[0]),
-        Err(TileReadError::BadTileData)
-    ));
+    assert!(matches!(reader.read_hashes(&[0]), Err(TileReadError::BadTileData)));
     let t = Tile::new(0, 0, 10).unwrap();
-    assert_eq!(
-        tile_hashes(&t, &[0; 31]),
-        Err(TileError::WrongLength {
-            expected: 320,
-            got: 31
-        })
-    );
+    assert_eq!(tile_hashes(&t, &[0; 31]), Err(TileError::WrongLength { expected: 320, got: 31 }));
     // An empty tree has no hashes.
     let empty = TileHashReader::new(0, homeward_tlog::empty_root(), Short);
-    assert!(matches!(
-        empty.read_hashes(&[0]),
-        Err(TileReadError::NotInTree(0))
-    ));
+    assert!(matches!(empty.read_hashes(&[0]), Err(TileReadError::NotInTree(0))));
     assert_eq!(empty.read_hashes(&[]).unwrap(), []);
 }

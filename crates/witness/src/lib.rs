@@ -47,9 +47,7 @@ use axum::routing::post;
 
 pub use request::{AddCheckpointRequest, MAX_PROOF_LINES, RequestError};
 pub use state::{LogState, STATE_VERSION, StateError, WitnessState, write_private_atomic};
-pub use witness::{
-    AddCheckpointError, Evidence, EvidenceKind, LogConfig, Witness, WitnessConfig, WitnessError,
-};
+pub use witness::{AddCheckpointError, Evidence, EvidenceKind, LogConfig, Witness, WitnessConfig, WitnessError};
 
 /// Path of the submission endpoint, under the submission prefix.
 pub const ADD_CHECKPOINT_PATH: &str = "/add-checkpoint";
@@ -75,19 +73,14 @@ pub fn router(witness: Arc<Witness>) -> Router {
 ///
 /// # Errors
 /// [`WitnessError`] if the witness cannot be opened or serving fails.
-pub async fn serve(
-    config: WitnessConfig,
-    listener: tokio::net::TcpListener,
-) -> Result<(), WitnessError> {
+pub async fn serve(config: WitnessConfig, listener: tokio::net::TcpListener) -> Result<(), WitnessError> {
     let witness = Arc::new(Witness::open(config)?);
     tracing::info!(
         witness = witness.name(),
         verifier = %witness.verifier().to_key_string(),
         "witness serving"
     );
-    axum::serve(listener, router(witness))
-        .await
-        .map_err(WitnessError::Serve)
+    axum::serve(listener, router(witness)).await.map_err(WitnessError::Serve)
 }
 
 /// Like [`serve`], stopping gracefully (finishing requests in flight) when
@@ -109,46 +102,27 @@ where
         verifier = %witness.verifier().to_key_string(),
         "witness serving"
     );
-    axum::serve(listener, router(witness))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(WitnessError::Serve)
+    axum::serve(listener, router(witness)).with_graceful_shutdown(shutdown).await.map_err(WitnessError::Serve)
 }
 
 async fn add_checkpoint(State(witness): State<Arc<Witness>>, body: Bytes) -> Response {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     // The check-and-persist holds a lock and fsyncs: keep it off the async
     // workers.
     let result = tokio::task::spawn_blocking(move || witness.add_checkpoint(&body, now)).await;
     match result {
-        Ok(Ok(lines)) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            lines,
-        )
-            .into_response(),
-        Ok(Err(AddCheckpointError::Conflict { latest })) => (
-            StatusCode::CONFLICT,
-            [(header::CONTENT_TYPE, SIZE_CONTENT_TYPE)],
-            format!("{latest}\n"),
-        )
-            .into_response(),
+        Ok(Ok(lines)) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], lines).into_response(),
+        Ok(Err(AddCheckpointError::Conflict { latest })) => {
+            (StatusCode::CONFLICT, [(header::CONTENT_TYPE, SIZE_CONTENT_TYPE)], format!("{latest}\n")).into_response()
+        }
         Ok(Err(e)) => {
             if let AddCheckpointError::Storage(source) = &e {
                 tracing::error!(error = %source, "could not persist witness state");
             } else {
                 tracing::debug!(error = %e, "refused add-checkpoint");
             }
-            let status =
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (
-                status,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                format!("{e}\n"),
-            )
-                .into_response()
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{e}\n")).into_response()
         }
         Err(join) => {
             tracing::error!(error = %join, "add-checkpoint task failed");

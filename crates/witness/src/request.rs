@@ -44,8 +44,7 @@ pub enum RequestError {
 /// A decimal without sign or leading zeros (`0` itself is allowed), as the
 /// spec requires for the old size.
 fn canonical_decimal(s: &str) -> Option<u64> {
-    let ok =
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    let ok = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     if ok { s.parse().ok() } else { None }
 }
 
@@ -75,11 +74,7 @@ impl AddCheckpointRequest {
         if checkpoint.is_empty() {
             return Err(RequestError::MissingCheckpoint);
         }
-        Ok(Self {
-            old_size,
-            proof,
-            checkpoint: checkpoint.to_string(),
-        })
+        Ok(Self { old_size, proof, checkpoint: checkpoint.to_string() })
     }
 
     /// The request body.
@@ -118,14 +113,8 @@ mod tests {
         let req = AddCheckpointRequest::parse(SPEC_EXAMPLE).unwrap();
         assert_eq!(req.old_size, 20_852_014);
         assert_eq!(req.proof.len(), 4);
-        assert_eq!(
-            req.proof[0].to_base64(),
-            "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw="
-        );
-        assert!(
-            req.checkpoint
-                .starts_with("example.com/behind-the-sofa\n20852163\n")
-        );
+        assert_eq!(req.proof[0].to_base64(), "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=");
+        assert!(req.checkpoint.starts_with("example.com/behind-the-sofa\n20852163\n"));
         assert!(req.checkpoint.ends_with("qbSzm9Q=\n"));
         assert_eq!(req.to_body(), SPEC_EXAMPLE);
     }
@@ -152,20 +141,14 @@ mod tests {
             ("old 18446744073709551616\n\ncp", RequestError::OldSize),
             ("\nold 1\n\ncp", RequestError::OldSize),
             ("old 1\nAAAA\n\ncp", RequestError::ProofLine),
-            (
-                "old 1\n PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n\ncp",
-                RequestError::ProofLine,
-            ),
+            ("old 1\n PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n\ncp", RequestError::ProofLine),
             ("old 1\n\n", RequestError::MissingCheckpoint),
         ];
         for (body, want) in cases {
             assert_eq!(AddCheckpointRequest::parse(body), Err(want), "{body:?}");
         }
         let many = format!("old 1\n{}\ncp", format!("{h}\n").repeat(64));
-        assert_eq!(
-            AddCheckpointRequest::parse(&many),
-            Err(RequestError::TooManyProofLines)
-        );
+        assert_eq!(AddCheckpointRequest::parse(&many), Err(RequestError::TooManyProofLines));
         let max = format!("old 1\n{}\ncp", format!("{h}\n").repeat(63));
         assert_eq!(AddCheckpointRequest::parse(&max).unwrap().proof.len(), 63);
     }

@@ -40,10 +40,7 @@ pub struct WitnessState {
 
 impl Default for WitnessState {
     fn default() -> Self {
-        Self {
-            version: STATE_VERSION,
-            logs: BTreeMap::new(),
-        }
+        Self { version: STATE_VERSION, logs: BTreeMap::new() }
     }
 }
 
@@ -80,21 +77,13 @@ impl WitnessState {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => {
-                return Err(StateError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                });
+                return Err(StateError::Io { path: path.to_path_buf(), source });
             }
         };
-        let state: Self = serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let state: Self = serde_json::from_slice(&bytes)
+            .map_err(|e| StateError::Corrupt { path: path.to_path_buf(), reason: e.to_string() })?;
         if state.version != STATE_VERSION {
-            return Err(StateError::Corrupt {
-                path: path.to_path_buf(),
-                reason: format!("version {}", state.version),
-            });
+            return Err(StateError::Corrupt { path: path.to_path_buf(), reason: format!("version {}", state.version) });
         }
         Ok(state)
     }
@@ -104,15 +93,10 @@ impl WitnessState {
     /// # Errors
     /// [`StateError::Io`].
     pub fn save(&self, path: &Path) -> Result<(), StateError> {
-        let mut json = serde_json::to_vec_pretty(self).map_err(|e| StateError::Io {
-            path: path.to_path_buf(),
-            source: io::Error::other(e),
-        })?;
+        let mut json = serde_json::to_vec_pretty(self)
+            .map_err(|e| StateError::Io { path: path.to_path_buf(), source: io::Error::other(e) })?;
         json.push(b'\n');
-        write_private_atomic(path, &json).map_err(|source| StateError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        write_private_atomic(path, &json).map_err(|source| StateError::Io { path: path.to_path_buf(), source })
     }
 
     /// The state of log `origin`, if it was ever cosigned.
@@ -140,8 +124,7 @@ pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         // tempfile already creates 0600 files; set it explicitly so the
         // guarantee does not rest on a library default.
         use std::os::unix::fs::PermissionsExt as _;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
@@ -200,11 +183,7 @@ mod tests {
         let mut state = WitnessState::default();
         state.logs.insert(
             "example.com/log".into(),
-            LogState {
-                size: 5,
-                root: homeward_tlog::leaf_hash(b"x"),
-                checkpoint: "note\n".into(),
-            },
+            LogState { size: 5, root: homeward_tlog::leaf_hash(b"x"), checkpoint: "note\n".into() },
         );
         state.save(&path).unwrap();
         assert_eq!(WitnessState::load(&path).unwrap(), state);
@@ -224,23 +203,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("witness.json");
         std::fs::write(&path, b"{").unwrap();
-        assert!(matches!(
-            WitnessState::load(&path),
-            Err(StateError::Corrupt { .. })
-        ));
+        assert!(matches!(WitnessState::load(&path), Err(StateError::Corrupt { .. })));
         std::fs::write(&path, br#"{"version":2,"logs":{}}"#).unwrap();
-        assert!(matches!(
-            WitnessState::load(&path),
-            Err(StateError::Corrupt { .. })
-        ));
-        std::fs::write(
-            &path,
-            br#"{"version":1,"logs":{"o":{"size":1,"root":"AAAA","checkpoint":""}}}"#,
-        )
-        .unwrap();
-        assert!(matches!(
-            WitnessState::load(&path),
-            Err(StateError::Corrupt { .. })
-        ));
+        assert!(matches!(WitnessState::load(&path), Err(StateError::Corrupt { .. })));
+        std::fs::write(&path, br#"{"version":1,"logs":{"o":{"size":1,"root":"AAAA","checkpoint":""}}}"#).unwrap();
+        assert!(matches!(WitnessState::load(&path), Err(StateError::Corrupt { .. })));
     }
 }

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use homeward_tlog::{
-    Checkpoint, Hash, KeyType, Note, NoteError, Signer, Verifier, cosign, empty_root, open_note,
-    verify_consistency,
+    Checkpoint, Hash, KeyType, Note, NoteError, Signer, Verifier, cosign, empty_root, open_note, verify_consistency,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -180,9 +179,7 @@ impl Witness {
     /// state file.
     pub fn open(config: WitnessConfig) -> Result<Self, WitnessError> {
         if config.signer.key_type() != KeyType::CosignatureV1 {
-            return Err(WitnessError::Config(
-                "the witness key must be a cosignature/v1 (type 0x04) key".into(),
-            ));
+            return Err(WitnessError::Config("the witness key must be a cosignature/v1 (type 0x04) key".into()));
         }
         let mut logs = HashMap::new();
         for log in config.logs {
@@ -190,10 +187,7 @@ impl Witness {
                 .to_body()
                 .map_err(|_| WitnessError::Config(format!("invalid origin {:?}", log.origin)))?;
             if log.verifiers.is_empty() {
-                return Err(WitnessError::Config(format!(
-                    "log {} has no keys",
-                    log.origin
-                )));
+                return Err(WitnessError::Config(format!("log {} has no keys", log.origin)));
             }
             for (i, v) in log.verifiers.iter().enumerate() {
                 if v.key_type() != KeyType::Ed25519 {
@@ -205,22 +199,12 @@ impl Witness {
                 }
                 // open_note refuses ambiguous keys on every request; refuse
                 // them once, here.
-                if log.verifiers[..i]
-                    .iter()
-                    .any(|w| w.name() == v.name() && w.key_id() == v.key_id())
-                {
-                    return Err(WitnessError::Config(format!(
-                        "log {} lists key {} twice",
-                        log.origin,
-                        v.name()
-                    )));
+                if log.verifiers[..i].iter().any(|w| w.name() == v.name() && w.key_id() == v.key_id()) {
+                    return Err(WitnessError::Config(format!("log {} lists key {} twice", log.origin, v.name())));
                 }
             }
             if logs.insert(log.origin.clone(), log.verifiers).is_some() {
-                return Err(WitnessError::Config(format!(
-                    "log {} listed twice",
-                    log.origin
-                )));
+                return Err(WitnessError::Config(format!("log {} listed twice", log.origin)));
             }
         }
         let state = WitnessState::load(&config.state_path)?;
@@ -228,17 +212,9 @@ impl Witness {
             Some(p) if !p.as_os_str().is_empty() => p.join("evidence"),
             _ => PathBuf::from("evidence"),
         };
-        create_private_dir(&evidence_dir).map_err(|source| WitnessError::Evidence {
-            path: evidence_dir.clone(),
-            source,
-        })?;
-        Ok(Self {
-            signer: config.signer,
-            logs,
-            state_path: config.state_path,
-            evidence_dir,
-            state: Mutex::new(state),
-        })
+        create_private_dir(&evidence_dir)
+            .map_err(|source| WitnessError::Evidence { path: evidence_dir.clone(), source })?;
+        Ok(Self { signer: config.signer, logs, state_path: config.state_path, evidence_dir, state: Mutex::new(state) })
     }
 
     /// The witness's name (its key name).
@@ -282,8 +258,7 @@ impl Witness {
     /// [`AddCheckpointError`], whose [`AddCheckpointError::status`] is the
     /// HTTP status to answer with.
     pub fn add_checkpoint(&self, body: &[u8], now: u64) -> Result<String, AddCheckpointError> {
-        let body = std::str::from_utf8(body)
-            .map_err(|_| AddCheckpointError::BadRequest("body is not UTF-8".into()))?;
+        let body = std::str::from_utf8(body).map_err(|_| AddCheckpointError::BadRequest("body is not UTF-8".into()))?;
         let request = AddCheckpointRequest::parse(body)?;
         self.add_checkpoint_request(&request, now)
     }
@@ -304,13 +279,9 @@ impl Witness {
         // key(s) it trusts for the checkpoint origin [...] If the checkpoint
         // origin is unknown, the witness MUST respond with a 404 [...] If none
         // of the signatures verify against a trusted public key, [...] 403."
-        let note =
-            Note::parse(&request.checkpoint).map_err(|_| bad("malformed checkpoint note"))?;
+        let note = Note::parse(&request.checkpoint).map_err(|_| bad("malformed checkpoint note"))?;
         let checkpoint = Checkpoint::parse(&note.text).map_err(|_| bad("malformed checkpoint"))?;
-        let verifiers = self
-            .logs
-            .get(&checkpoint.origin)
-            .ok_or(AddCheckpointError::UnknownLog)?;
+        let verifiers = self.logs.get(&checkpoint.origin).ok_or(AddCheckpointError::UnknownLog)?;
         match open_note(&request.checkpoint, verifiers) {
             Ok(_) => {}
             Err(NoteError::InvalidSignature { .. } | NoteError::NoVerifiedSignature) => {
@@ -342,13 +313,7 @@ impl Witness {
                 && s.size == checkpoint.size
                 && s.root != checkpoint.root
             {
-                self.record(
-                    EvidenceKind::SameSizeDifferentRoot,
-                    s,
-                    &checkpoint,
-                    request,
-                    now,
-                );
+                self.record(EvidenceKind::SameSizeDifferentRoot, s, &checkpoint, request, now);
             }
             return Err(AddCheckpointError::Conflict { latest });
         }
@@ -359,13 +324,7 @@ impl Witness {
             // match, [...] 409 Conflict."
             match &stored {
                 Some(s) if s.root != checkpoint.root => {
-                    self.record(
-                        EvidenceKind::SameSizeDifferentRoot,
-                        s,
-                        &checkpoint,
-                        request,
-                        now,
-                    );
+                    self.record(EvidenceKind::SameSizeDifferentRoot, s, &checkpoint, request, now);
                     return Err(AddCheckpointError::RootMismatch);
                 }
                 // Never cosigned and size 0: the root must be the empty
@@ -386,34 +345,17 @@ impl Witness {
             }
         } else {
             // "If the Merkle Consistency Proof doesn't verify, [...] 422."
-            let s = stored
-                .as_ref()
-                .ok_or(AddCheckpointError::Conflict { latest })?;
-            if verify_consistency(
-                s.size,
-                checkpoint.size,
-                &s.root,
-                &checkpoint.root,
-                &request.proof,
-            )
-            .is_err()
-            {
+            let s = stored.as_ref().ok_or(AddCheckpointError::Conflict { latest })?;
+            if verify_consistency(s.size, checkpoint.size, &s.root, &checkpoint.root, &request.proof).is_err() {
                 // "the witness MAY log the request even if the consistency
                 // proof doesn't verify [...] as it might be proof of log
                 // misbehavior."
-                self.record(
-                    EvidenceKind::InconsistentProof,
-                    s,
-                    &checkpoint,
-                    request,
-                    now,
-                );
+                self.record(EvidenceKind::InconsistentProof, s, &checkpoint, request, now);
                 return Err(AddCheckpointError::BadProof);
             }
         }
 
-        let cosignature = cosign(&note.text, &self.signer, now)
-            .map_err(|_| bad("checkpoint cannot be cosigned"))?;
+        let cosignature = cosign(&note.text, &self.signer, now).map_err(|_| bad("checkpoint cannot be cosigned"))?;
         let mut cosigned = note;
         cosigned.add_signature(cosignature.clone());
 
@@ -421,14 +363,9 @@ impl Witness {
         let mut next = state.clone();
         next.logs.insert(
             checkpoint.origin.clone(),
-            LogState {
-                size: checkpoint.size,
-                root: checkpoint.root,
-                checkpoint: cosigned.to_string(),
-            },
+            LogState { size: checkpoint.size, root: checkpoint.root, checkpoint: cosigned.to_string() },
         );
-        next.save(&self.state_path)
-            .map_err(AddCheckpointError::Storage)?;
+        next.save(&self.state_path).map_err(AddCheckpointError::Storage)?;
         *state = next;
         drop(state);
 
@@ -476,10 +413,7 @@ impl Witness {
         let path = self.evidence_dir.join(format!(
             "{}-{}.json",
             kind.as_str(),
-            id[..12]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
+            id[..12].iter().map(|b| format!("{b:02x}")).collect::<String>()
         ));
         let written = if path.exists() {
             Ok(())

@@ -8,12 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use homeward_tlog::{
-    Hash, KeyType, MemoryStore, Signer, Verifier, consistency_proof, leaf_hash, open_note,
-    sign_checkpoint, tree_hash,
+    Hash, KeyType, MemoryStore, Signer, Verifier, consistency_proof, leaf_hash, open_note, sign_checkpoint, tree_hash,
 };
-use homeward_witness::{
-    AddCheckpointRequest, Evidence, EvidenceKind, LogConfig, Witness, WitnessConfig, router,
-};
+use homeward_witness::{AddCheckpointRequest, Evidence, EvidenceKind, LogConfig, Witness, WitnessConfig, router};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -29,19 +26,13 @@ struct Log {
 
 impl Log {
     fn new(signer: &Signer, tag: &'static str) -> Self {
-        Self {
-            store: MemoryStore::new(),
-            signer: signer.clone(),
-            tag,
-        }
+        Self { store: MemoryStore::new(), signer: signer.clone(), tag }
     }
 
     fn grow_to(&mut self, size: u64) {
         while self.store.size() < size {
             let n = self.store.size();
-            self.store
-                .append(leaf_hash(format!("{} {n}", self.tag).as_bytes()))
-                .unwrap();
+            self.store.append(leaf_hash(format!("{} {n}", self.tag).as_bytes())).unwrap();
         }
     }
 
@@ -76,8 +67,7 @@ impl Drop for Server {
 
 fn keys() -> (Signer, Signer) {
     let log = Signer::from_seed(ORIGIN, KeyType::Ed25519, &[1; 32]).unwrap();
-    let witness =
-        Signer::from_seed("witness.example/w1", KeyType::CosignatureV1, &[2; 32]).unwrap();
+    let witness = Signer::from_seed("witness.example/w1", KeyType::CosignatureV1, &[2; 32]).unwrap();
     (log, witness)
 }
 
@@ -85,10 +75,7 @@ async fn start(state_path: &Path) -> Server {
     let (log, witness) = keys();
     let witness = Witness::open(WitnessConfig {
         signer: witness,
-        logs: vec![LogConfig {
-            origin: ORIGIN.into(),
-            verifiers: vec![log.verifier()],
-        }],
+        logs: vec![LogConfig { origin: ORIGIN.into(), verifiers: vec![log.verifier()] }],
         state_path: state_path.to_path_buf(),
     })
     .unwrap();
@@ -121,14 +108,7 @@ async fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Reply 
     let raw = String::from_utf8(raw).unwrap();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap();
     let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
     let mut content_type = None;
     let mut length = None;
     for line in lines {
@@ -141,11 +121,7 @@ async fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Reply 
         }
     }
     assert_eq!(length, Some(body.len()));
-    Reply {
-        status,
-        content_type,
-        body: body.to_string(),
-    }
+    Reply { status, content_type, body: body.to_string() }
 }
 
 async fn add(addr: SocketAddr, body: &str) -> Reply {
@@ -157,11 +133,7 @@ async fn add(addr: SocketAddr, body: &str) -> Reply {
 fn assert_cosigned(reply: &Reply, checkpoint: &str, witness: &Verifier) -> u64 {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(reply.body.starts_with('\u{2014}') && reply.body.ends_with('\n'));
-    let opened = open_note(
-        &format!("{checkpoint}{}", reply.body),
-        std::slice::from_ref(witness),
-    )
-    .unwrap();
+    let opened = open_note(&format!("{checkpoint}{}", reply.body), std::slice::from_ref(witness)).unwrap();
     assert_eq!(opened.verified.len(), 1);
     assert_eq!(opened.verified[0].key_type, KeyType::CosignatureV1);
     let ts = opened.verified[0].timestamp.unwrap();
@@ -171,10 +143,7 @@ fn assert_cosigned(reply: &Reply, checkpoint: &str, witness: &Verifier) -> u64 {
 
 fn evidence_files(state: &Path) -> Vec<PathBuf> {
     let dir = state.parent().unwrap().join("evidence");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     files
 }
@@ -212,12 +181,7 @@ async fn witness_follows_a_growing_log_and_refuses_everything_else() {
     // Old size above the checkpoint size: 400.
     let mut small = Log::new(&log_key, "leaf");
     small.grow_to(3);
-    let body = AddCheckpointRequest {
-        old_size: 12,
-        proof: vec![],
-        checkpoint: small.checkpoint(),
-    }
-    .to_body();
+    let body = AddCheckpointRequest { old_size: 12, proof: vec![], checkpoint: small.checkpoint() }.to_body();
     assert_eq!(add(addr, &body).await.status, 400);
 
     // A fork: same size, other leaves, signed by the log. 409 and evidence.
@@ -235,11 +199,7 @@ async fn witness_follows_a_growing_log_and_refuses_everything_else() {
     assert_eq!(evidence.submitted_checkpoint, fork.checkpoint());
     // The kept cosigned checkpoint verifies with both keys: it is evidence
     // anyone can check.
-    let kept = open_note(
-        &evidence.cosigned_checkpoint,
-        &[log_key.verifier(), wv.clone()],
-    )
-    .unwrap();
+    let kept = open_note(&evidence.cosigned_checkpoint, &[log_key.verifier(), wv.clone()]).unwrap();
     assert_eq!(kept.verified.len(), 2);
     assert!(kept.text.contains(&log.root().to_base64()));
     open_note(&evidence.submitted_checkpoint, &[log_key.verifier()]).unwrap();
@@ -264,14 +224,8 @@ async fn witness_follows_a_growing_log_and_refuses_everything_else() {
     assert_eq!(add(addr, &fork.request(12)).await.status, 422);
     let files = evidence_files(&state);
     assert_eq!(files.len(), 2);
-    let kinds: Vec<EvidenceKind> = files
-        .iter()
-        .map(|f| {
-            serde_json::from_slice::<Evidence>(&std::fs::read(f).unwrap())
-                .unwrap()
-                .kind
-        })
-        .collect();
+    let kinds: Vec<EvidenceKind> =
+        files.iter().map(|f| serde_json::from_slice::<Evidence>(&std::fs::read(f).unwrap()).unwrap().kind).collect();
     assert!(kinds.contains(&EvidenceKind::InconsistentProof));
 
     // The honest log with a corrupted proof: 422.
@@ -305,22 +259,13 @@ async fn witness_follows_a_growing_log_and_refuses_everything_else() {
     // The trusted key's signature line over a changed body: 403.
     let genuine = log.checkpoint();
     let tampered = genuine.replacen("\n20\n", "\n21\n", 1);
-    let bad_sig = AddCheckpointRequest {
-        old_size: 12,
-        proof: vec![],
-        checkpoint: tampered,
-    };
+    let bad_sig = AddCheckpointRequest { old_size: 12, proof: vec![], checkpoint: tampered };
     assert_eq!(add(addr, &bad_sig.to_body()).await.status, 403);
 
     // Malformed bodies: 400; wrong method: 405.
     assert_eq!(add(addr, "not a request").await.status, 400);
     assert_eq!(add(addr, "old 12\n\nnot a note\n").await.status, 400);
-    assert_eq!(
-        http(addr, "POST", "/add-checkpoint", &[0xff, 0xfe])
-            .await
-            .status,
-        400
-    );
+    assert_eq!(http(addr, "POST", "/add-checkpoint", &[0xff, 0xfe]).await.status, 400);
     assert_eq!(http(addr, "GET", "/add-checkpoint", b"").await.status, 405);
     let huge = format!("old 12\n\n{}", "x".repeat(70_000));
     assert_eq!(add(addr, &huge).await.status, 413);
@@ -348,11 +293,7 @@ async fn state_survives_a_restart() {
     log.grow_to(5);
     {
         let server = start(&state).await;
-        assert_cosigned(
-            &add(server.addr, &log.request(0)).await,
-            &log.checkpoint(),
-            &wv,
-        );
+        assert_cosigned(&add(server.addr, &log.request(0)).await, &log.checkpoint(), &wv);
     }
 
     let server = start(&state).await;
@@ -365,15 +306,10 @@ async fn state_survives_a_restart() {
     assert_eq!(add(server.addr, &fork.request(5)).await.status, 409);
     // It continues from 5.
     log.grow_to(12);
-    assert_cosigned(
-        &add(server.addr, &log.request(5)).await,
-        &log.checkpoint(),
-        &wv,
-    );
+    assert_cosigned(&add(server.addr, &log.request(5)).await, &log.checkpoint(), &wv);
     drop(server);
 
-    let state_now: homeward_witness::WitnessState =
-        serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let state_now: homeward_witness::WitnessState = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
     let entry = state_now.log(ORIGIN).unwrap();
     assert_eq!(entry.size, 12);
     assert_eq!(entry.root, log.root());
@@ -438,35 +374,17 @@ fn open_refuses_bad_configurations() {
         logs,
         state_path: dir.path().join("w.json"),
     };
-    let log = |verifiers: Vec<Verifier>| LogConfig {
-        origin: ORIGIN.into(),
-        verifiers,
-    };
+    let log = |verifiers: Vec<Verifier>| LogConfig { origin: ORIGIN.into(), verifiers };
     // A log key cannot cosign.
     assert!(Witness::open(config(&log_key, vec![log(vec![log_key.verifier()])])).is_err());
     // A cosigner key is not a log key.
-    assert!(
-        Witness::open(config(
-            &witness_key,
-            vec![log(vec![witness_key.verifier()])]
-        ))
-        .is_err()
-    );
+    assert!(Witness::open(config(&witness_key, vec![log(vec![witness_key.verifier()])])).is_err());
     // No keys, duplicate keys, duplicate origins.
     assert!(Witness::open(config(&witness_key, vec![log(vec![])])).is_err());
+    assert!(Witness::open(config(&witness_key, vec![log(vec![log_key.verifier(), log_key.verifier()])])).is_err());
     assert!(
-        Witness::open(config(
-            &witness_key,
-            vec![log(vec![log_key.verifier(), log_key.verifier()])]
-        ))
-        .is_err()
-    );
-    assert!(
-        Witness::open(config(
-            &witness_key,
-            vec![log(vec![log_key.verifier()]), log(vec![log_key.verifier()])]
-        ))
-        .is_err()
+        Witness::open(config(&witness_key, vec![log(vec![log_key.verifier()]), log(vec![log_key.verifier()])]))
+            .is_err()
     );
     // A corrupt state file stops the witness instead of resetting it.
     std::fs::write(dir.path().join("w.json"), b"garbage").unwrap();
