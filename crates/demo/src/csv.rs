@@ -20,8 +20,17 @@ use crate::DemoPerson;
 /// The header row, exactly as the importer expects it.
 pub const CSV_HEADER: &str = "record_id,family_name,given_names,patronymic,mother_maiden_name,birth_date,place_of_birth,rank,service_number,unit,power,category,person_to_inform,correspondence_address,status,status_date,status_place";
 
-/// Writes the header and one row per person; returns the number of rows
-/// (without the header). Dates are ISO 8601 at their known precision.
+/// Writes the person-import CSV: the header ([`CSV_HEADER`]) and one row per
+/// person; returns the number of rows (without the header).
+///
+/// The CSV is a registry snapshot for import, not a history: each row's
+/// `status` is the person's last status if a record may start in it
+/// (missing, captured, held, hospitalised, deceased), otherwise the last such
+/// status in the timeline ([`DemoPerson::snapshot`]), with its date and place.
+/// Full histories are loaded through the API. Dates are ISO 8601 at their
+/// known precision (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`). Rows from both sources
+/// are mixed (record ids carry the source code, so they stay unique); filter
+/// the iterator on `source` for one bureau's file. RFC 4180 quoting; LF line ends.
 pub fn write_csv<W: Write>(persons: impl Iterator<Item = DemoPerson>, out: W) -> io::Result<u64> {
     let mut w = BufWriter::with_capacity(1 << 16, out);
     w.write_all(CSV_HEADER.as_bytes())?;

@@ -22,6 +22,9 @@
 //!   backwards; the tests replay every generated person through the state
 //!   machine.
 //!
+//! `cargo run --release -p homeward-demo --example demo_csv -- 1000000 > persons.csv`
+//! writes a benchmark import file.
+//!
 //! Party A's bureau writes Ukrainian and party B's Russian; nothing else in
 //! the data favours either side, and both get the same scenarios at the
 //! same rates.
