@@ -44,10 +44,7 @@ pub fn write_csv<W: Write>(persons: impl Iterator<Item = DemoPerson>, out: W) ->
         if let Some(d) = id.birth_date {
             date.push_str(&d.to_string());
         }
-        let status_date = snapshot
-            .and_then(|e| e.occurred_on)
-            .map(|d| d.to_string())
-            .unwrap_or_default();
+        let status_date = snapshot.and_then(|e| e.occurred_on).map(|d| d.to_string()).unwrap_or_default();
         let fields: [&str; 17] = [
             &person.source.record_id,
             &id.family_name,

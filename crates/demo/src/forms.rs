@@ -121,12 +121,7 @@ fn build() -> Names {
         list.iter()
             .map(|&(uk, ru)| Surname {
                 male: Forms::new(uk, ru, None, uk_origin),
-                female: Forms::new(
-                    &feminine_surname_uk(uk),
-                    &feminine_surname_ru(ru),
-                    None,
-                    uk_origin,
-                ),
+                female: Forms::new(&feminine_surname_uk(uk), &feminine_surname_ru(ru), None, uk_origin),
             })
             .collect()
     };
@@ -138,35 +133,16 @@ fn build() -> Names {
             .collect()
     };
     let streets = |uk_origin: bool| -> Vec<Forms> {
-        tables::STREETS
-            .iter()
-            .map(|&(uk, ru)| Forms::new(uk, ru, None, uk_origin))
-            .collect()
+        tables::STREETS.iter().map(|&(uk, ru)| Forms::new(uk, ru, None, uk_origin)).collect()
     };
     Names {
-        male: tables::MALE
-            .iter()
-            .map(|&(uk, ru, en, _, _)| Forms::new(uk, ru, Some(en), true))
-            .collect(),
-        patronymic_male: tables::MALE
-            .iter()
-            .map(|&(_, _, _, uk, ru)| Forms::new(uk, ru, None, false))
-            .collect(),
+        male: tables::MALE.iter().map(|&(uk, ru, en, _, _)| Forms::new(uk, ru, Some(en), true)).collect(),
+        patronymic_male: tables::MALE.iter().map(|&(_, _, _, uk, ru)| Forms::new(uk, ru, None, false)).collect(),
         patronymic_female: tables::MALE
             .iter()
-            .map(|&(_, _, _, uk, ru)| {
-                Forms::new(
-                    &feminine_patronymic_uk(uk),
-                    &feminine_patronymic_ru(ru),
-                    None,
-                    false,
-                )
-            })
+            .map(|&(_, _, _, uk, ru)| Forms::new(&feminine_patronymic_uk(uk), &feminine_patronymic_ru(ru), None, false))
             .collect(),
-        female: tables::FEMALE
-            .iter()
-            .map(|&(uk, ru, en)| Forms::new(uk, ru, Some(en), true))
-            .collect(),
+        female: tables::FEMALE.iter().map(|&(uk, ru, en)| Forms::new(uk, ru, Some(en), true)).collect(),
         surnames_uk: surnames(tables::SURNAMES_UK, true),
         surnames_ru: surnames(tables::SURNAMES_RU, false),
         towns_a: towns(true),
@@ -181,10 +157,7 @@ fn feminine_surname_uk(m: &str) -> String {
     if let Some(stem) = m.strip_suffix("ий").or_else(|| m.strip_suffix("ой")) {
         return format!("{stem}а");
     }
-    if ["ов", "ев", "єв", "ин", "ін", "їн"]
-        .iter()
-        .any(|s| m.ends_with(s))
-    {
+    if ["ов", "ев", "єв", "ин", "ін", "їн"].iter().any(|s| m.ends_with(s)) {
         return format!("{m}а");
     }
     m.to_owned()
@@ -261,30 +234,11 @@ mod tests {
     #[test]
     fn the_same_name_in_every_script() {
         let n = names();
-        assert_eq!(
-            n.male[0].all(),
-            &[
-                "Олександр",
-                "Александр",
-                "Oleksandr",
-                "Aleksandr",
-                "Aleksandr",
-                "Alexander"
-            ]
-        );
-        assert_eq!(
-            n.patronymic_male[0].get(Script::UkrainianLatin),
-            "Oleksandrovych"
-        );
-        assert_eq!(
-            n.patronymic_male[0].get(Script::RussianIcao),
-            "Aleksandrovich"
-        );
+        assert_eq!(n.male[0].all(), &["Олександр", "Александр", "Oleksandr", "Aleksandr", "Aleksandr", "Alexander"]);
+        assert_eq!(n.patronymic_male[0].get(Script::UkrainianLatin), "Oleksandrovych");
+        assert_eq!(n.patronymic_male[0].get(Script::RussianIcao), "Aleksandrovich");
         assert_eq!(n.surnames_uk[0].male.get(Script::English), "Kovalenko");
-        assert_eq!(
-            n.surnames_ru[0].female.get(Script::UkrainianCyrillic),
-            "Іванова"
-        );
+        assert_eq!(n.surnames_ru[0].female.get(Script::UkrainianCyrillic), "Іванова");
         assert!(n.male.len() >= 80 && n.female.len() >= 20);
         assert!(n.surnames_uk.len() + n.surnames_ru.len() >= 150);
     }

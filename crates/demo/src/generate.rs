@@ -33,11 +33,7 @@ pub(crate) struct Codes {
 impl Codes {
     pub(crate) fn new() -> Self {
         let code = |c: &str| PartyCode::parse(c).expect("a valid party code");
-        Codes {
-            a: code("A"),
-            b: code("B"),
-            m: code("M"),
-        }
+        Codes { a: code("A"), b: code("B"), m: code("M") }
     }
 
     pub(crate) fn of(&self, side: Side) -> &PartyCode {
@@ -83,11 +79,7 @@ impl Side {
         self.say_list(tables::SECTORS_A, tables::SECTORS_B)
     }
 
-    fn say_list(
-        self,
-        a: &'static [&'static str],
-        b: &'static [&'static str],
-    ) -> &'static [&'static str] {
+    fn say_list(self, a: &'static [&'static str], b: &'static [&'static str]) -> &'static [&'static str] {
         match self {
             Side::A => a,
             Side::B => b,
@@ -121,10 +113,7 @@ enum Scenario {
 impl Scenario {
     /// The power registers its own missing; the detaining party registers captures.
     fn registered_by_power(self) -> bool {
-        matches!(
-            self,
-            Scenario::MissingOnly | Scenario::MissingThenCaptured | Scenario::MissingThenDeceased
-        )
+        matches!(self, Scenario::MissingOnly | Scenario::MissingThenCaptured | Scenario::MissingThenDeceased)
     }
 }
 
@@ -137,8 +126,7 @@ pub(crate) struct Draft {
 
 pub(crate) fn person(seed: u64, index: u64, codes: &Codes) -> Draft {
     let mut rng = Rng::for_person(seed, index);
-    let j19 = (index % J19_STRIDE == J19_OFFSET && index / J19_STRIDE < J19_SIZE)
-        .then_some(index / J19_STRIDE);
+    let j19 = (index % J19_STRIDE == J19_OFFSET && index / J19_STRIDE < J19_SIZE).then_some(index / J19_STRIDE);
     let scenario = match j19 {
         Some(j) => Scenario::June19(j),
         None => match rng.below(1000) {
@@ -178,11 +166,7 @@ pub(crate) fn person(seed: u64, index: u64, codes: &Codes) -> Draft {
     // No capture before the person is 18 (young June 19 persons were born as late as 2005).
     let earliest = START.max(day(birth_year + 19, 1, 1));
 
-    let source = if scenario.registered_by_power() {
-        power
-    } else {
-        power.other()
-    };
+    let source = if scenario.registered_by_power() { power } else { power.other() };
     let mut story = Story {
         rng: &mut rng,
         codes,
@@ -196,24 +180,8 @@ pub(crate) fn person(seed: u64, index: u64, codes: &Codes) -> Draft {
     story.tell(scenario, earliest);
     let timeline = story.events;
 
-    let identity = identity(
-        &mut rng,
-        seed,
-        index,
-        Person {
-            power,
-            source,
-            civilian,
-            female,
-            birth_day,
-        },
-        codes,
-    );
-    Draft {
-        source,
-        identity,
-        timeline,
-    }
+    let identity = identity(&mut rng, seed, index, Person { power, source, civilian, female, birth_day }, codes);
+    Draft { source, identity, timeline }
 }
 
 struct Story<'a> {
@@ -237,14 +205,7 @@ enum By {
 }
 
 impl Story<'_> {
-    fn emit(
-        &mut self,
-        status: Status,
-        on: Day,
-        place: Option<&str>,
-        details: Option<String>,
-        by: By,
-    ) {
+    fn emit(&mut self, status: Status, on: Day, place: Option<&str>, details: Option<String>, by: By) {
         self.emit_dated(status, on, full, place, details, by);
     }
 
@@ -267,12 +228,7 @@ impl Story<'_> {
             By::Mediator => &self.codes.m,
         };
         self.events.push((
-            StatusEvent {
-                status,
-                occurred_on: Some(precision(on)),
-                place: place.map(str::to_owned),
-                details,
-            },
+            StatusEvent { status, occurred_on: Some(precision(on)), place: place.map(str::to_owned), details },
             reporter.clone(),
         ));
     }
@@ -299,11 +255,7 @@ impl Story<'_> {
                 let on = self.rng.range(START, AS_OF - 30);
                 self.missing(on);
                 let died = on + self.rng.range(0, 45);
-                let by = if self.rng.percent(50) {
-                    By::Detainer
-                } else {
-                    By::Power
-                };
+                let by = if self.rng.percent(50) { By::Detainer } else { By::Power };
                 let teller = match by {
                     By::Power => self.power,
                     _ => self.detainer,
@@ -355,20 +307,13 @@ impl Story<'_> {
                 self.open(captured);
                 let died = self.rng.range(self.last + 10, AS_OF);
                 self.custody(died - 1);
-                let place =
-                    if self.last_status() == Some(Status::Hospitalised) || self.rng.percent(40) {
-                        *self.rng.pick(self.detainer.hospitals())
-                    } else {
-                        self.camp
-                    };
+                let place = if self.last_status() == Some(Status::Hospitalised) || self.rng.percent(40) {
+                    *self.rng.pick(self.detainer.hospitals())
+                } else {
+                    self.camp
+                };
                 let cause = self.cause(self.detainer);
-                self.emit(
-                    Status::Deceased,
-                    died,
-                    Some(place),
-                    Some(cause),
-                    By::Detainer,
-                );
+                self.emit(Status::Deceased, died, Some(place), Some(cause), By::Detainer);
                 self.maybe_remains(35);
             }
             Scenario::Released => {
@@ -377,37 +322,13 @@ impl Story<'_> {
                 let released = self.rng.range(self.last + 30, AS_OF - 7);
                 self.custody(released - 1);
                 let camp = self.camp;
-                let text = self
-                    .detainer
-                    .say(
-                        "Звільнений (цивільна особа)",
-                        "Освобожден (гражданское лицо)",
-                    )
-                    .to_owned();
-                self.emit(
-                    Status::Released,
-                    released,
-                    Some(camp),
-                    Some(text),
-                    By::Detainer,
-                );
+                let text = self.detainer.say("Звільнений (цивільна особа)", "Освобожден (гражданское лицо)").to_owned();
+                self.emit(Status::Released, released, Some(camp), Some(text), By::Detainer);
                 let home = self.last + self.rng.range(1, 7);
-                self.emit(
-                    Status::Repatriated,
-                    home,
-                    None,
-                    Some(self.arrived()),
-                    By::Power,
-                );
+                self.emit(Status::Repatriated, home, None, Some(self.arrived()), By::Power);
                 if self.rng.percent(60) {
                     let on = self.last + self.rng.range(0, 3);
-                    self.emit(
-                        Status::FamilyContacted,
-                        on,
-                        None,
-                        Some(self.called_home()),
-                        By::Power,
-                    );
+                    self.emit(Status::FamilyContacted, on, None, Some(self.called_home()), By::Power);
                 }
             }
             Scenario::Escaped => {
@@ -417,36 +338,15 @@ impl Story<'_> {
                 self.custody(escaped - 1);
                 let camp = self.camp;
                 let text = self.detainer.say("Втеча", "Побег").to_owned();
-                self.emit(
-                    Status::Escaped,
-                    escaped,
-                    Some(camp),
-                    Some(text),
-                    By::Detainer,
-                );
+                self.emit(Status::Escaped, escaped, Some(camp), Some(text), By::Detainer);
                 if self.rng.percent(70) {
                     let home = self.last + self.rng.range(3, 40);
-                    self.emit(
-                        Status::Repatriated,
-                        home,
-                        None,
-                        Some(self.arrived()),
-                        By::Power,
-                    );
+                    self.emit(Status::Repatriated, home, None, Some(self.arrived()), By::Power);
                 } else {
                     let again = self.last + self.rng.range(1, 20);
                     let sector = *self.rng.pick(self.detainer.sectors());
-                    let text = self
-                        .detainer
-                        .say("Затриманий після втечі", "Задержан после побега")
-                        .to_owned();
-                    self.emit(
-                        Status::Captured,
-                        again,
-                        Some(sector),
-                        Some(text),
-                        By::Detainer,
-                    );
+                    let text = self.detainer.say("Затриманий після втечі", "Задержан после побега").to_owned();
+                    self.emit(Status::Captured, again, Some(sector), Some(text), By::Detainer);
                     self.camp = *self.rng.pick(self.detainer.camps());
                     let held = self.last + self.rng.range(2, 14);
                     let camp = self.camp;
@@ -469,8 +369,7 @@ impl Story<'_> {
         let exchange_day = ex.day();
         // One in four held about two years: captured around June 2024.
         let captured = if j.is_multiple_of(4) {
-            self.rng
-                .range(day(2024, 5, 15).max(earliest), day(2024, 7, 15))
+            self.rng.range(day(2024, 5, 15).max(earliest), day(2024, 7, 15))
         } else {
             self.rng.range(earliest, exchange_day - 60)
         };
@@ -478,21 +377,10 @@ impl Story<'_> {
         self.custody(exchange_day - 30);
         // Seriously wounded and sick go first (GC III Art. 109-110).
         if j.is_multiple_of(5) {
-            let on = self
-                .rng
-                .range(self.last.max(exchange_day - 30), exchange_day - 8);
+            let on = self.rng.range(self.last.max(exchange_day - 30), exchange_day - 8);
             let hospital = *self.rng.pick(self.detainer.hospitals());
-            let text = self
-                .detainer
-                .say("Тяжке поранення", "Тяжелое ранение")
-                .to_owned();
-            self.emit(
-                Status::Hospitalised,
-                on,
-                Some(hospital),
-                Some(text),
-                By::Detainer,
-            );
+            let text = self.detainer.say("Тяжке поранення", "Тяжелое ранение").to_owned();
+            self.emit(Status::Hospitalised, on, Some(hospital), Some(text), By::Detainer);
         }
         let outcome = match j % 40 {
             3 | 23 => Outcome::DidNotAppear,
@@ -505,23 +393,11 @@ impl Story<'_> {
 
     fn missing(&mut self, on: Day) {
         let sector = *self.rng.pick(self.power.sectors());
-        let text = self
-            .power
-            .say(
-                "Зник безвісти під час бойових дій",
-                "Пропал без вести в ходе боевых действий",
-            )
-            .to_owned();
+        let text =
+            self.power.say("Зник безвісти під час бойових дій", "Пропал без вести в ходе боевых действий").to_owned();
         // Families and units often know only the month someone went missing.
         if self.rng.percent(25) {
-            self.emit_dated(
-                Status::Missing,
-                on,
-                month_only,
-                Some(sector),
-                Some(text),
-                By::Power,
-            );
+            self.emit_dated(Status::Missing, on, month_only, Some(sector), Some(text), By::Power);
         } else {
             self.emit(Status::Missing, on, Some(sector), Some(text), By::Power);
         }
@@ -552,17 +428,8 @@ impl Story<'_> {
             }
             _ => {
                 let hospital = *self.rng.pick(self.detainer.hospitals());
-                let text = self
-                    .detainer
-                    .say("Поранений під час полону", "Ранен при пленении")
-                    .to_owned();
-                self.emit(
-                    Status::Hospitalised,
-                    captured,
-                    Some(hospital),
-                    Some(text),
-                    By::Detainer,
-                );
+                let text = self.detainer.say("Поранений під час полону", "Ранен при пленении").to_owned();
+                self.emit(Status::Hospitalised, captured, Some(hospital), Some(text), By::Detainer);
                 let on = self.last + self.rng.range(10, 60);
                 if on < AS_OF {
                     self.emit(Status::Held, on, Some(camp), None, By::Detainer);
@@ -582,8 +449,7 @@ impl Story<'_> {
                 let camps = self.detainer.camps();
                 let mut camp = *self.rng.pick(camps);
                 if camp == self.camp {
-                    camp = camps
-                        [(camps.iter().position(|c| *c == camp).unwrap_or(0) + 1) % camps.len()];
+                    camp = camps[(camps.iter().position(|c| *c == camp).unwrap_or(0) + 1) % camps.len()];
                 }
                 self.camp = camp;
                 let text = self.detainer.say("Переведений", "Переведен").to_owned();
@@ -592,18 +458,9 @@ impl Story<'_> {
                 let hospital = *self.rng.pick(self.detainer.hospitals());
                 let text = self
                     .detainer
-                    .say(
-                        "Госпіталізований, стан задовільний",
-                        "Госпитализирован, состояние удовлетворительное",
-                    )
+                    .say("Госпіталізований, стан задовільний", "Госпитализирован, состояние удовлетворительное")
                     .to_owned();
-                self.emit(
-                    Status::Hospitalised,
-                    next,
-                    Some(hospital),
-                    Some(text),
-                    By::Detainer,
-                );
+                self.emit(Status::Hospitalised, next, Some(hospital), Some(text), By::Detainer);
                 let back = self.last + self.rng.range(7, 60);
                 if back > until {
                     return;
@@ -618,62 +475,23 @@ impl Story<'_> {
     fn exchange(&mut self, ex: Exchange, outcome: Outcome) {
         let exchange_day = ex.day();
         let list = format!("Exchange list: {}", ex.name);
-        self.emit(
-            Status::Nominated,
-            exchange_day - 7,
-            None,
-            Some(list),
-            By::Detainer,
-        );
+        self.emit(Status::Nominated, exchange_day - 7, None, Some(list), By::Detainer);
         let point = ex.place();
         match outcome {
             Outcome::HandedOver => {
-                let text = format!(
-                    "{}: identity verified by the mediator, handed over",
-                    ex.name
-                );
-                self.emit(
-                    Status::HandedOver,
-                    exchange_day,
-                    Some(point),
-                    Some(text),
-                    By::Mediator,
-                );
+                let text = format!("{}: identity verified by the mediator, handed over", ex.name);
+                self.emit(Status::HandedOver, exchange_day, Some(point), Some(text), By::Mediator);
                 // The first call home usually comes from the transit country, before arrival.
                 if self.rng.percent(85) {
                     let on = exchange_day + self.rng.range(0, 1);
-                    self.emit(
-                        Status::FamilyContacted,
-                        on,
-                        Some(point),
-                        Some(self.called_home()),
-                        By::Power,
-                    );
+                    self.emit(Status::FamilyContacted, on, Some(point), Some(self.called_home()), By::Power);
                     let home = self.last + self.rng.range(1, 2);
-                    self.emit(
-                        Status::Repatriated,
-                        home,
-                        None,
-                        Some(self.arrived()),
-                        By::Power,
-                    );
+                    self.emit(Status::Repatriated, home, None, Some(self.arrived()), By::Power);
                 } else {
                     let home = exchange_day + self.rng.range(1, 2);
-                    self.emit(
-                        Status::Repatriated,
-                        home,
-                        None,
-                        Some(self.arrived()),
-                        By::Power,
-                    );
+                    self.emit(Status::Repatriated, home, None, Some(self.arrived()), By::Power);
                     let on = self.last + self.rng.range(0, 2);
-                    self.emit(
-                        Status::FamilyContacted,
-                        on,
-                        None,
-                        Some(self.called_home()),
-                        By::Power,
-                    );
+                    self.emit(Status::FamilyContacted, on, None, Some(self.called_home()), By::Power);
                 }
             }
             Outcome::DidNotAppear => {
@@ -683,26 +501,11 @@ impl Story<'_> {
                     self.codes.of(self.detainer)
                 );
                 let camp = self.camp;
-                self.emit(
-                    Status::Held,
-                    exchange_day,
-                    Some(camp),
-                    Some(text),
-                    By::Mediator,
-                );
+                self.emit(Status::Held, exchange_day, Some(camp), Some(text), By::Mediator);
             }
             Outcome::Refused => {
-                let text = format!(
-                    "{}: refused repatriation after a private interview with the mediator",
-                    ex.name
-                );
-                self.emit(
-                    Status::RefusedRepatriation,
-                    exchange_day,
-                    Some(point),
-                    Some(text),
-                    By::Mediator,
-                );
+                let text = format!("{}: refused repatriation after a private interview with the mediator", ex.name);
+                self.emit(Status::RefusedRepatriation, exchange_day, Some(point), Some(text), By::Mediator);
             }
             Outcome::DiedBefore => {
                 let died = exchange_day - self.rng.range(1, 6);
@@ -715,13 +518,7 @@ impl Story<'_> {
                         "умер до передачи, внесен в список обмена"
                     )
                 );
-                self.emit(
-                    Status::Deceased,
-                    died,
-                    Some(hospital),
-                    Some(format!("{text}: {}", ex.name)),
-                    By::Detainer,
-                );
+                self.emit(Status::Deceased, died, Some(hospital), Some(format!("{text}: {}", ex.name)), By::Detainer);
             }
         }
     }
@@ -736,30 +533,17 @@ impl Story<'_> {
         }
         let ex = *self.rng.pick(&EXCHANGES);
         let text = "Remains returned through the mediator".to_owned();
-        self.emit(
-            Status::RemainsReturned,
-            on,
-            Some(ex.place()),
-            Some(text),
-            By::Mediator,
-        );
+        self.emit(Status::RemainsReturned, on, Some(ex.place()), Some(text), By::Mediator);
     }
 
     fn cause(&mut self, teller: Side) -> String {
         let (uk, ru) = *self.rng.pick(tables::CAUSES);
-        format!(
-            "{}: {}",
-            teller.say("Причина смерті", "Причина смерти"),
-            teller.say(uk, ru)
-        )
+        format!("{}: {}", teller.say("Причина смерті", "Причина смерти"), teller.say(uk, ru))
     }
 
     fn called_home(&self) -> String {
         self.power
-            .say(
-                "Зателефонував матері: «Привіт, я повернувся»",
-                "Позвонил матери: «Привет, я вернулся»",
-            )
+            .say("Зателефонував матері: «Привіт, я повернувся»", "Позвонил матери: «Привет, я вернулся»")
             .to_owned()
     }
 
@@ -814,19 +598,12 @@ fn identity(rng: &mut Rng, seed: u64, index: u64, p: Person, codes: &Codes) -> P
         if female { &s.female } else { &s.male }
     };
     let family_name = gender_of(surname, p.female).get(script).to_owned();
-    let given = if p.female {
-        &n.female[rng.very_skewed(n.female.len())]
-    } else {
-        &n.male[rng.very_skewed(n.male.len())]
-    };
+    let given =
+        if p.female { &n.female[rng.very_skewed(n.female.len())] } else { &n.male[rng.very_skewed(n.male.len())] };
     let father = rng.very_skewed(n.male.len());
     let patronymic_kept = rng.percent(if cyrillic { 95 } else { 65 });
     let patronymic = patronymic_kept.then(|| {
-        let forms = if p.female {
-            &n.patronymic_female[father]
-        } else {
-            &n.patronymic_male[father]
-        };
+        let forms = if p.female { &n.patronymic_female[father] } else { &n.patronymic_male[father] };
         forms.get(script).to_owned()
     });
     let mother_maiden_name = rng.percent(30).then(|| {
@@ -847,17 +624,9 @@ fn identity(rng: &mut Rng, seed: u64, index: u64, p: Person, codes: &Codes) -> P
         Side::B => &n.towns_b,
     };
     let place_of_birth = rng.percent(85).then(|| {
-        let side = if rng.percent(85) {
-            p.power
-        } else {
-            p.power.other()
-        };
+        let side = if rng.percent(85) { p.power } else { p.power.other() };
         let town = rng.pick(towns(side)).get(script);
-        if cyrillic && rng.percent(40) {
-            format!("{}{town}", lang.of("м. ", "г. ", ""))
-        } else {
-            town.to_owned()
-        }
+        if cyrillic && rng.percent(40) { format!("{}{town}", lang.of("м. ", "г. ", "")) } else { town.to_owned() }
     });
     let military = !p.civilian;
     let rank = (military && rng.percent(90)).then(|| {
@@ -878,9 +647,7 @@ fn identity(rng: &mut Rng, seed: u64, index: u64, p: Person, codes: &Codes) -> P
         }
     });
     let unit = (military && rng.percent(75)).then(|| unit(rng, p.power, lang, cyrillic));
-    let person_to_inform = rng
-        .percent(40)
-        .then(|| person_to_inform(rng, &p, surname, script));
+    let person_to_inform = rng.percent(40).then(|| person_to_inform(rng, &p, surname, script));
     let correspondence_address = rng.percent(30).then(|| {
         let town = rng.pick(towns(p.power)).get(script);
         let streets = match p.power {
@@ -917,11 +684,7 @@ fn identity(rng: &mut Rng, seed: u64, index: u64, p: Person, codes: &Codes) -> P
         service_number,
         unit,
         power: codes.of(p.power).clone(),
-        category: if p.civilian {
-            Category::Civilian
-        } else {
-            Category::Military
-        },
+        category: if p.civilian { Category::Civilian } else { Category::Military },
         person_to_inform,
         correspondence_address,
     }
@@ -932,11 +695,7 @@ fn identity(rng: &mut Rng, seed: u64, index: u64, p: Person, codes: &Codes) -> P
 fn unit(rng: &mut Rng, power: Side, lang: Lang, cyrillic: bool) -> String {
     if rng.percent(50) {
         let number = match power {
-            Side::A => format!(
-                "{}{}",
-                if cyrillic { "А" } else { "A" },
-                rng.range(1000, 9999)
-            ),
+            Side::A => format!("{}{}", if cyrillic { "А" } else { "A" }, rng.range(1000, 9999)),
             Side::B => rng.range(10_000, 99_999).to_string(),
         };
         format!("{}{number}", lang.of("в/ч ", "в/ч ", "military unit "))
@@ -961,12 +720,7 @@ fn unit(rng: &mut Rng, power: Side, lang: Lang, cyrillic: bool) -> String {
 }
 
 /// "Мати, Коваленко Ганна", sometimes with a fictional phone number.
-fn person_to_inform(
-    rng: &mut Rng,
-    p: &Person,
-    surname: &'static crate::forms::Surname,
-    script: Script,
-) -> String {
+fn person_to_inform(rng: &mut Rng, p: &Person, surname: &'static crate::forms::Surname, script: Script) -> String {
     let n = names();
     let lang = script.lang();
     let r = rng.below(100);
@@ -982,11 +736,7 @@ fn person_to_inform(
     } else {
         n.male[rng.skewed(n.male.len())].get(script)
     };
-    let family = if relative_female {
-        surname.female.get(script)
-    } else {
-        surname.male.get(script)
-    };
+    let family = if relative_female { surname.female.get(script) } else { surname.male.get(script) };
     let mut text = match lang {
         Lang::En => format!("{label}, {given} {family}"),
         _ => format!("{label}, {family} {given}"),

@@ -38,8 +38,8 @@ mod tables;
 mod translit;
 
 use homeward_domain::{
-    ConflictSetup, HandoverPoint, PartialDate, Party, PartyCode, PartyKind, PersonIdentity,
-    SourceRef, Status, StatusEvent,
+    ConflictSetup, HandoverPoint, PartialDate, Party, PartyCode, PartyKind, PersonIdentity, SourceRef, Status,
+    StatusEvent,
 };
 
 pub use crate::csv::{CSV_HEADER, write_csv};
@@ -60,21 +60,9 @@ pub fn demo_setup() -> ConflictSetup {
     ConflictSetup {
         name: "Demo conflict (fictional)".to_owned(),
         parties: vec![
-            Party {
-                code: code("A"),
-                name: "Party A (Ukrainian-speaking)".to_owned(),
-                kind: PartyKind::Party,
-            },
-            Party {
-                code: code("B"),
-                name: "Party B (Russian-speaking)".to_owned(),
-                kind: PartyKind::Party,
-            },
-            Party {
-                code: code("M"),
-                name: "Neutral mediator".to_owned(),
-                kind: PartyKind::Mediator,
-            },
+            Party { code: code("A"), name: "Party A (Ukrainian-speaking)".to_owned(), kind: PartyKind::Party },
+            Party { code: code("B"), name: "Party B (Russian-speaking)".to_owned(), kind: PartyKind::Party },
+            Party { code: code("M"), name: "Neutral mediator".to_owned(), kind: PartyKind::Mediator },
         ],
         handover_points: vec![
             HandoverPoint {
@@ -119,22 +107,12 @@ impl Exchange {
     }
 
     pub(crate) fn day(&self) -> Day {
-        calendar::day(
-            i32::from(self.year),
-            i32::from(self.month),
-            i32::from(self.day),
-        )
+        calendar::day(i32::from(self.year), i32::from(self.month), i32::from(self.day))
     }
 }
 
 const fn exchange(name: &'static str, y: u16, m: u8, d: u8, point: &'static str) -> Exchange {
-    Exchange {
-        name,
-        year: y,
-        month: m,
-        day: d,
-        handover_point: point,
-    }
+    Exchange { name, year: y, month: m, day: d, handover_point: point }
 }
 
 /// The story's exchange: handover in Belarus on 2026-06-19.
@@ -179,11 +157,7 @@ impl DemoPerson {
     /// status may open a record ([`Status::INITIAL`]). The import CSV carries
     /// only this; the full history goes through the API.
     pub fn snapshot(&self) -> Option<&StatusEvent> {
-        self.timeline
-            .iter()
-            .rev()
-            .map(|(event, _)| event)
-            .find(|event| Status::INITIAL.contains(&event.status))
+        self.timeline.iter().rev().map(|(event, _)| event).find(|event| Status::INITIAL.contains(&event.status))
     }
 
     /// The person's current status.
@@ -210,13 +184,7 @@ pub struct DemoPersons {
 /// 5,760 positions include the June 19 exchange's 360 persons (every 16th),
 /// so any demo of a few thousand persons carries the story.
 pub fn demo_persons(seed: u64, count: usize) -> DemoPersons {
-    DemoPersons {
-        seed,
-        next: 0,
-        count: count as u64,
-        issued: [0; 2],
-        codes: generate::Codes::new(),
-    }
+    DemoPersons { seed, next: 0, count: count as u64, issued: [0; 2], codes: generate::Codes::new() }
 }
 
 impl Iterator for DemoPersons {
@@ -235,11 +203,7 @@ impl Iterator for DemoPersons {
         self.issued[slot] += 1;
         let source = self.codes.of(draft.source).clone();
         let record_id = format!("{source}-{:06}", self.issued[slot]);
-        Some(DemoPerson {
-            source: SourceRef { source, record_id },
-            identity: draft.identity,
-            timeline: draft.timeline,
-        })
+        Some(DemoPerson { source: SourceRef { source, record_id }, identity: draft.identity, timeline: draft.timeline })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

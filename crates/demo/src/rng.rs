@@ -20,9 +20,7 @@ impl Rng {
     /// draws made for persons before it, so changing one scenario's logic
     /// does not reshuffle every later person.
     pub(crate) fn for_person(seed: u64, index: u64) -> Self {
-        Rng(mix64(
-            mix64(seed) ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        ))
+        Rng(mix64(mix64(seed) ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {

@@ -32,10 +32,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
                 }
                 '"' => {
                     quoted = false;
-                    assert!(
-                        matches!(chars.peek(), None | Some(',' | '\n')),
-                        "text after a closing quote"
-                    );
+                    assert!(matches!(chars.peek(), None | Some(',' | '\n')), "text after a closing quote");
                 }
                 _ => field.push(c),
             }
@@ -56,10 +53,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
         }
     }
     assert!(!quoted, "unterminated quoted field");
-    assert!(
-        field.is_empty() && row.is_empty(),
-        "last record lacks its LF"
-    );
+    assert!(field.is_empty() && row.is_empty(), "last record lacks its LF");
     rows
 }
 
@@ -68,19 +62,9 @@ fn setup_is_valid_and_neutral() {
     let setup = demo_setup();
     setup.validate().unwrap();
     assert_eq!(setup.parties.len(), 3);
-    assert!(
-        setup
-            .handover_points
-            .iter()
-            .any(|h| h.code == BORDER_BY && h.country == "Belarus")
-    );
+    assert!(setup.handover_points.iter().any(|h| h.code == BORDER_BY && h.country == "Belarus"));
     for ex in EXCHANGES {
-        assert!(
-            setup
-                .handover_points
-                .iter()
-                .any(|h| h.code == ex.handover_point)
-        );
+        assert!(setup.handover_points.iter().any(|h| h.code == ex.handover_point));
         assert!(ex.date() <= as_of());
     }
     assert_eq!(EXCHANGES.last(), Some(&JUNE_19));
@@ -91,17 +75,10 @@ fn setup_is_valid_and_neutral() {
 fn same_seed_same_data_other_seed_other_data() {
     let a = persons(2000);
     assert_eq!(a, persons(2000));
-    assert_eq!(
-        csv_text(demo_persons(SEED, 2000)),
-        csv_text(demo_persons(SEED, 2000))
-    );
+    assert_eq!(csv_text(demo_persons(SEED, 2000)), csv_text(demo_persons(SEED, 2000)));
     let other: Vec<DemoPerson> = demo_persons(SEED + 1, 2000).collect();
     assert_ne!(a, other);
-    let differing = a
-        .iter()
-        .zip(&other)
-        .filter(|(x, y)| x.identity != y.identity)
-        .count();
+    let differing = a.iter().zip(&other).filter(|(x, y)| x.identity != y.identity).count();
     assert!(differing > 1900, "{differing}");
     // A shorter run is a prefix of a longer one.
     assert_eq!(&a[..500], &persons(500)[..]);
@@ -123,11 +100,7 @@ fn every_timeline_passes_the_state_machine_in_order() {
             let date = event.occurred_on.expect("every event is dated");
             assert!(date >= first && date <= last, "{date}");
             if let Some(before) = previous_date {
-                assert!(
-                    date >= before,
-                    "{}: {before} then {date}",
-                    p.source.record_id
-                );
+                assert!(date >= before, "{}: {before} then {date}", p.source.record_id);
             }
             previous = Some(event.status);
             previous_date = Some(date);
@@ -156,11 +129,7 @@ fn reporters_and_sources_follow_the_roles() {
                 Status::FamilyContacted | Status::Repatriated | Status::Missing => {
                     assert_eq!(by, power)
                 }
-                Status::Captured
-                | Status::Hospitalised
-                | Status::Nominated
-                | Status::Released
-                | Status::Escaped => {
+                Status::Captured | Status::Hospitalised | Status::Nominated | Status::Released | Status::Escaped => {
                     assert!(by != power && by != &m, "{:?} by {by}", event.status)
                 }
                 // Held again after a missed handover is the mediator's report.
@@ -181,19 +150,10 @@ fn identities_are_valid_and_survive_the_import_parser() {
         if p.identity.category == Category::Civilian {
             assert!(p.identity.rank.is_none() && p.identity.service_number.is_none());
         }
-        for text in [
-            &p.identity.person_to_inform,
-            &p.identity.correspondence_address,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for text in [&p.identity.person_to_inform, &p.identity.correspondence_address].into_iter().flatten() {
             if let Some(at) = text.find('+') {
                 let phone = &text[at..];
-                assert!(
-                    phone.starts_with("+380 00 000 ") || phone.starts_with("+7 000 000-"),
-                    "{phone}"
-                );
+                assert!(phone.starts_with("+380 00 000 ") || phone.starts_with("+7 000 000-"), "{phone}");
             }
         }
     }
@@ -210,11 +170,7 @@ fn the_june_19_exchange_tells_the_story() {
     let mut young = 0;
     let mut nominated = 0;
     for p in demo_persons(SEED, 5_000) {
-        let Some(at) = p
-            .timeline
-            .iter()
-            .position(|(e, _)| e.details.as_deref() == Some(list.as_str()))
-        else {
+        let Some(at) = p.timeline.iter().position(|(e, _)| e.details.as_deref() == Some(list.as_str())) else {
             continue;
         };
         nominated += 1;
@@ -226,8 +182,7 @@ fn the_june_19_exchange_tells_the_story() {
             Status::HandedOver => {
                 assert_eq!(next.occurred_on, Some(day));
                 assert!(next.place.as_deref().unwrap().contains(BORDER_BY));
-                let rest: Vec<Status> =
-                    p.timeline[at + 2..].iter().map(|(e, _)| e.status).collect();
+                let rest: Vec<Status> = p.timeline[at + 2..].iter().map(|(e, _)| e.status).collect();
                 assert!(
                     rest == [Status::FamilyContacted, Status::Repatriated]
                         || rest == [Status::Repatriated, Status::FamilyContacted],
@@ -242,12 +197,7 @@ fn the_june_19_exchange_tells_the_story() {
             }
             Status::RefusedRepatriation => {
                 assert_eq!(next.occurred_on, Some(day));
-                assert!(
-                    next.details
-                        .as_deref()
-                        .unwrap()
-                        .contains("interview with the mediator")
-                );
+                assert!(next.details.as_deref().unwrap().contains("interview with the mediator"));
                 "refused"
             }
             Status::Deceased => {
@@ -269,16 +219,8 @@ fn the_june_19_exchange_tells_the_story() {
         }
     }
     assert!((250..=400).contains(&nominated), "{nominated}");
-    for o in [
-        "handed_over",
-        "did_not_appear",
-        "refused",
-        "deceased_before",
-    ] {
-        assert!(
-            outcomes.get(o).copied().unwrap_or(0) >= 3,
-            "{o}: {outcomes:?}"
-        );
+    for o in ["handed_over", "did_not_appear", "refused", "deceased_before"] {
+        assert!(outcomes.get(o).copied().unwrap_or(0) >= 3, "{o}: {outcomes:?}");
     }
     assert!(outcomes["handed_over"] > nominated * 8 / 10, "{outcomes:?}");
     assert!(powers["A"].abs_diff(powers["B"]) <= 1, "{powers:?}");
@@ -307,32 +249,12 @@ fn every_scenario_occurs() {
 #[test]
 fn the_same_name_appears_in_several_spellings() {
     let people = persons(5_000);
-    let given: HashSet<&str> = people
-        .iter()
-        .map(|p| p.identity.given_names.as_str())
-        .collect();
-    let family: HashSet<&str> = people
-        .iter()
-        .map(|p| p.identity.family_name.as_str())
-        .collect();
-    let spellings =
-        |set: &HashSet<&str>, forms: &[&str]| forms.iter().filter(|f| set.contains(*f)).count();
-    let oleksandr = [
-        "Олександр",
-        "Александр",
-        "Oleksandr",
-        "Aleksandr",
-        "Alexander",
-    ];
+    let given: HashSet<&str> = people.iter().map(|p| p.identity.given_names.as_str()).collect();
+    let family: HashSet<&str> = people.iter().map(|p| p.identity.family_name.as_str()).collect();
+    let spellings = |set: &HashSet<&str>, forms: &[&str]| forms.iter().filter(|f| set.contains(*f)).count();
+    let oleksandr = ["Олександр", "Александр", "Oleksandr", "Aleksandr", "Alexander"];
     assert!(spellings(&given, &oleksandr) >= 3, "{oleksandr:?}");
-    let dmytro = [
-        "Дмитро",
-        "Дмитрий",
-        "Dmytro",
-        "Dmitrii",
-        "Dmitriy",
-        "Dmitry",
-    ];
+    let dmytro = ["Дмитро", "Дмитрий", "Dmytro", "Dmitrii", "Dmitriy", "Dmitry"];
     assert!(spellings(&given, &dmytro) >= 3);
     let serhii = ["Сергій", "Сергей", "Serhii", "Sergei", "Sergey"];
     assert!(spellings(&given, &serhii) >= 3);
@@ -349,16 +271,8 @@ fn record_ids_and_service_numbers_are_unique() {
     let mut ids = HashSet::new();
     let mut numbers = HashSet::new();
     for p in demo_persons(SEED, 20_000) {
-        assert!(
-            p.source
-                .record_id
-                .starts_with(&format!("{}-", p.source.source))
-        );
-        assert!(
-            ids.insert(p.source.record_id.clone()),
-            "{}",
-            p.source.record_id
-        );
+        assert!(p.source.record_id.starts_with(&format!("{}-", p.source.source)));
+        assert!(ids.insert(p.source.record_id.clone()), "{}", p.source.record_id);
         if let Some(n) = p.identity.service_number {
             let digits = n.rsplit('-').next().unwrap().to_owned();
             assert!(numbers.insert(digits), "{n}");
@@ -382,10 +296,7 @@ fn csv_has_the_header_and_one_snapshot_row_per_person() {
         assert_eq!(row.len(), 17);
         assert_eq!(row[0], p.source.record_id);
         assert_eq!(row[1], p.identity.family_name);
-        assert_eq!(
-            row[12],
-            p.identity.person_to_inform.clone().unwrap_or_default()
-        );
+        assert_eq!(row[12], p.identity.person_to_inform.clone().unwrap_or_default());
         let status: Status = row[14].parse().unwrap();
         assert!(Status::INITIAL.contains(&status), "{status}");
         let snapshot = p.snapshot().unwrap();
@@ -399,10 +310,7 @@ fn csv_has_the_header_and_one_snapshot_row_per_person() {
         }
         quoted += usize::from(row.iter().any(|f| f.contains(',')));
     }
-    assert!(
-        quoted > 100,
-        "commas in fields exercise the quoting: {quoted}"
-    );
+    assert!(quoted > 100, "commas in fields exercise the quoting: {quoted}");
 }
 
 #[test]
@@ -413,10 +321,7 @@ fn csv_quotes_commas_quotes_and_line_breaks() {
     p.identity.rank = Some("plain".to_owned());
     let text = csv_text(std::iter::once(p.clone()));
     let line = text.lines().nth(1).unwrap();
-    assert!(
-        line.contains(",\"O\"\"Brien, Jr\","),
-        "family name quoted with the quote doubled: {line}"
-    );
+    assert!(line.contains(",\"O\"\"Brien, Jr\","), "family name quoted with the quote doubled: {line}");
     assert!(text.contains(",plain,"));
     assert!(text.contains("\"line\nbreak\""));
     let table = parse_csv(&text);

@@ -29,12 +29,8 @@ pub(crate) fn translit(text: &str, scheme: Scheme) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, &orig) in chars.iter().enumerate() {
         let c = orig.to_lowercase().next().unwrap_or(orig);
-        let prev = i
-            .checked_sub(1)
-            .map(|j| chars[j].to_lowercase().next().unwrap_or(chars[j]));
-        let next = chars
-            .get(i + 1)
-            .map(|n| n.to_lowercase().next().unwrap_or(*n));
+        let prev = i.checked_sub(1).map(|j| chars[j].to_lowercase().next().unwrap_or(chars[j]));
+        let next = chars.get(i + 1).map(|n| n.to_lowercase().next().unwrap_or(*n));
         // A word starts after a space or a hyphen; an apostrophe inside a word does not start one.
         let initial = prev.is_none_or(|p| p == ' ' || p == '-');
         let after_vowel_or_sign = initial || prev.is_some_and(|p| is_vowel(p) || "йьъ".contains(p));
@@ -113,9 +109,7 @@ pub(crate) fn translit(text: &str, scheme: Scheme) -> String {
                 // A soft sign before a vowel is heard as y: Ильин, Ilyin.
                 'и' if prev == Some('ь') => "yi",
                 // -ий and -ый at the end of a word: Vysotsky, Dmitry.
-                'и' | 'ы' if word_end || (next == Some('й') && is_last_letter(&chars, i + 1)) => {
-                    "y"
-                }
+                'и' | 'ы' if word_end || (next == Some('й') && is_last_letter(&chars, i + 1)) => "y",
                 'й' if prev.is_some_and(|p| p == 'и' || p == 'ы') && word_end => "",
                 'и' => "i",
                 'й' => "y",
@@ -218,12 +212,7 @@ mod tests {
             ("Ильин", "Ilin", "Il'in", "Ilyin"),
             ("Высоцкий", "Vysotskii", "Vysotskiy", "Vysotsky"),
             ("Андреевич", "Andreevich", "Andreyevich", "Andreyevich"),
-            (
-                "Ростов-на-Дону",
-                "Rostov-na-Donu",
-                "Rostov-na-Donu",
-                "Rostov-na-Donu",
-            ),
+            ("Ростов-на-Дону", "Rostov-na-Donu", "Rostov-na-Donu", "Rostov-na-Donu"),
         ] {
             assert_eq!(translit(cyr, Scheme::RussianIcao), icao, "{cyr}");
             assert_eq!(translit(cyr, Scheme::RussianBgn), bgn, "{cyr}");

@@ -1,0 +1,56 @@
+//! The one place that picks a storage backend: PostgreSQL for a
+//! `postgres://` URL, otherwise the SQLite file in the data folder.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use homeward_store::Store;
+use homeward_store_postgres::PgStore;
+use homeward_store_sqlite::SqliteStore;
+
+use crate::settings::Settings;
+
+pub enum Target<'a> {
+    Postgres(&'a str),
+    Sqlite(std::path::PathBuf),
+}
+
+pub fn target(settings: &Settings) -> anyhow::Result<Target<'_>> {
+    match settings.database_url.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(Target::Postgres(url)),
+        Some(url) if url.starts_with("sqlite://") => Ok(Target::Sqlite(url.trim_start_matches("sqlite://").into())),
+        Some(_) => anyhow::bail!("database_url must start with postgres://, postgresql:// or sqlite://"),
+        None => Ok(Target::Sqlite(settings.sqlite_path())),
+    }
+}
+
+/// Opens the store and applies pending migrations. Creates the data folder
+/// and the SQLite file when they do not exist yet.
+pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    match target(settings)? {
+        Target::Postgres(url) => {
+            let store = PgStore::connect(url).await.context("cannot open the PostgreSQL database")?;
+            Ok(Arc::new(store))
+        }
+        Target::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+            }
+            let store = SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// A description of where the data is, for messages (never the password).
+pub fn describe(settings: &Settings) -> String {
+    match target(settings) {
+        Ok(Target::Sqlite(path)) => format!("SQLite file {}", path.display()),
+        Ok(Target::Postgres(url)) => {
+            let host = url.split('@').next_back().unwrap_or("");
+            format!("PostgreSQL at {host}")
+        }
+        Err(_) => "an invalid database_url".into(),
+    }
+}

@@ -1,0 +1,146 @@
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use homeward_store::{ImportRow, Page, PersonFilter, Store};
+
+use crate::backend;
+use crate::settings::Settings;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// How many persons to create.
+    #[arg(long, default_value_t = 3000)]
+    persons: usize,
+    /// Seed for the generator: the same seed gives the same people.
+    #[arg(long, default_value_t = 19_06_2026)]
+    seed: u64,
+    /// Address to listen on; if it is taken, a free port is used.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Load the data and exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+    /// Only write the demo persons as an import CSV to FILE (for benchmarks
+    /// and trials); no database is touched.
+    #[arg(long, value_name = "FILE")]
+    write_csv: Option<std::path::PathBuf>,
+}
+
+/// Loads the demo conflict and its persons, each with a full status
+/// history, in one import transaction.
+pub async fn load(store: &dyn Store, persons: usize, seed: u64) -> anyhow::Result<u64> {
+    store.set_conflict(&homeward_demo::demo_setup()).await.context("cannot set up the demo conflict")?;
+    let mut import = store.begin_import().await?;
+    let mut batch = Vec::with_capacity(2048);
+    let mut line = 0u64;
+    let mut rejected = Vec::new();
+    for p in homeward_demo::demo_persons(seed, persons) {
+        for (event, reported_by) in p.timeline {
+            line += 1;
+            batch.push(ImportRow {
+                line,
+                source: p.source.clone(),
+                identity: p.identity.clone(),
+                status: Some(event),
+                reported_by: Some(reported_by),
+            });
+        }
+        if batch.len() >= 2000 {
+            rejected.extend(import.write_batch(std::mem::take(&mut batch)).await?);
+        }
+    }
+    rejected.extend(import.write_batch(batch).await?);
+    if let Some(r) = rejected.first() {
+        import.finish(false).await?;
+        anyhow::bail!(
+            "demo data rejected ({} events), first: event {}: {}: {}",
+            rejected.len(),
+            r.line,
+            r.field,
+            r.reason
+        );
+    }
+    Ok(import.finish(true).await?.created)
+}
+
+pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.write_csv {
+        let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let n = homeward_demo::write_csv(homeward_demo::demo_persons(args.seed, args.persons), out)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {n} persons to {}", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let store = backend::open(settings).await?;
+    let existing = store.list_persons(&PersonFilter::default(), &Page::first(1)).await?;
+    if existing.is_empty() {
+        eprintln!("loading the demo conflict with {} persons into {} ...", args.persons, backend::describe(settings));
+        let created = load(store.as_ref(), args.persons, args.seed).await?;
+        eprintln!("created {created} persons with their status histories");
+    } else {
+        eprintln!("{} already holds data: serving it as it is", backend::describe(settings));
+    }
+    let counts = store.status_counts().await?;
+    let example = store
+        .list_persons(
+            &PersonFilter { status: Some(homeward_domain::Status::Repatriated), ..Default::default() },
+            &Page::first(1),
+        )
+        .await?;
+    if args.no_serve {
+        print_summary(None, &counts, example.first().map(|p| p.id.to_string()), settings);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let addr = args.listen.unwrap_or(settings.listen);
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(_) => {
+            let fallback = SocketAddr::new(addr.ip(), 0);
+            eprintln!("{addr} is taken; using a free port");
+            tokio::net::TcpListener::bind(fallback).await.with_context(|| format!("cannot listen on {fallback}"))?
+        }
+    };
+    let local = listener.local_addr()?;
+    print_summary(Some(local), &counts, example.first().map(|p| p.id.to_string()), settings);
+    homeward_web::serve(listener, homeward_web::AppState { store }).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(
+    addr: Option<SocketAddr>,
+    counts: &[(homeward_domain::Status, u64)],
+    example: Option<String>,
+    settings: &Settings,
+) {
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    println!();
+    println!("homeward demo: {total} persons in {}", backend::describe(settings));
+    for (s, n) in counts {
+        println!("  {:<22}{n}", s.as_str());
+    }
+    if let Some(addr) = addr {
+        println!();
+        println!("Open  http://{addr}/               what the server offers");
+        println!("      http://{addr}/api/v1/stats   persons per status (public: counts only)");
+        println!("      http://{addr}/readyz         readiness");
+    }
+    println!();
+    println!("Logins: none yet. Accounts and roles (mediator, party officers, caseworker, family, auditor,");
+    println!("admin) come with the web UI; until then the registry is on the command line:");
+    let dir = if settings.data_dir.as_os_str() == "data" {
+        String::new()
+    } else {
+        format!(" --data-dir {}", settings.data_dir.display())
+    };
+    println!("  homeward person list --status repatriated{dir}");
+    if let Some(id) = example {
+        println!("  homeward person show {id}{dir}     (one of the June 19 exchange)");
+    }
+    println!("  homeward export persons --format csv{dir} > persons.csv");
+    if addr.is_some() {
+        println!();
+        println!("Stop with Ctrl-C.");
+    }
+}

@@ -1,0 +1,39 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use homeward_domain::ConflictSetup;
+
+use crate::backend;
+use crate::settings::Settings;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A TOML file with the conflict's name, parties, mediator and handover
+    /// points (see docs/examples/conflict.toml).
+    #[arg(long, value_name = "FILE")]
+    setup: Option<PathBuf>,
+}
+
+pub fn read_setup(path: &std::path::Path) -> anyhow::Result<ConflictSetup> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let setup: ConflictSetup =
+        toml::from_str(&text).with_context(|| format!("{}: invalid conflict setup", path.display()))?;
+    setup.validate().with_context(|| format!("{}: invalid conflict setup", path.display()))?;
+    Ok(setup)
+}
+
+pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let setup = args.setup.as_deref().map(read_setup).transpose()?;
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create the data folder {}", settings.data_dir.display()))?;
+    let store = backend::open(settings).await?;
+    println!("database ready: {}", backend::describe(settings));
+    if let Some(setup) = setup {
+        store.set_conflict(&setup).await?;
+        println!("conflict set up: {} ({} parties and a mediator)", setup.name, setup.parties.len() - 1);
+    } else if store.conflict().await?.is_none() {
+        println!("no conflict set up yet: run `homeward init --setup FILE` (see docs/examples/conflict.toml)");
+    }
+    Ok(ExitCode::SUCCESS)
+}

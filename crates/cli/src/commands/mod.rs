@@ -1,0 +1,24 @@
+//! One module per command; each parses its arguments, calls the service or
+//! the store once, and prints.
+
+pub mod config;
+pub mod demo;
+pub mod export;
+pub mod import;
+pub mod init;
+pub mod person;
+pub mod serve;
+pub mod status;
+
+use std::process::ExitCode;
+
+use crate::backend;
+use crate::settings::Settings;
+
+pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
+    // Opening applies pending migrations on both backends.
+    let store = backend::open(settings).await?;
+    store.ping().await?;
+    println!("migrations applied: {} is up to date", backend::describe(settings));
+    Ok(ExitCode::SUCCESS)
+}
