@@ -38,10 +38,10 @@ impl PartialDate {
         if !(Self::MIN_YEAR..=Self::MAX_YEAR).contains(&year) {
             return Err(InvalidDate::Year);
         }
-        if let Some(m) = month {
-            if !(1..=12).contains(&m) {
-                return Err(InvalidDate::Month);
-            }
+        if let Some(m) = month
+            && !(1..=12).contains(&m)
+        {
+            return Err(InvalidDate::Month);
         }
         match (month, day) {
             (None, Some(_)) => return Err(InvalidDate::Format),
@@ -106,7 +106,7 @@ impl PartialDate {
 fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
         4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => 29,
         2 => 28,
         _ => 31,
     }

@@ -41,14 +41,14 @@ impl PersonImport for PgImport {
         let now = now();
         for row in batch {
             let reject = |field: &str, reason: String| RowRejection { line: row.line, field: field.into(), reason };
-            if let Some(by) = &row.reported_by {
-                if !self.parties.contains(by.as_str()) {
-                    rejections.push(reject(
-                        "reported_by",
-                        format!("unknown party code {by}; the conflict's parties are {}", sorted(&self.parties)),
-                    ));
-                    continue;
-                }
+            if let Some(by) = &row.reported_by
+                && !self.parties.contains(by.as_str())
+            {
+                rejections.push(reject(
+                    "reported_by",
+                    format!("unknown party code {by}; the conflict's parties are {}", sorted(&self.parties)),
+                ));
+                continue;
             }
             let reporter = row.reported_by.as_ref().unwrap_or(&row.source.source);
             match check_parties(&self.parties, &row.source, &row.identity) {

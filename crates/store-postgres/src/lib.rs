@@ -197,13 +197,13 @@ impl Store for PgStore {
         rows::insert_event(&mut tx, id, 1, &new.first_status, &new.source.source, now).await?;
         tx.commit().await.map_err(|e| {
             // A concurrent insert of the same source record loses here.
-            if let sqlx::Error::Database(d) = &e {
-                if d.is_unique_violation() {
-                    return StoreError::Conflict(format!(
-                        "record_id: source {} already has a record with this id",
-                        new.source.source
-                    ));
-                }
+            if let sqlx::Error::Database(d) = &e
+                && d.is_unique_violation()
+            {
+                return StoreError::Conflict(format!(
+                    "record_id: source {} already has a record with this id",
+                    new.source.source
+                ));
             }
             backend_error(e)
         })?;

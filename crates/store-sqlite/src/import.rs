@@ -37,10 +37,10 @@ impl SqliteImport {
 impl Drop for SqliteImport {
     fn drop(&mut self) {
         // Dropped without finish (an error, a cancelled task): nothing lands.
-        if let Some(c) = self.conn.take() {
-            if !c.is_autocommit() {
-                let _ = c.execute_batch("ROLLBACK");
-            }
+        if let Some(c) = self.conn.take()
+            && !c.is_autocommit()
+        {
+            let _ = c.execute_batch("ROLLBACK");
         }
     }
 }
@@ -60,13 +60,13 @@ pub(crate) fn plan_row(
     row: &ImportRow,
 ) -> Result<Result<RowPlan, RowRejection>, StoreError> {
     let reject = |field: &str, reason: String| Ok(Err(RowRejection { line: row.line, field: field.into(), reason }));
-    if let Some(by) = &row.reported_by {
-        if !parties.contains(by.as_str()) {
-            return reject(
-                "reported_by",
-                format!("unknown party code {by}; the conflict's parties are {}", sorted(parties)),
-            );
-        }
+    if let Some(by) = &row.reported_by
+        && !parties.contains(by.as_str())
+    {
+        return reject(
+            "reported_by",
+            format!("unknown party code {by}; the conflict's parties are {}", sorted(parties)),
+        );
     }
     match check_parties(parties, &row.source, &row.identity) {
         Ok(()) => {}

@@ -166,10 +166,11 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCo
                     );
                 }
             }
-            if !json && persons.len() as u32 == page.limit {
-                if let Some(last) = persons.last() {
-                    eprintln!("more: homeward person list --after {}", last.id);
-                }
+            if !json
+                && persons.len() as u32 == page.limit
+                && let Some(last) = persons.last()
+            {
+                eprintln!("more: homeward person list --after {}", last.id);
             }
         }
     }
