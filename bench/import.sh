@@ -23,7 +23,24 @@ trap 'rm -rf "$work"' EXIT
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100000 1000000)
 
-printf '%-10s %-10s %12s %12s %8s %14s %14s\n' persons file_MB sqlite3_s homeward_s ratio sqlite3_MB homeward_peak_MB
+# A second reference: SQLite itself moving the rows from the baseline table
+# into homeward's schema with INSERT ... SELECT (no parsing, no validation,
+# no per-row calls): the floor that homeward's schema sets for any importer.
+floor_sql() {
+  cat <<SQL
+PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;
+ATTACH '$1' AS b;
+INSERT INTO party VALUES ('A','A','party'),('B','B','party'),('M','M','mediator');
+BEGIN;
+CREATE TEMP TABLE ids AS SELECT rowid AS r, CAST(printf('%016d', rowid) AS BLOB) AS id FROM b.persons;
+INSERT INTO person SELECT ids.id, p.status, 1, 'A', p.record_id, '2026-01-01T00:00:00.000Z' FROM b.persons p JOIN ids ON ids.r = p.rowid ORDER BY ids.id;
+INSERT INTO identity_version SELECT 'A', p.record_id, 1, ids.id, '2026-01-01T00:00:00.000Z', randomblob(32), p.family_name, p.given_names, p.patronymic, p.mother_maiden_name, p.birth_date, p.place_of_birth, p.rank, p.service_number, p.unit, p.power, p.category, p.person_to_inform, p.correspondence_address FROM b.persons p JOIN ids ON ids.r = p.rowid;
+INSERT INTO status_event SELECT ids.id, 1, p.status, p.status_date, p.status_place, NULL, 'A', '2026-01-01T00:00:00.000Z' FROM b.persons p JOIN ids ON ids.r = p.rowid ORDER BY ids.id;
+COMMIT;
+SQL
+}
+
+printf '%-9s %-8s %10s %10s %11s %13s %15s %11s %13s\n' persons file_MB sqlite3_s floor_s homeward_s ratio_vs_sql3 ratio_vs_floor sqlite3_MB homeward_MB
 for n in "${sizes[@]}"; do
   csv="$work/persons-$n.csv"
   "$bin" demo --write-csv "$csv" --persons "$n" >/dev/null
@@ -32,15 +49,22 @@ for n in "${sizes[@]}"; do
   rm -f "$work/base.db"
   /usr/bin/time -f "%e %M" -o "$work/base.time" sqlite3 "$work/base.db" ".mode csv" ".import $csv persons"
 
+  rm -f "$work/floor.db"*
+  sqlite3 "$work/floor.db" < crates/store-sqlite/migrations/0001_registry.sql
+  floor_sql "$work/base.db" > "$work/floor.sql"
+  /usr/bin/time -f "%e %M" -o "$work/floor.time" sqlite3 "$work/floor.db" < "$work/floor.sql" >/dev/null
+
   data="$work/hw-$n"
   "$bin" --data-dir "$data" --log warn demo --no-serve --persons 0 >/dev/null 2>&1
   /usr/bin/time -f "%e %M" -o "$work/hw.time" "$bin" --data-dir "$data" --log warn import persons "$csv" --source A >/dev/null
 
   read -r bs bkb < "$work/base.time"
   read -r hs hkb < "$work/hw.time"
+  read -r fs _ < "$work/floor.time"
   rows=$(sqlite3 "$data/homeward.db" "select count(*) from person")
   [ "$rows" -eq "$n" ] || { echo "homeward stored $rows persons, expected $n" >&2; exit 1; }
   ratio=$(awk -v h="$hs" -v b="$bs" 'BEGIN { printf "%.2f", h / b }')
-  printf '%-10s %-10s %12s %12s %8s %14s %14s\n' "$n" "$mb" "$bs" "$hs" "${ratio}x" $((bkb / 1024)) $((hkb / 1024))
-  rm -rf "$data" "$work/base.db" "$csv"
+  fratio=$(awk -v h="$hs" -v f="$fs" 'BEGIN { printf "%.2f", h / f }')
+  printf '%-9s %-8s %10s %10s %11s %13s %15s %11s %13s\n' "$n" "$mb" "$bs" "$fs" "$hs" "${ratio}x" "${fratio}x" $((bkb / 1024)) $((hkb / 1024))
+  rm -rf "$data" "$work/base.db" "$work/floor.db"* "$csv"
 done

@@ -51,7 +51,7 @@ impl PersonImport for PgImport {
                 continue;
             }
             let reporter = row.reported_by.as_ref().unwrap_or(&row.source.source);
-            match check_parties(&self.parties, &row.source, &row.identity) {
+            match check_parties(&self.parties, &row.source, row.identity()) {
                 Ok(()) => {}
                 Err(StoreError::UnknownParty { field, code }) => {
                     rejections.push(reject(
@@ -77,13 +77,13 @@ impl PersonImport for PgImport {
                     }
                     let id = PersonId::new();
                     rows::insert_person(tx, id, e.status, &row.source, now).await?;
-                    rows::insert_identity(tx, id, &row.source, 1, now, &row.identity).await?;
+                    rows::insert_identity(tx, id, &row.source, 1, now, row.identity()).await?;
                     rows::insert_event(tx, id, 1, e, reporter, now).await?;
                     self.counts.created += 1;
                     self.counts.status_events += 1;
                 }
                 Some((person, version, fingerprint)) => {
-                    let changed = fingerprint.as_slice() != row.identity.fingerprint().as_slice();
+                    let changed = fingerprint.as_slice() != row.fingerprint().as_slice();
                     let mut new_seq = None;
                     if let Some(e) = &row.status {
                         let (current, seq) =
@@ -98,7 +98,7 @@ impl PersonImport for PgImport {
                         }
                     }
                     if changed {
-                        rows::insert_identity(tx, person, &row.source, version + 1, now, &row.identity).await?;
+                        rows::insert_identity(tx, person, &row.source, version + 1, now, row.identity()).await?;
                         self.counts.amended += 1;
                     }
                     if let (Some(seq), Some(e)) = (new_seq, &row.status) {

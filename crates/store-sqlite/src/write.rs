@@ -95,7 +95,7 @@ pub(crate) fn add_person(c: &mut Connection, new: NewPerson) -> Result<PersonId,
     let id = PersonId::new();
     let (_, now) = now();
     insert_person(&tx, id, new.first_status.status, &new.source, &now)?;
-    insert_identity(&tx, id, &new.source, 1, &now, &new.identity)?;
+    insert_identity(&tx, id, &new.source, 1, &now, &new.identity, &new.identity.fingerprint())?;
     insert_event(&tx, id, 1, &new.first_status, &new.source.source, &now)?;
     tx.commit().map_err(backend_error)?;
     Ok(id)
@@ -144,6 +144,7 @@ pub(crate) fn insert_identity(
     version: u32,
     now: &str,
     i: &PersonIdentity,
+    fingerprint: &[u8; 32],
 ) -> Result<(), StoreError> {
     c.prepare_cached(
         "INSERT INTO identity_version (source, record_id, version, person_id, recorded_at, fingerprint,
@@ -158,7 +159,7 @@ pub(crate) fn insert_identity(
             version,
             person.0.as_bytes(),
             now,
-            i.fingerprint(),
+            fingerprint,
             i.family_name,
             i.given_names,
             i.patronymic,

@@ -81,15 +81,42 @@ impl Page {
 }
 
 /// A validated row of an import, with its line for error reports.
+///
+/// The identity's fingerprint is computed when the row is made, on the
+/// thread that parses the file, not in the store's write path; the identity
+/// is private so that the fingerprint cannot go stale.
 #[derive(Debug, Clone)]
 pub struct ImportRow {
     pub line: u64,
     pub source: SourceRef,
-    pub identity: PersonIdentity,
+    identity: PersonIdentity,
+    fingerprint: [u8; 32],
     pub status: Option<StatusEvent>,
     /// Who reported the status, when not the source itself (a mediator at a
     /// handover, a family). `None`: the source.
     pub reported_by: Option<PartyCode>,
+}
+
+impl ImportRow {
+    pub fn new(line: u64, source: SourceRef, identity: PersonIdentity, status: Option<StatusEvent>) -> Self {
+        let fingerprint = identity.fingerprint();
+        Self { line, source, identity, fingerprint, status, reported_by: None }
+    }
+
+    /// Sets who reported the status, when not the source itself.
+    pub fn reported_by(mut self, party: PartyCode) -> Self {
+        self.reported_by = Some(party);
+        self
+    }
+
+    pub fn identity(&self) -> &PersonIdentity {
+        &self.identity
+    }
+
+    /// `PersonIdentity::fingerprint` of the identity.
+    pub fn fingerprint(&self) -> &[u8; 32] {
+        &self.fingerprint
+    }
 }
 
 /// A row the store refused, with the field and the reason (never the value).

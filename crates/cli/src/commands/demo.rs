@@ -38,13 +38,8 @@ pub async fn load(store: &dyn Store, persons: usize, seed: u64) -> anyhow::Resul
     for p in homeward_demo::demo_persons(seed, persons) {
         for (event, reported_by) in p.timeline {
             line += 1;
-            batch.push(ImportRow {
-                line,
-                source: p.source.clone(),
-                identity: p.identity.clone(),
-                status: Some(event),
-                reported_by: Some(reported_by),
-            });
+            batch
+                .push(ImportRow::new(line, p.source.clone(), p.identity.clone(), Some(event)).reported_by(reported_by));
         }
         if batch.len() >= 2000 {
             rejected.extend(import.write_batch(std::mem::take(&mut batch)).await?);

@@ -317,7 +317,7 @@ fn parse_row(
     let event = parse_status(status, status_date, status_place).map_err(|e| errors.push(reject(e.0, e.1))).ok();
     match (source_ref, identity, event) {
         (Some(source), Some(identity), Some(status)) if errors.is_empty() => {
-            Ok(ImportRow { line, source, identity, status, reported_by: None })
+            Ok(ImportRow::new(line, source, identity, status))
         }
         _ => {
             // Field order, as the columns are documented, reads best.
