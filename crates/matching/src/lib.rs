@@ -33,17 +33,34 @@
 //! records are the same person. Name data is compiled by hand and needs a
 //! native speaker's review before it is relied on.
 
+pub mod compare;
+pub mod csv_input;
 pub mod given_names;
+pub mod index;
 pub mod key;
+pub mod link;
+pub mod model;
 pub mod normalize;
 pub mod phonetic;
+pub mod record;
+pub mod rng;
 pub mod translit;
 
+pub use compare::{Comparison, FIELD_COUNT, Field, MISSING, compare};
+pub use csv_input::{CsvError, read_records};
 pub use given_names::{ClassId, Sex, given_name_classes, is_patronymic, patronymic_class};
+pub use index::{BlockingStats, Candidate, DEFAULT_BLOCK_CAP, Index, KeyKind};
 pub use key::name_key;
+pub use link::{
+    Accuracy, Conflict, DEFAULT_DUPLICATE_RATE, DEFAULT_THRESHOLD, LinkConfig, Linkage, Matched,
+    Pair, Reconciliation, accuracy, duplicate_config, duplicates, duplicates_with, link, link_with,
+    reconcile, reconcile_with,
+};
+pub use model::{Evidence, Explanation, Model};
 pub use normalize::{
     CyrillicLanguage, Script, detect_script, guess_cyrillic_language, normalize,
     strip_latin_diacritics,
 };
 pub use phonetic::surname_phonetic_codes;
+pub use record::{BirthDate, MatchRecord, PreparedRecord, prepare_all};
 pub use translit::{Scheme, latin_variants, transliterate};
