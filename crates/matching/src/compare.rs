@@ -264,11 +264,21 @@ fn service(a: &str, b: &str) -> u8 {
     }
 }
 
+/// The numbers in a loose key (its words that start with a digit).
+fn numbers(s: &str) -> impl Iterator<Item = &str> {
+    s.split(' ')
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+}
+
 fn text(a: &str, b: &str) -> u8 {
     if a.is_empty() || b.is_empty() {
         MISSING
     } else if a == b {
         0
+    } else if !numbers(a).eq(numbers(b)) {
+        // Unit 1273 and unit 1304 are different units however alike
+        // their names look.
+        2
     } else if jaro_winkler(a, b) >= TEXT_JW {
         1
     } else {

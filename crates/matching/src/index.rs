@@ -56,6 +56,12 @@ impl KeyKind {
         KeyKind::ServiceNumber,
         KeyKind::ServiceNumberDeletion,
     ];
+
+    /// This kind's bit in a set of kinds.
+    #[must_use]
+    pub fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
 }
 
 /// What blocking did.
@@ -329,13 +335,14 @@ impl Index {
         self.cap = cap.max(1);
     }
 
-    /// Candidate slots for a prepared record, sorted, without repeats.
+    /// Candidate slots for a prepared record, sorted, without repeats,
+    /// each with the set of key kinds it shares ([`KeyKind::bit`]).
     pub(crate) fn candidates(
         &self,
         p: &PreparedRecord,
         keys: &mut Vec<(KeyKind, u64)>,
         stats: &mut BlockingStats,
-        out: &mut Vec<u32>,
+        out: &mut Vec<(u32, u16)>,
     ) {
         out.clear();
         blocking_keys(p, keys);
@@ -344,12 +351,19 @@ impl Index {
                 if slots.len() > self.cap {
                     *stats.skipped.entry(kind).or_default() += 1;
                 } else {
-                    out.extend_from_slice(slots);
+                    out.extend(slots.iter().map(|&s| (s, kind.bit())));
                 }
             }
         }
-        out.sort_unstable();
-        out.dedup();
+        out.sort_unstable_by_key(|&(s, _)| s);
+        out.dedup_by(|next, kept| {
+            if next.0 == kept.0 {
+                kept.1 |= next.1;
+                true
+            } else {
+                false
+            }
+        });
         if out.is_empty() {
             stats.without_candidates += 1;
         }
@@ -377,7 +391,7 @@ impl Index {
         let prior = self.model.prior(self.len());
         let mut scored: Vec<(f64, u32, crate::compare::Comparison)> = slots
             .iter()
-            .filter_map(|&s| {
+            .filter_map(|&(s, _)| {
                 let r = self.records.get(s as usize)?;
                 let c = compare(p, r);
                 Some((self.model.total(&c), s, c))

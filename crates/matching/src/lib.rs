@@ -44,6 +44,7 @@ pub mod normalize;
 pub mod phonetic;
 pub mod record;
 pub mod rng;
+pub mod synth;
 pub mod translit;
 
 pub use compare::{Comparison, FIELD_COUNT, Field, MISSING, compare};

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::compare::{Comparison, Field, MISSING, compare};
-use crate::index::{BlockingStats, DEFAULT_BLOCK_CAP, Index};
+use crate::index::{BlockingStats, DEFAULT_BLOCK_CAP, Index, KeyKind};
 use crate::model::{Explanation, Model, Patterns};
 use crate::record::{MatchRecord, PreparedRecord};
 use crate::rng::Rng;
@@ -84,6 +84,21 @@ pub struct Linkage {
     pub stats: BlockingStats,
 }
 
+/// Training sessions for the estimation: pairs that share a key of these
+/// kinds, and the fields such a key holds fixed (left out of that
+/// session's EM). See [`Model::estimate`].
+const SESSIONS: &[(&[KeyKind], &[Field])] = &[
+    (&[KeyKind::BirthDate], &[Field::BirthDate]),
+    (
+        &[KeyKind::SurnameCodeGiven, KeyKind::SurnamePrefixGiven],
+        &[Field::FamilyName, Field::GivenName],
+    ),
+    (
+        &[KeyKind::ServiceNumber, KeyKind::ServiceNumberDeletion],
+        &[Field::ServiceNumber],
+    ),
+];
+
 /// A compared pair, before it is turned into a [`Pair`].
 #[derive(Debug, Clone, Copy)]
 struct Scored {
@@ -105,23 +120,36 @@ fn score(
     let mut stats = BlockingStats::default();
     let (mut keys, mut slots) = (Vec::new(), Vec::new());
     let mut pairs = Vec::new();
-    let mut blocked = Patterns::new();
+    let mut all = Patterns::new();
+    let mut sessions: Vec<(Patterns, Vec<Field>)> = SESSIONS
+        .iter()
+        .map(|(_, fixed)| (Patterns::new(), fixed.to_vec()))
+        .collect();
+    let session_bits: Vec<u16> = SESSIONS
+        .iter()
+        .map(|(kinds, _)| kinds.iter().fold(0, |b, k| b | k.bit()))
+        .collect();
     for (i, p) in left.iter().enumerate() {
         let i32 = u32::try_from(i).expect("fewer than 2^32 records");
         let mut own = BlockingStats::default();
         index.candidates(p, &mut keys, &mut own, &mut slots);
         if dedup {
-            slots.retain(|&s| s > i32);
+            slots.retain(|&(s, _)| s > i32);
             own.pairs = slots.len() as u64;
         }
         stats.merge(&own);
-        for &s in &slots {
+        for &(s, kinds) in &slots {
             let Some(r) = index.get(s as usize) else {
                 continue;
             };
             let cmp = compare(p, r);
             if config.estimate {
-                *blocked.entry(cmp).or_default() += 1;
+                *all.entry(cmp).or_default() += 1;
+                for ((patterns, _), bits) in sessions.iter_mut().zip(&session_bits) {
+                    if kinds & bits != 0 {
+                        *patterns.entry(cmp).or_default() += 1;
+                    }
+                }
             }
             pairs.push(Scored {
                 left: i32,
@@ -133,7 +161,7 @@ fn score(
     }
     let model = if config.estimate {
         let random = random_patterns(left, index, config, dedup);
-        config.model.estimate(&blocked, &random, left.len())
+        config.model.estimate(&sessions, &all, &random, left.len())
     } else {
         config.model.clone()
     };

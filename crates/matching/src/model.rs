@@ -213,22 +213,91 @@ impl Model {
 
     /// Estimates a model from the data.
     ///
-    /// - `blocked`: comparison patterns of the blocked pairs, with counts;
+    /// - `sessions`: comparison patterns of blocked pairs that share one
+    ///   kind of blocking key, with the fields that key holds fixed;
+    /// - `all`: patterns of every blocked pair (for the match rate);
     /// - `random`: patterns of random pairs (for `u`);
-    /// - `searched`: records on the searching side, `pairs_total` the
-    ///   number of pairs the blocked ones were drawn from.
+    /// - `searched`: records on the searching side.
+    ///
+    /// Why sessions: EM on all blocked pairs at once finds the wrong two
+    /// classes. Pairs blocked on the given name and birth year all agree
+    /// on both, so "same given name and year" looks like a class of its
+    /// own. Within pairs sharing a birth date, the birth date says nothing
+    /// and is left out; the other fields then separate matches from the
+    /// random people born the same day. Each field's `m` is taken from
+    /// the sessions that did not block on it (as Splink does).
     ///
     /// `self` gives the starting point and the prior of the smoothing.
     #[must_use]
-    pub fn estimate(&self, blocked: &Patterns, random: &Patterns, searched: usize) -> Model {
+    pub fn estimate(
+        &self,
+        sessions: &[(Patterns, Vec<Field>)],
+        all: &Patterns,
+        random: &Patterns,
+        searched: usize,
+    ) -> Model {
         let u = self.estimate_u(random);
-        let n_blocked: u64 = blocked.values().sum();
-        if n_blocked == 0 || searched == 0 {
-            return Self::from_parts(self.m.clone(), u, self.match_rate);
+        let mut sum: [Vec<f64>; FIELD_COUNT] = std::array::from_fn(|f| vec![0.0; self.m[f].len()]);
+        let mut evidence = [0.0; FIELD_COUNT];
+        for (patterns, fixed) in sessions {
+            if patterns.is_empty() {
+                continue;
+            }
+            let (m, matches) = self.em(patterns, fixed);
+            for f in Field::ALL {
+                if fixed.contains(&f) {
+                    continue;
+                }
+                let i = f.index();
+                for (s, v) in sum[i].iter_mut().zip(&m[i]) {
+                    *s += matches[i] * v;
+                }
+                evidence[i] += matches[i];
+            }
         }
-        let (m, lambda) = self.em(blocked);
-        let match_rate = lambda * n_blocked as f64 / searched as f64;
-        Self::from_parts(m, u, match_rate)
+        let m: [Vec<f64>; FIELD_COUNT] = std::array::from_fn(|f| {
+            if evidence[f] > 0.0 {
+                sum[f].iter().map(|s| s / evidence[f]).collect()
+            } else {
+                self.m[f].clone()
+            }
+        });
+        let model = Self::from_parts(m, u, self.match_rate);
+        let n_all: u64 = all.values().sum();
+        if n_all == 0 || searched == 0 {
+            return model;
+        }
+        let matches = model.expected_matches(all, searched);
+        Self {
+            match_rate: (matches / searched as f64).clamp(1e-4, 1.0),
+            ..model
+        }
+    }
+
+    /// Expected number of matches among the blocked pairs, with `m` and `u`
+    /// fixed: EM on the prior alone, a one-dimensional fixed point.
+    fn expected_matches(&self, all: &Patterns, searched: usize) -> f64 {
+        let weights: Vec<(f64, f64)> = all
+            .iter()
+            .map(|(c, &n)| (self.total(c), n as f64))
+            .collect();
+        let n_all: f64 = weights.iter().map(|(_, n)| n).sum();
+        // Start from the current match rate, as a share of blocked pairs.
+        let mut lambda = (self.match_rate * searched as f64 / n_all).clamp(1e-9, 0.5);
+        let mut matches = 0.0;
+        for _ in 0..100 {
+            let prior = (lambda / (1.0 - lambda)).log2();
+            matches = weights
+                .iter()
+                .map(|&(w, n)| n * Self::probability(prior, w))
+                .sum::<f64>();
+            let next = (matches / n_all).clamp(1e-9, 0.5);
+            if (next - lambda).abs() < 1e-9 {
+                break;
+            }
+            lambda = next;
+        }
+        matches
     }
 
     /// `u` from level frequencies among random pairs, smoothed towards
@@ -239,8 +308,7 @@ impl Model {
             let mut counts = vec![0.0; prior.len()];
             for (c, &n) in random {
                 if let Some(x) = counts.get_mut(usize::from(c[f])) {
-                    let n = n as f64;
-                    *x += n;
+                    *x += n as f64;
                 }
             }
             let total: f64 = counts.iter().sum();
@@ -252,22 +320,28 @@ impl Model {
         })
     }
 
-    /// EM for the two-class mixture on the blocked pairs. Returns `m` and
-    /// the share of matches among the blocked pairs. The `u` of blocked
-    /// pairs is estimated alongside but not returned: blocking makes
-    /// non-matches agree far more often than random pairs do.
-    fn em(&self, blocked: &Patterns) -> ([Vec<f64>; FIELD_COUNT], f64) {
-        let patterns: Vec<(Comparison, f64)> = blocked
+    /// EM for the two-class mixture on one session's pairs, leaving out
+    /// the `fixed` fields. Returns `m` and, per field, the expected number
+    /// of matches that had the field on both sides (the evidence behind
+    /// that field's `m`). The `u` of blocked pairs is estimated alongside
+    /// but not returned: blocking makes non-matches agree far more often
+    /// than random pairs do.
+    fn em(
+        &self,
+        blocked: &Patterns,
+        fixed: &[Field],
+    ) -> ([Vec<f64>; FIELD_COUNT], [f64; FIELD_COUNT]) {
+        let used: Vec<usize> = Field::ALL
             .iter()
-            .map(|(c, &n)| {
-                let n = n as f64;
-                (*c, n)
-            })
+            .filter(|f| !fixed.contains(f))
+            .map(|f| f.index())
             .collect();
+        let patterns: Vec<(Comparison, f64)> =
+            blocked.iter().map(|(c, &n)| (*c, n as f64)).collect();
         let total: f64 = patterns.iter().map(|(_, n)| n).sum();
         let mut m = self.m.clone();
-        // Start u at the level frequencies of all blocked pairs: most of
-        // them are non-matches.
+        // Start u at the level frequencies of all pairs of the session:
+        // most of them are non-matches.
         let mut u: [Vec<f64>; FIELD_COUNT] = std::array::from_fn(|f| {
             let mut counts = vec![1.0; self.u[f].len()];
             for (c, n) in &patterns {
@@ -279,15 +353,14 @@ impl Model {
             counts.iter().map(|c| c / s).collect()
         });
         let mut lambda: f64 = 0.1;
-        let prior_m = self.m.clone();
+        let mut m_counts: [Vec<f64>; FIELD_COUNT] = std::array::from_fn(|f| vec![0.0; m[f].len()]);
         for _ in 0..200 {
-            let mut m_counts: [Vec<f64>; FIELD_COUNT] =
-                std::array::from_fn(|f| vec![0.0; m[f].len()]);
+            m_counts = std::array::from_fn(|f| vec![0.0; m[f].len()]);
             let mut u_counts = m_counts.clone();
             let mut matches = 0.0;
             for (c, n) in &patterns {
                 let (mut lm, mut lu) = (lambda.ln(), (1.0 - lambda).ln());
-                for f in 0..FIELD_COUNT {
+                for &f in &used {
                     let l = usize::from(c[f]);
                     if let (Some(pm), Some(pu)) = (m[f].get(l), u[f].get(l)) {
                         lm += pm.max(FLOOR).ln();
@@ -296,7 +369,7 @@ impl Model {
                 }
                 let g = 1.0 / (1.0 + (lu - lm).exp());
                 matches += g * n;
-                for f in 0..FIELD_COUNT {
+                for &f in &used {
                     let l = usize::from(c[f]);
                     if let Some(x) = m_counts[f].get_mut(l) {
                         *x += g * n;
@@ -307,34 +380,29 @@ impl Model {
                 }
             }
             let new_lambda = (matches / total).clamp(1e-9, 0.999);
-            let new_m: [Vec<f64>; FIELD_COUNT] = std::array::from_fn(|f| {
+            let mut change = (new_lambda - lambda).abs();
+            for &f in &used {
                 let s: f64 = m_counts[f].iter().sum();
-                m_counts[f]
+                let new: Vec<f64> = m_counts[f]
                     .iter()
-                    .zip(&prior_m[f])
+                    .zip(&self.m[f])
                     .map(|(c, p)| (c + M_PSEUDO * p) / (s + M_PSEUDO))
-                    .collect()
-            });
-            let new_u: [Vec<f64>; FIELD_COUNT] = std::array::from_fn(|f| {
+                    .collect();
+                for (a, b) in new.iter().zip(&m[f]) {
+                    change = change.max((a - b).abs());
+                }
+                m[f] = new;
                 let s: f64 = u_counts[f].iter().sum();
-                u_counts[f]
-                    .iter()
-                    .map(|c| (c + 1.0) / (s + 1.0 * u_counts[f].len() as f64))
-                    .collect()
-            });
-            let change = (new_lambda - lambda).abs().max(
-                new_m
-                    .iter()
-                    .zip(&m)
-                    .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
-                    .fold(0.0, f64::max),
-            );
-            (m, u, lambda) = (new_m, new_u, new_lambda);
+                let k = u_counts[f].len() as f64;
+                u[f] = u_counts[f].iter().map(|c| (c + 1.0) / (s + k)).collect();
+            }
+            lambda = new_lambda;
             if change < 1e-7 {
                 break;
             }
         }
-        (m, lambda)
+        let evidence = std::array::from_fn(|f| m_counts[f].iter().sum());
+        (m, evidence)
     }
 }
 
@@ -365,7 +433,12 @@ mod tests {
         let mut blocked = Patterns::new();
         blocked.insert([0; FIELD_COUNT], 1000);
         let random = Patterns::new();
-        let est = model.estimate(&blocked, &random, 10);
+        let est = model.estimate(
+            &[(blocked.clone(), vec![Field::BirthDate])],
+            &blocked,
+            &random,
+            10,
+        );
         for f in Field::ALL {
             for l in 0..f.levels().len() {
                 let w = est.weight(f, u8::try_from(l).unwrap_or(0));
@@ -373,7 +446,7 @@ mod tests {
             }
         }
         assert!(est.match_rate.is_finite());
-        let empty = model.estimate(&Patterns::new(), &Patterns::new(), 0);
+        let empty = model.estimate(&[], &Patterns::new(), &Patterns::new(), 0);
         assert!(empty.prior(100).is_finite());
     }
 
