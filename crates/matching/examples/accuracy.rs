@@ -44,6 +44,37 @@ fn main() {
         linkage.stats.without_candidates,
         linkage.stats.skipped
     );
+    // Phases, for the performance note: building the index (preparing
+    // every registry record) and single searches against it.
+    let t = Instant::now();
+    let mut index = Index::build(data.registry.iter().cloned());
+    let build_time = t.elapsed();
+    index.set_model(linkage.model.clone());
+    let mut times: Vec<f64> = data
+        .requests
+        .iter()
+        .take(2000)
+        .map(|q| {
+            let t = Instant::now();
+            let found = index.search(q, 10);
+            std::hint::black_box(found);
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        times
+            .get(((times.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!(
+        "index build {:.2} s; single search (top 10) p50 {:.3} ms, p99 {:.3} ms over {} searches",
+        build_time.as_secs_f64(),
+        pct(0.5),
+        pct(0.99),
+        times.len()
+    );
     if !verbose {
         return;
     }
@@ -85,8 +116,6 @@ fn main() {
         .iter()
         .map(|p| (p.left_id.as_str(), p.right_id.as_str()))
         .collect();
-    let mut index = Index::build(data.registry.iter().cloned());
-    index.set_model(m.clone());
     let mut shown = 0;
     for (q, r) in &data.truth {
         if !found.contains(&(q.as_str(), r.as_str())) && shown < 8 {

@@ -120,7 +120,6 @@ fn score(
     let mut stats = BlockingStats::default();
     let (mut keys, mut slots) = (Vec::new(), Vec::new());
     let mut pairs = Vec::new();
-    let mut all = Patterns::new();
     let mut sessions: Vec<(Patterns, Vec<Field>)> = SESSIONS
         .iter()
         .map(|(_, fixed)| (Patterns::new(), fixed.to_vec()))
@@ -144,7 +143,6 @@ fn score(
             };
             let cmp = compare(p, r);
             if config.estimate {
-                *all.entry(cmp).or_default() += 1;
                 for ((patterns, _), bits) in sessions.iter_mut().zip(&session_bits) {
                     if kinds & bits != 0 {
                         *patterns.entry(cmp).or_default() += 1;
@@ -159,21 +157,37 @@ fn score(
             });
         }
     }
-    let model = if config.estimate {
-        let random = random_patterns(left, index, config, dedup);
-        config.model.estimate(&sessions, &all, &random, left.len())
-    } else {
-        config.model.clone()
-    };
-    for p in &mut pairs {
-        p.weight = model.total(&p.cmp);
-    }
     // In a registry of n records, a record has n - 1 others.
     let others = if dedup {
         index.len().saturating_sub(1)
     } else {
         index.len()
     };
+    let mut model = if config.estimate {
+        let random = random_patterns(left, index, config, dedup);
+        config.model.estimate(&sessions, &random)
+    } else {
+        config.model.clone()
+    };
+    for p in &mut pairs {
+        p.weight = model.total(&p.cmp);
+    }
+    if config.estimate {
+        // Pairs come grouped by left record.
+        let mut best: Vec<f64> = Vec::new();
+        let mut last = None;
+        for p in &pairs {
+            if last == Some(p.left) {
+                if let Some(b) = best.last_mut() {
+                    *b = b.max(p.weight);
+                }
+            } else {
+                best.push(p.weight);
+                last = Some(p.left);
+            }
+        }
+        model = model.with_estimated_match_rate(&best, left.len(), others);
+    }
     let prior = model.prior(others);
     (pairs, model, stats, prior)
 }

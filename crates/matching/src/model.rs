@@ -35,8 +35,8 @@ fn defaults(field: Field) -> (&'static [f64], &'static [f64]) {
         Field::GivenName => (&[0.70, 0.20, 0.04, 0.06], &[0.02, 0.02, 0.01, 0.95]),
         Field::Patronymic => (&[0.90, 0.04, 0.06], &[0.03, 0.01, 0.96]),
         Field::BirthDate => (
-            &[0.75, 0.05, 0.04, 0.12, 0.01, 0.03],
-            &[0.00007, 0.00007, 0.001, 0.01, 0.02, 0.969],
+            &[0.75, 0.05, 0.04, 0.12, 0.01, 0.01, 0.02],
+            &[0.00007, 0.00007, 0.001, 0.01, 0.01, 0.02, 0.959],
         ),
         Field::ServiceNumber => (&[0.88, 0.08, 0.04], &[FLOOR, FLOOR, 0.99998]),
         Field::PlaceOfBirth => (&[0.70, 0.15, 0.15], &[0.02, 0.03, 0.95]),
@@ -211,13 +211,12 @@ impl Model {
         Explanation { prior, evidence }
     }
 
-    /// Estimates a model from the data.
+    /// Estimates `m` and `u` from the data; the match rate is kept (see
+    /// [`Model::with_estimated_match_rate`]).
     ///
     /// - `sessions`: comparison patterns of blocked pairs that share one
     ///   kind of blocking key, with the fields that key holds fixed;
-    /// - `all`: patterns of every blocked pair (for the match rate);
-    /// - `random`: patterns of random pairs (for `u`);
-    /// - `searched`: records on the searching side.
+    /// - `random`: patterns of random pairs (for `u`).
     ///
     /// Why sessions: EM on all blocked pairs at once finds the wrong two
     /// classes. Pairs blocked on the given name and birth year all agree
@@ -229,13 +228,7 @@ impl Model {
     ///
     /// `self` gives the starting point and the prior of the smoothing.
     #[must_use]
-    pub fn estimate(
-        &self,
-        sessions: &[(Patterns, Vec<Field>)],
-        all: &Patterns,
-        random: &Patterns,
-        searched: usize,
-    ) -> Model {
+    pub fn estimate(&self, sessions: &[(Patterns, Vec<Field>)], random: &Patterns) -> Model {
         let u = self.estimate_u(random);
         let mut sum: [Vec<f64>; FIELD_COUNT] = std::array::from_fn(|f| vec![0.0; self.m[f].len()]);
         let mut evidence = [0.0; FIELD_COUNT];
@@ -262,42 +255,34 @@ impl Model {
                 self.m[f].clone()
             }
         });
-        let model = Self::from_parts(m, u, self.match_rate);
-        let n_all: u64 = all.values().sum();
-        if n_all == 0 || searched == 0 {
-            return model;
-        }
-        let matches = model.expected_matches(all, searched);
-        Self {
-            match_rate: (matches / searched as f64).clamp(1e-4, 1.0),
-            ..model
-        }
+        Self::from_parts(m, u, self.match_rate)
     }
 
-    /// Expected number of matches among the blocked pairs, with `m` and `u`
-    /// fixed: EM on the prior alone, a one-dimensional fixed point.
-    fn expected_matches(&self, all: &Patterns, searched: usize) -> f64 {
-        let weights: Vec<(f64, f64)> = all
-            .iter()
-            .map(|(c, &n)| (self.total(c), n as f64))
-            .collect();
-        let n_all: f64 = weights.iter().map(|(_, n)| n).sum();
-        // Start from the current match rate, as a share of blocked pairs.
-        let mut lambda = (self.match_rate * searched as f64 / n_all).clamp(1e-9, 0.5);
-        let mut matches = 0.0;
+    /// The model with its match rate estimated from the best candidate's
+    /// weight of each searched record (`best`, one per record that had a
+    /// candidate) among `searched` records, each searched among `others`.
+    ///
+    /// A fixed point of "the rate is the mean probability that a record's
+    /// best candidate is its match". Only the best candidate counts: a
+    /// crowd of namesakes, each weakly likely, would otherwise add up to
+    /// more than one match per record.
+    #[must_use]
+    pub fn with_estimated_match_rate(&self, best: &[f64], searched: usize, others: usize) -> Model {
+        if best.is_empty() || searched == 0 {
+            return self.clone();
+        }
+        let mut model = self.clone();
         for _ in 0..100 {
-            let prior = (lambda / (1.0 - lambda)).log2();
-            matches = weights
-                .iter()
-                .map(|&(w, n)| n * Self::probability(prior, w))
-                .sum::<f64>();
-            let next = (matches / n_all).clamp(1e-9, 0.5);
-            if (next - lambda).abs() < 1e-9 {
+            let prior = model.prior(others);
+            let matches: f64 = best.iter().map(|&w| Self::probability(prior, w)).sum();
+            let rate = (matches / searched as f64).clamp(1e-4, 1.0);
+            let done = (rate - model.match_rate).abs() < 1e-6;
+            model.match_rate = rate;
+            if done {
                 break;
             }
-            lambda = next;
         }
-        matches
+        model
     }
 
     /// `u` from level frequencies among random pairs, smoothed towards
@@ -433,12 +418,9 @@ mod tests {
         let mut blocked = Patterns::new();
         blocked.insert([0; FIELD_COUNT], 1000);
         let random = Patterns::new();
-        let est = model.estimate(
-            &[(blocked.clone(), vec![Field::BirthDate])],
-            &blocked,
-            &random,
-            10,
-        );
+        let est = model
+            .estimate(&[(blocked, vec![Field::BirthDate])], &random)
+            .with_estimated_match_rate(&[100.0; 10], 10, 10);
         for f in Field::ALL {
             for l in 0..f.levels().len() {
                 let w = est.weight(f, u8::try_from(l).unwrap_or(0));
@@ -446,7 +428,9 @@ mod tests {
             }
         }
         assert!(est.match_rate.is_finite());
-        let empty = model.estimate(&[], &Patterns::new(), &Patterns::new(), 0);
+        let empty = model
+            .estimate(&[], &Patterns::new())
+            .with_estimated_match_rate(&[], 0, 0);
         assert!(empty.prior(100).is_finite());
     }
 

@@ -156,6 +156,7 @@ pub struct PreparedRecord {
     pub(crate) birth: Option<BirthDate>,
     pub(crate) service: String,
     pub(crate) place_key: String,
+    pub(crate) place_dm: Vec<u32>,
     pub(crate) unit_key: String,
 }
 
@@ -202,6 +203,7 @@ pub(crate) struct Preparer {
     given: Memo<(String, Vec<ClassId>)>,
     patronymic: Memo<(String, Vec<ClassId>)>,
     text: Memo<String>,
+    place: Memo<Vec<u32>>,
 }
 
 fn nonempty(s: Option<&str>) -> Option<&str> {
@@ -255,6 +257,14 @@ impl Preparer {
         let maiden_key = text(record.mother_maiden_name.as_deref());
         let place_key = text(record.place_of_birth.as_deref());
         let unit_key = text(record.unit.as_deref());
+        let place_dm = match nonempty(record.place_of_birth.as_deref()) {
+            Some(s) => self
+                .place
+                .entry(s.to_owned())
+                .or_insert_with_key(|s| dm_codes(s))
+                .clone(),
+            None => Vec::new(),
+        };
         let service = record
             .service_number
             .as_deref()
@@ -271,6 +281,7 @@ impl Preparer {
             birth: record.birth_date,
             service,
             place_key,
+            place_dm,
             unit_key,
             record,
         }

@@ -362,7 +362,10 @@ impl Generator {
             male_zipf: Zipf::new(male.len(), 1.0),
             female_zipf: Zipf::new(female.len(), 1.0),
             father_zipf: Zipf::new(fathers.len(), 1.0),
-            surname_zipf: Zipf::new(surnames.len(), 0.8),
+            // Flatter than given names, yet far more concentrated than
+            // real surnames: here the ten commonest carry ~8 % of people,
+            // in Ukraine ~1.5 %. Namesakes are commoner than in life.
+            surname_zipf: Zipf::new(surnames.len(), 0.5),
             rng,
             names,
             male,
