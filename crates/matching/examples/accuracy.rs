@@ -24,7 +24,12 @@ fn main() {
     let data = generate(&SynthConfig::new(requests, registry, seed));
     let gen_time = t.elapsed();
     let t = Instant::now();
-    let linkage = link_with(&data.requests, &data.registry, &LinkConfig::default());
+    let cap: Option<usize> = std::env::var("BLOCK_CAP").ok().and_then(|v| v.parse().ok());
+    let config = LinkConfig {
+        block_cap: cap.unwrap_or(homeward_matching::DEFAULT_BLOCK_CAP),
+        ..LinkConfig::default()
+    };
+    let linkage = link_with(&data.requests, &data.registry, &config);
     let link_time = t.elapsed();
     let acc = data.evaluate(&linkage.pairs);
     println!(
