@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use crate::key::name_key;
 
-const DATA: &str = include_str!("../data/given_names.csv");
+pub(crate) const DATA: &str = include_str!("../data/given_names.csv");
 
 /// Identifies one given name across languages (Олександр = Александр =
 /// Alexander = Саша). Only meaningful within one build of this crate.
@@ -119,7 +119,7 @@ fn parse(data: &'static str) -> Index {
 /// Олександрівна; Петро → Петрович, Петрівна; Сергій → Сергійович,
 /// Сергіївна; Василь → Васильович, Василівна; Микита → Микитович,
 /// Микитівна. Irregular ones (Ілліч, Якович) are listed in the data.
-fn ukrainian_patronymics(name: &str) -> Vec<String> {
+pub(crate) fn ukrainian_patronymics(name: &str) -> Vec<String> {
     let lower = name.to_lowercase();
     let stem = |n: usize| -> String {
         let count = lower.chars().count();
@@ -139,7 +139,7 @@ fn ukrainian_patronymics(name: &str) -> Vec<String> {
 /// Сергей → Сергеевич, Сергеевна; Юрий → Юрьевич and Юриевич; Игорь →
 /// Игоревич; Никита → Никитич, Никитична. Irregular ones (Павлович,
 /// Львович, Ильич) are listed in the data.
-fn russian_patronymics(name: &str) -> Vec<String> {
+pub(crate) fn russian_patronymics(name: &str) -> Vec<String> {
     let lower = name.to_lowercase();
     let stem = |n: usize| -> String {
         let count = lower.chars().count();

@@ -1,6 +1,8 @@
-//! Name knowledge for matching people across Ukrainian, Russian and Latin
-//! spellings: normalisation, transliteration, a cross-scheme matching key,
-//! given-name equivalence and surname phonetic codes.
+//! Matching people across Ukrainian, Russian and Latin spellings: name
+//! knowledge (normalisation, transliteration, a cross-scheme matching key,
+//! given-name equivalence, surname phonetic codes) and a linkage engine on
+//! top of it (blocking, field comparisons, Fellegi-Sunter weights
+//! estimated from the data, explanations).
 //!
 //! Key design decision: **every comparison happens on Latin keys built from
 //! sound classes, and every name is compared through all the standards at
@@ -28,21 +30,84 @@
 //! assert!(surname_phonetic_codes("Szewczenko").contains(&"474650".to_owned()));
 //! ```
 //!
-//! What this crate does not do: no I/O, no storage, no scoring, blocking or
-//! ranking yet (those come on top of these keys); it never decides that two
-//! records are the same person. Name data is compiled by hand and needs a
-//! native speaker's review before it is relied on.
+//! On these keys sits the linkage engine:
+//! - [`MatchRecord`] is the matcher's own record; [`PreparedRecord`]
+//!   holds every derived key, computed once ([`read_records`] loads them
+//!   from the person-import CSV layout);
+//! - [`index`]: blocking on several keys (surname phonetic code, surname
+//!   prefix, birth date with day and month in either order, birth year
+//!   with given-name class, service number and its one-deletion
+//!   neighbourhood, and combinations), so that no single error hides a
+//!   match; blocks over a cap are skipped and counted, their finer
+//!   combinations still search. [`Index`] is the in-memory index a search
+//!   uses without rescanning the registry;
+//! - [`compare`]: each field falls into an agreement level;
+//! - [`model`]: Fellegi-Sunter weights, `u` from random pairs and `m` by
+//!   EM on blocked pairs in sessions per blocking key, a match probability
+//!   from the summed log2 Bayes factors and the prior, and a per-field
+//!   [`Explanation`];
+//! - [`link`]: batch linkage ([`link()`]), reconciliation of two lists
+//!   ([`reconcile`]), duplicates ([`duplicates`]); [`Index::search`] is
+//!   the single search. Pairs are reported from [`DEFAULT_THRESHOLD`]
+//!   (probability one half; see there why);
+//! - [`synth`]: seeded synthetic cross-script data with known truth, for
+//!   tests and benchmarks (`cargo run -p homeward-matching --release
+//!   --example accuracy`).
+//!
+//! ```
+//! use homeward_matching::{BirthDate, MatchRecord, link};
+//!
+//! let person = |id: &str, family: &str, given: &str, born: BirthDate| MatchRecord {
+//!     id: id.into(),
+//!     family_name: family.into(),
+//!     given_names: given.into(),
+//!     birth_date: Some(born),
+//!     ..MatchRecord::default()
+//! };
+//! let registry = [
+//!     person("r1", "Коваленко", "Александр", BirthDate::ymd(1990, 3, 7)),
+//!     person("r2", "Шевченко", "Дмитрий", BirthDate::ymd(1995, 1, 15)),
+//! ];
+//! let requests = [person("q1", "Kovalenko", "Sasha", BirthDate::ymd(1990, 7, 3))];
+//! let pairs = link(&requests, &registry);
+//! assert_eq!(pairs[0].right_id, "r1");
+//! assert!(pairs[0].explanation.to_string().contains("day and month swapped"));
+//! ```
+//!
+//! What this crate does not do: no storage, no network, no threads; the
+//! only I/O is reading a CSV from a reader the caller opens. It never
+//! decides that two records are the same person: it ranks and explains,
+//! and a person confirms. Name data is compiled by hand and needs a native
+//! speaker's review before it is relied on.
 
+pub mod compare;
+pub mod csv_input;
 pub mod given_names;
+pub mod index;
 pub mod key;
+pub mod link;
+pub mod model;
 pub mod normalize;
 pub mod phonetic;
+pub mod record;
+pub mod rng;
+pub mod synth;
 pub mod translit;
 
+pub use compare::{Comparison, FIELD_COUNT, Field, MISSING, compare};
+pub use csv_input::{CsvError, read_records};
 pub use given_names::{ClassId, Sex, given_name_classes, is_patronymic, patronymic_class};
+pub use index::{BlockingStats, Candidate, DEFAULT_BLOCK_CAP, Index, KeyKind};
 pub use key::name_key;
+pub use link::{
+    Accuracy, Conflict, DEFAULT_DUPLICATE_RATE, DEFAULT_THRESHOLD, LinkConfig, Linkage, Matched,
+    Pair, Reconciliation, accuracy, duplicate_config, duplicates, duplicates_with, link, link_with,
+    reconcile, reconcile_with,
+};
+pub use model::{Evidence, Explanation, Model};
 pub use normalize::{
     CyrillicLanguage, Script, detect_script, guess_cyrillic_language, normalize, strip_latin_diacritics,
 };
 pub use phonetic::surname_phonetic_codes;
+pub use record::{BirthDate, MatchRecord, PreparedRecord, prepare_all};
 pub use translit::{Scheme, latin_variants, transliterate};

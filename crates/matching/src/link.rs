@@ -1,0 +1,634 @@
+//! The uses of the engine: batch linkage of requests against a registry,
+//! reconciliation of two lists, duplicates within a registry. All three
+//! block through an [`Index`], compare, estimate the model from the data
+//! and score; [`Index::search`] is the fourth use.
+
+use std::collections::HashMap;
+
+use crate::compare::{Comparison, Field, MISSING, compare};
+use crate::index::{BlockingStats, DEFAULT_BLOCK_CAP, Index, KeyKind};
+use crate::model::{Explanation, Model, Patterns};
+use crate::record::{MatchRecord, PreparedRecord};
+use crate::rng::Rng;
+
+/// Default probability above which a pair is reported.
+///
+/// One half: a pair is reported when it is more likely the same person
+/// than not. Every reported pair goes to a person who confirms it, and a
+/// missed match (a family never told) costs more than a pair a reviewer
+/// rejects, so there is no reason to ask for more; and for calibrated
+/// probabilities the threshold that maximises F1 is half the F1 reached
+/// (Lipton, Elkan and Naryanaswamy 2014), i.e. just under one half for a
+/// good linkage.
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
+
+/// Settings of a batch run.
+#[derive(Debug, Clone)]
+pub struct LinkConfig {
+    /// Report pairs with at least this probability.
+    pub threshold: f64,
+    /// Skip blocks with more records than this.
+    pub block_cap: usize,
+    /// Estimate the model from the data (else use `model` as it is).
+    pub estimate: bool,
+    /// Starting model, and the prior of the estimation.
+    pub model: Model,
+    /// Random pairs drawn to estimate `u`.
+    pub random_pairs: usize,
+    /// Seed of the random pairs.
+    pub seed: u64,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        Self {
+            threshold: DEFAULT_THRESHOLD,
+            block_cap: DEFAULT_BLOCK_CAP,
+            estimate: true,
+            model: Model::default(),
+            random_pairs: 200_000,
+            seed: 0x686f_6d65_7761_7264,
+        }
+    }
+}
+
+/// Two records judged likely to describe one person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    /// Id of the record on the left (request, list A, or the first of two
+    /// duplicates).
+    pub left_id: String,
+    /// Id of the record on the right (registry, list B, second duplicate).
+    pub right_id: String,
+    /// Position of the left record in its input.
+    pub left: usize,
+    /// Position of the right record in its input.
+    pub right: usize,
+    /// Match probability.
+    pub probability: f64,
+    /// Sum of field weights (log2 Bayes factor).
+    pub weight: f64,
+    /// Per-field explanation.
+    pub explanation: Explanation,
+}
+
+/// Result of a batch run.
+#[derive(Debug, Clone)]
+pub struct Linkage {
+    /// Pairs above the threshold: by left record in input order, best
+    /// first within each.
+    pub pairs: Vec<Pair>,
+    /// The model used (estimated unless told otherwise).
+    pub model: Model,
+    /// What blocking did.
+    pub stats: BlockingStats,
+}
+
+/// Training sessions for the estimation: pairs that share a key of these
+/// kinds, and the fields such a key holds fixed (left out of that
+/// session's EM). See [`Model::estimate`].
+const SESSIONS: &[(&[KeyKind], &[Field])] = &[
+    (&[KeyKind::BirthDate], &[Field::BirthDate]),
+    (
+        &[KeyKind::SurnameCodeGiven, KeyKind::SurnamePrefixGiven],
+        &[Field::FamilyName, Field::GivenName],
+    ),
+    (
+        &[KeyKind::ServiceNumber, KeyKind::ServiceNumberDeletion],
+        &[Field::ServiceNumber],
+    ),
+];
+
+/// A compared pair, before it is turned into a [`Pair`].
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    left: u32,
+    right: u32,
+    cmp: Comparison,
+    weight: f64,
+}
+
+/// Blocks, compares, estimates: the common part of every batch use.
+/// With `dedup`, `left` is the index's own records and only pairs with
+/// `left < right` are kept.
+fn score(
+    left: &[PreparedRecord],
+    index: &Index,
+    config: &LinkConfig,
+    dedup: bool,
+) -> (Vec<Scored>, Model, BlockingStats, f64) {
+    let mut stats = BlockingStats::default();
+    let (mut keys, mut slots) = (Vec::new(), Vec::new());
+    let mut pairs = Vec::new();
+    let mut sessions: Vec<(Patterns, Vec<Field>)> = SESSIONS
+        .iter()
+        .map(|(_, fixed)| (Patterns::new(), fixed.to_vec()))
+        .collect();
+    let session_bits: Vec<u16> = SESSIONS
+        .iter()
+        .map(|(kinds, _)| kinds.iter().fold(0, |b, k| b | k.bit()))
+        .collect();
+    for (i, p) in left.iter().enumerate() {
+        let i32 = u32::try_from(i).expect("fewer than 2^32 records");
+        let mut own = BlockingStats::default();
+        index.candidates(p, &mut keys, &mut own, &mut slots);
+        if dedup {
+            slots.retain(|&(s, _)| s > i32);
+            own.pairs = slots.len() as u64;
+        }
+        stats.merge(&own);
+        for &(s, kinds) in &slots {
+            let Some(r) = index.get(s as usize) else {
+                continue;
+            };
+            let cmp = compare(p, r);
+            if config.estimate {
+                for ((patterns, _), bits) in sessions.iter_mut().zip(&session_bits) {
+                    if kinds & bits != 0 {
+                        *patterns.entry(cmp).or_default() += 1;
+                    }
+                }
+            }
+            pairs.push(Scored {
+                left: i32,
+                right: s,
+                cmp,
+                weight: 0.0,
+            });
+        }
+    }
+    // In a registry of n records, a record has n - 1 others.
+    let others = if dedup {
+        index.len().saturating_sub(1)
+    } else {
+        index.len()
+    };
+    let mut model = if config.estimate {
+        let random = random_patterns(left, index, config, dedup);
+        config.model.estimate(&sessions, &random)
+    } else {
+        config.model.clone()
+    };
+    for p in &mut pairs {
+        p.weight = model.total(&p.cmp);
+    }
+    if config.estimate {
+        // Pairs come grouped by left record.
+        let mut best: Vec<f64> = Vec::new();
+        let mut last = None;
+        for p in &pairs {
+            if last == Some(p.left) {
+                if let Some(b) = best.last_mut() {
+                    *b = b.max(p.weight);
+                }
+            } else {
+                best.push(p.weight);
+                last = Some(p.left);
+            }
+        }
+        model = model.with_estimated_match_rate(&best, left.len(), others);
+    }
+    let prior = model.prior(others);
+    (pairs, model, stats, prior)
+}
+
+fn random_patterns(
+    left: &[PreparedRecord],
+    index: &Index,
+    config: &LinkConfig,
+    dedup: bool,
+) -> Patterns {
+    let mut random = Patterns::new();
+    if left.is_empty() || index.is_empty() || (dedup && index.len() < 2) {
+        return random;
+    }
+    let mut rng = Rng::new(config.seed);
+    let possible = (left.len() as u64).saturating_mul(index.len() as u64);
+    let n = (config.random_pairs as u64).min(possible);
+    let mut drawn = 0;
+    while drawn < n {
+        let (i, j) = (rng.below(left.len()), rng.below(index.len()));
+        if dedup && i == j {
+            continue;
+        }
+        drawn += 1;
+        if let (Some(a), Some(b)) = (left.get(i), index.get(j)) {
+            *random.entry(compare(a, b)).or_default() += 1;
+        }
+    }
+    random
+}
+
+fn to_pair(
+    s: &Scored,
+    left: &[PreparedRecord],
+    index: &Index,
+    model: &Model,
+    prior: f64,
+) -> Option<Pair> {
+    let a = left.get(s.left as usize)?;
+    let b = index.get(s.right as usize)?;
+    Some(Pair {
+        left_id: a.record.id.clone(),
+        right_id: b.record.id.clone(),
+        left: s.left as usize,
+        right: s.right as usize,
+        probability: Model::probability(prior, s.weight),
+        weight: s.weight,
+        explanation: model.explain(&s.cmp, a, b, prior),
+    })
+}
+
+fn ranked(
+    mut scored: Vec<Scored>,
+    left: &[PreparedRecord],
+    index: &Index,
+    model: &Model,
+    prior: f64,
+    threshold: f64,
+) -> Vec<Pair> {
+    scored.retain(|s| Model::probability(prior, s.weight) >= threshold);
+    scored.sort_by(|a, b| {
+        a.left
+            .cmp(&b.left)
+            .then(b.weight.total_cmp(&a.weight))
+            .then(a.right.cmp(&b.right))
+    });
+    scored
+        .iter()
+        .filter_map(|s| to_pair(s, left, index, model, prior))
+        .collect()
+}
+
+/// Links requests (from families) against a registry: every pair above
+/// the default threshold, ranked by probability within each request.
+/// One request may have several candidates.
+#[must_use]
+pub fn link(requests: &[MatchRecord], registry: &[MatchRecord]) -> Vec<Pair> {
+    link_with(requests, registry, &LinkConfig::default()).pairs
+}
+
+/// [`link`] with settings, returning the model and blocking statistics.
+#[must_use]
+pub fn link_with(
+    requests: &[MatchRecord],
+    registry: &[MatchRecord],
+    config: &LinkConfig,
+) -> Linkage {
+    let mut index = Index::new();
+    index.set_block_cap(config.block_cap);
+    for r in registry {
+        index.insert(r.clone());
+    }
+    let left: Vec<PreparedRecord> = requests.iter().map(|r| index.prepare(r.clone())).collect();
+    let (scored, model, stats, prior) = score(&left, &index, config, false);
+    let pairs = ranked(scored, &left, &index, &model, prior, config.threshold);
+    Linkage {
+        pairs,
+        model,
+        stats,
+    }
+}
+
+/// Prior share of records with a duplicate in a registry, before the data
+/// says otherwise: duplicates are the exception, unlike a family's
+/// request, which has even odds of being in the registry.
+pub const DEFAULT_DUPLICATE_RATE: f64 = 0.05;
+
+/// Likely duplicates within an index, each pair once (left before right
+/// in slot order), ranked by left slot then probability. The model is
+/// estimated from the index's own pairs, starting from the index's model
+/// with a match rate of [`DEFAULT_DUPLICATE_RATE`].
+#[must_use]
+pub fn duplicates(index: &Index) -> Vec<Pair> {
+    duplicates_with(index, &duplicate_config(index)).pairs
+}
+
+/// The default settings of [`duplicates`] for an index.
+#[must_use]
+pub fn duplicate_config(index: &Index) -> LinkConfig {
+    let mut model = index.model().clone();
+    model.match_rate = DEFAULT_DUPLICATE_RATE;
+    LinkConfig {
+        block_cap: index.block_cap(),
+        model,
+        ..LinkConfig::default()
+    }
+}
+
+/// [`duplicates`] with settings (the index's own block cap applies).
+#[must_use]
+pub fn duplicates_with(index: &Index, config: &LinkConfig) -> Linkage {
+    let left = index.records();
+    let (scored, model, stats, prior) = score(left, index, config, true);
+    let pairs = ranked(scored, left, index, &model, prior, config.threshold);
+    Linkage {
+        pairs,
+        model,
+        stats,
+    }
+}
+
+/// A field on which two matched records disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The field.
+    pub field: Field,
+    /// How they disagree ("different", "day and month swapped", …).
+    pub level: &'static str,
+    /// The value in list A.
+    pub a: String,
+    /// The value in list B.
+    pub b: String,
+}
+
+/// One record of list A matched to one of list B.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matched {
+    /// The pair, with probability and explanation.
+    pub pair: Pair,
+    /// Fields whose agreement level counts against the match.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Result of reconciling two lists.
+#[derive(Debug, Clone)]
+pub struct Reconciliation {
+    /// One-to-one matches, best first.
+    pub matched: Vec<Matched>,
+    /// Ids in list A with no match, in input order.
+    pub unmatched_a: Vec<String>,
+    /// Ids in list B with no match, in input order.
+    pub unmatched_b: Vec<String>,
+    /// The model used.
+    pub model: Model,
+    /// What blocking did.
+    pub stats: BlockingStats,
+}
+
+/// Reconciles two lists (the two parties' lists of the same people):
+/// one-to-one matches chosen greedily by probability, the records left
+/// over on each side, and the fields on which matched records disagree.
+#[must_use]
+pub fn reconcile(list_a: &[MatchRecord], list_b: &[MatchRecord]) -> Reconciliation {
+    reconcile_with(list_a, list_b, &LinkConfig::default())
+}
+
+/// [`reconcile`] with settings.
+#[must_use]
+pub fn reconcile_with(
+    list_a: &[MatchRecord],
+    list_b: &[MatchRecord],
+    config: &LinkConfig,
+) -> Reconciliation {
+    let mut index = Index::new();
+    index.set_block_cap(config.block_cap);
+    for r in list_b {
+        index.insert(r.clone());
+    }
+    let left: Vec<PreparedRecord> = list_a.iter().map(|r| index.prepare(r.clone())).collect();
+    let (mut scored, model, stats, prior) = score(&left, &index, config, false);
+    scored.retain(|s| Model::probability(prior, s.weight) >= config.threshold);
+    scored.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then(a.left.cmp(&b.left))
+            .then(a.right.cmp(&b.right))
+    });
+    let mut used_a = vec![false; left.len()];
+    let mut used_b = vec![false; index.len()];
+    let mut matched = Vec::new();
+    for s in &scored {
+        let (i, j) = (s.left as usize, s.right as usize);
+        if used_a.get(i).copied().unwrap_or(true) || used_b.get(j).copied().unwrap_or(true) {
+            continue;
+        }
+        used_a[i] = true;
+        used_b[j] = true;
+        let (Some(pair), Some(a), Some(b)) = (
+            to_pair(s, &left, &index, &model, prior),
+            left.get(i),
+            index.get(j),
+        ) else {
+            continue;
+        };
+        let conflicts = Field::ALL
+            .iter()
+            .filter(|&&f| {
+                let l = s.cmp[f.index()];
+                l != MISSING && model.weight(f, l) < 0.0
+            })
+            .map(|&f| Conflict {
+                field: f,
+                level: f.level_label(s.cmp[f.index()]),
+                a: f.value(a),
+                b: f.value(b),
+            })
+            .collect();
+        matched.push(Matched { pair, conflicts });
+    }
+    let unmatched = |used: &[bool], ids: &mut dyn Iterator<Item = &String>| -> Vec<String> {
+        ids.zip(used)
+            .filter(|(_, u)| !**u)
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    let unmatched_a = unmatched(&used_a, &mut list_a.iter().map(|r| &r.id));
+    let unmatched_b = unmatched(&used_b, &mut list_b.iter().map(|r| &r.id));
+    Reconciliation {
+        matched,
+        unmatched_a,
+        unmatched_b,
+        model,
+        stats,
+    }
+}
+
+/// Precision, recall and F1 of a set of pairs against the true pairs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Accuracy {
+    /// Reported pairs that are true.
+    pub true_positives: usize,
+    /// Reported pairs that are not.
+    pub false_positives: usize,
+    /// True pairs not reported.
+    pub false_negatives: usize,
+    /// TP / (TP + FP).
+    pub precision: f64,
+    /// TP / (TP + FN).
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+}
+
+/// Scores reported (left id, right id) pairs against the truth. Repeats
+/// count once.
+#[must_use]
+pub fn accuracy<'a>(
+    reported: impl IntoIterator<Item = (&'a str, &'a str)>,
+    truth: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Accuracy {
+    let truth: HashMap<(&str, &str), ()> = truth.into_iter().map(|p| (p, ())).collect();
+    let reported: HashMap<(&str, &str), ()> = reported.into_iter().map(|p| (p, ())).collect();
+    let tp = reported.keys().filter(|p| truth.contains_key(p)).count();
+    let fp = reported.len() - tp;
+    let fn_ = truth.len() - tp;
+    let ratio = |a: usize, b: usize| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+    let precision = ratio(tp, tp + fp);
+    let recall = ratio(tp, tp + fn_);
+    let f1 = if precision + recall == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    };
+    Accuracy {
+        true_positives: tp,
+        false_positives: fp,
+        false_negatives: fn_,
+        precision,
+        recall,
+        f1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::BirthDate;
+
+    fn rec(id: &str, family: &str, given: &str, patronymic: &str, birth: &str) -> MatchRecord {
+        MatchRecord {
+            id: id.into(),
+            family_name: family.into(),
+            given_names: given.into(),
+            patronymic: Some(patronymic.into()).filter(|s: &String| !s.is_empty()),
+            birth_date: BirthDate::parse(birth).ok(),
+            ..MatchRecord::default()
+        }
+    }
+
+    fn registry() -> Vec<MatchRecord> {
+        vec![
+            rec("r1", "Коваленко", "Александр", "Петрович", "1990-03-07"),
+            rec("r2", "Коваленко", "Александр", "Иванович", "1985-11-20"),
+            rec("r3", "Шевченко", "Дмитрий", "Сергеевич", "1995-01-15"),
+            rec("r4", "Гончаренко", "Николай", "", "1979-06-02"),
+            rec("r5", "Бондаренко", "Юрий", "Андреевич", "2001-12-30"),
+        ]
+    }
+
+    #[test]
+    fn links_across_scripts_and_explains() {
+        let requests = vec![
+            rec("q1", "Kovalenko", "Sasha", "", "07.03.1990"),
+            rec("q2", "Шевченко", "Дмитро", "Сергійович", "1995-01-15"),
+            rec("q3", "Honcharenko", "Mykola", "", "1979-02-06"),
+            rec("q4", "Петренко", "Іван", "", "1970"),
+        ];
+        let config = LinkConfig {
+            estimate: false,
+            ..LinkConfig::default()
+        };
+        let linkage = link_with(&requests, &registry(), &config);
+        // Best candidate per request; in a registry of five the namesake
+        // r2 may pass the threshold too, but ranks below.
+        let mut best: Vec<(&str, &str)> = linkage
+            .pairs
+            .iter()
+            .map(|p| (p.left_id.as_str(), p.right_id.as_str()))
+            .collect();
+        best.dedup_by_key(|p| p.0);
+        assert_eq!(best, vec![("q1", "r1"), ("q2", "r3"), ("q3", "r4")]);
+        let q3 = linkage
+            .pairs
+            .iter()
+            .find(|p| p.left_id == "q3")
+            .expect("q3 linked");
+        let text = q3.explanation.to_string();
+        assert!(
+            text.contains("family name: same after transliteration (+"),
+            "{text}"
+        );
+        assert!(
+            text.contains("birth date: day and month swapped (+"),
+            "{text}"
+        );
+        assert!(
+            text.contains("given name: same name in another language"),
+            "{text}"
+        );
+        let text = linkage.pairs[0].explanation.to_string();
+        assert!(text.contains("patronymic: missing (0.0)"), "{text}");
+    }
+
+    #[test]
+    fn reconciles_one_to_one() {
+        let a = registry();
+        let mut b = vec![
+            rec("b1", "Kovalenko", "Oleksandr", "Petrovych", "1990-03-07"),
+            rec("b3", "Shevchenko", "Dmytro", "Serhiiovych", "1995-01-16"),
+            rec("b9", "Мельник", "Олег", "", "1999-09-09"),
+        ];
+        b[1].service_number = None;
+        let config = LinkConfig {
+            estimate: false,
+            ..LinkConfig::default()
+        };
+        let rec = reconcile_with(&a, &b, &config);
+        let pairs: Vec<(&str, &str)> = rec
+            .matched
+            .iter()
+            .map(|m| (m.pair.left_id.as_str(), m.pair.right_id.as_str()))
+            .collect();
+        assert!(
+            pairs.contains(&("r1", "b1")) && pairs.contains(&("r3", "b3")),
+            "{pairs:?}"
+        );
+        assert_eq!(pairs.len(), 2);
+        assert_eq!(rec.unmatched_a, vec!["r2", "r4", "r5"]);
+        assert_eq!(rec.unmatched_b, vec!["b9"]);
+        let m3 = rec.matched.iter().find(|m| m.pair.left_id == "r3");
+        assert!(
+            m3.is_some_and(|m| m.conflicts.is_empty()),
+            "one digit off is not a conflict"
+        );
+    }
+
+    #[test]
+    fn finds_duplicates() {
+        let mut records = registry();
+        records.push(rec(
+            "r6",
+            "Kovalenko",
+            "Oleksandr",
+            "Petrovych",
+            "1990-07-03",
+        ));
+        let index = Index::build(records);
+        let config = LinkConfig {
+            estimate: false,
+            ..duplicate_config(&index)
+        };
+        let d = duplicates_with(&index, &config);
+        let got: Vec<(&str, &str)> = d
+            .pairs
+            .iter()
+            .map(|p| (p.left_id.as_str(), p.right_id.as_str()))
+            .collect();
+        assert_eq!(got, vec![("r1", "r6")]);
+        assert_eq!(duplicates(&Index::new()), Vec::new());
+    }
+
+    #[test]
+    fn accuracy_counts() {
+        let a = accuracy(
+            [("a", "1"), ("b", "2"), ("c", "9")],
+            [("a", "1"), ("b", "2"), ("d", "4")],
+        );
+        assert_eq!(
+            (a.true_positives, a.false_positives, a.false_negatives),
+            (2, 1, 1)
+        );
+        assert!((a.f1 - 2.0 / 3.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,402 @@
+//! The record the matcher compares, and its prepared form with every
+//! derived key computed once.
+//!
+//! The matcher keeps its own small record type rather than the domain's
+//! person: it must load from a CSV or a synthetic generator without a
+//! store, and a request from a family is not a person record.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::given_names::{ClassId, given_name_classes, is_patronymic, patronymic_class};
+use crate::key::name_key;
+use crate::normalize::is_cyrillic_letter;
+use crate::phonetic::surname_phonetic_codes;
+use crate::translit::{Scheme, transliterate};
+
+/// A birth date known to the year, the month or the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BirthDate {
+    /// Four-digit year.
+    pub year: u16,
+    /// 1–12, when known.
+    pub month: Option<u8>,
+    /// 1–31, when known (only with a month).
+    pub day: Option<u8>,
+}
+
+impl BirthDate {
+    /// A date known to the day.
+    #[must_use]
+    pub fn ymd(year: u16, month: u8, day: u8) -> Self {
+        Self {
+            year,
+            month: Some(month),
+            day: Some(day),
+        }
+    }
+
+    /// A date known to the year only.
+    #[must_use]
+    pub fn year_only(year: u16) -> Self {
+        Self {
+            year,
+            month: None,
+            day: None,
+        }
+    }
+
+    /// Whether day and month are both known.
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        self.month.is_some() && self.day.is_some()
+    }
+
+    /// Parses `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, `DD.MM.YYYY` or `MM.YYYY`.
+    /// Only the shape and ranges are checked (1–12, 1–31): a 31 April is a
+    /// typo worth matching on, not a reason to drop the record.
+    ///
+    /// # Errors
+    /// A message saying what is wrong; it never repeats the input.
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let s = raw.trim();
+        let num = |part: &str, len: std::ops::RangeInclusive<usize>| -> Result<u16, &'static str> {
+            if !len.contains(&part.len()) || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("expected YYYY, YYYY-MM, YYYY-MM-DD, DD.MM.YYYY or MM.YYYY");
+            }
+            part.parse()
+                .map_err(|_| "expected YYYY, YYYY-MM, YYYY-MM-DD, DD.MM.YYYY or MM.YYYY")
+        };
+        let (y, m, d) = if s.contains('.') {
+            match s.split('.').collect::<Vec<_>>().as_slice() {
+                [d, m, y] => (num(y, 4..=4)?, Some(num(m, 1..=2)?), Some(num(d, 1..=2)?)),
+                [m, y] => (num(y, 4..=4)?, Some(num(m, 1..=2)?), None),
+                _ => return Err("expected YYYY, YYYY-MM, YYYY-MM-DD, DD.MM.YYYY or MM.YYYY"),
+            }
+        } else {
+            match s.split('-').collect::<Vec<_>>().as_slice() {
+                [y] => (num(y, 4..=4)?, None, None),
+                [y, m] => (num(y, 4..=4)?, Some(num(m, 1..=2)?), None),
+                [y, m, d] => (num(y, 4..=4)?, Some(num(m, 1..=2)?), Some(num(d, 1..=2)?)),
+                _ => return Err("expected YYYY, YYYY-MM, YYYY-MM-DD, DD.MM.YYYY or MM.YYYY"),
+            }
+        };
+        if !(1800..=2200).contains(&y) {
+            return Err("year out of range");
+        }
+        let month = m
+            .map(|m| u8::try_from(m).ok().filter(|m| (1..=12).contains(m)))
+            .map(|m| m.ok_or("month out of range 1-12"))
+            .transpose()?;
+        let day = d
+            .map(|d| u8::try_from(d).ok().filter(|d| (1..=31).contains(d)))
+            .map(|d| d.ok_or("day out of range 1-31"))
+            .transpose()?;
+        Ok(Self {
+            year: y,
+            month,
+            day,
+        })
+    }
+}
+
+impl fmt::Display for BirthDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}", self.year)?;
+        if let Some(m) = self.month {
+            write!(f, "-{m:02}")?;
+        }
+        if let Some(d) = self.day {
+            write!(f, "-{d:02}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One description of a person, as a registry holds it or a family gives
+/// it. Names in any script or transliteration; empty strings count as
+/// missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatchRecord {
+    /// The caller's identifier, returned in results.
+    pub id: String,
+    /// Surname.
+    pub family_name: String,
+    /// Given name(s); a patronymic written here is recognised when the
+    /// patronymic field is empty ("Олександр Петрович").
+    pub given_names: String,
+    /// Patronymic.
+    pub patronymic: Option<String>,
+    /// Mother's maiden name.
+    pub mother_maiden_name: Option<String>,
+    /// Date of birth, as precise as known.
+    pub birth_date: Option<BirthDate>,
+    /// Place of birth.
+    pub place_of_birth: Option<String>,
+    /// Military rank (kept for display, not compared: it changes).
+    pub rank: Option<String>,
+    /// Service number or military ID.
+    pub service_number: Option<String>,
+    /// Military unit.
+    pub unit: Option<String>,
+}
+
+/// A record with its derived keys, computed once when it enters an index
+/// or a batch.
+#[derive(Debug, Clone)]
+pub struct PreparedRecord {
+    pub(crate) record: MatchRecord,
+    pub(crate) family_key: String,
+    pub(crate) family_dm: Vec<u32>,
+    pub(crate) given_key: String,
+    pub(crate) given_classes: Vec<ClassId>,
+    pub(crate) patronymic_key: String,
+    pub(crate) patronymic_classes: Vec<ClassId>,
+    pub(crate) maiden_key: String,
+    pub(crate) birth: Option<BirthDate>,
+    pub(crate) service: String,
+    pub(crate) place_key: String,
+    pub(crate) place_dm: Vec<u32>,
+    pub(crate) unit_key: String,
+}
+
+impl PreparedRecord {
+    /// Prepares one record. For many records use [`prepare_all`], which
+    /// caches the keys of names that repeat.
+    #[must_use]
+    pub fn new(record: MatchRecord) -> Self {
+        Preparer::default().prepare(record)
+    }
+
+    /// The original record.
+    #[must_use]
+    pub fn record(&self) -> &MatchRecord {
+        &self.record
+    }
+
+    /// The matching key of the surname ([`name_key`]).
+    #[must_use]
+    pub fn family_key(&self) -> &str {
+        &self.family_key
+    }
+
+    /// The given-name classes of the first given name.
+    #[must_use]
+    pub fn given_classes(&self) -> &[ClassId] {
+        &self.given_classes
+    }
+}
+
+/// Prepares many records, caching per distinct spelling: surnames and
+/// given names repeat, and their phonetic codes cost a transliteration
+/// under five schemes each.
+pub fn prepare_all(records: impl IntoIterator<Item = MatchRecord>) -> Vec<PreparedRecord> {
+    let mut p = Preparer::default();
+    records.into_iter().map(|r| p.prepare(r)).collect()
+}
+
+type Memo<T> = HashMap<String, T>;
+
+#[derive(Debug, Default)]
+pub(crate) struct Preparer {
+    family: Memo<(String, Vec<u32>)>,
+    given: Memo<(String, Vec<ClassId>)>,
+    patronymic: Memo<(String, Vec<ClassId>)>,
+    text: Memo<String>,
+    place: Memo<Vec<u32>>,
+}
+
+fn nonempty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl Preparer {
+    pub(crate) fn prepare(&mut self, record: MatchRecord) -> PreparedRecord {
+        let (family_key, family_dm) = self
+            .family
+            .entry(record.family_name.clone())
+            .or_insert_with_key(|s| (name_key(s), dm_codes(s)))
+            .clone();
+
+        // A patronymic typed after the given name counts when the
+        // patronymic field is empty.
+        let words: Vec<&str> = record.given_names.split_whitespace().collect();
+        let mut patronymic = nonempty(record.patronymic.as_deref()).map(str::to_owned);
+        let mut given_words: &[&str] = &words;
+        if patronymic.is_none()
+            && words.len() >= 2
+            && words.last().is_some_and(|w| is_patronymic(w))
+        {
+            patronymic = words.last().map(|w| (*w).to_owned());
+            given_words = &words[..words.len() - 1];
+        }
+        let first = given_words.first().copied().unwrap_or("");
+        let (given_key, given_classes) = self
+            .given
+            .entry(first.to_owned())
+            .or_insert_with_key(|s| (name_key(s), given_name_classes(s)))
+            .clone();
+        let (patronymic_key, patronymic_classes) = match patronymic {
+            Some(p) => self
+                .patronymic
+                .entry(p)
+                .or_insert_with_key(|s| (name_key(s), patronymic_class(s)))
+                .clone(),
+            None => (String::new(), Vec::new()),
+        };
+        let mut text = |s: Option<&str>| -> String {
+            match nonempty(s) {
+                Some(s) => self
+                    .text
+                    .entry(s.to_owned())
+                    .or_insert_with_key(|s| loose_key(s))
+                    .clone(),
+                None => String::new(),
+            }
+        };
+        let maiden_key = text(record.mother_maiden_name.as_deref());
+        let place_key = text(record.place_of_birth.as_deref());
+        let unit_key = text(record.unit.as_deref());
+        let place_dm = match nonempty(record.place_of_birth.as_deref()) {
+            Some(s) => self
+                .place
+                .entry(s.to_owned())
+                .or_insert_with_key(|s| dm_codes(s))
+                .clone(),
+            None => Vec::new(),
+        };
+        let service = record
+            .service_number
+            .as_deref()
+            .map(|s| s.chars().filter(char::is_ascii_digit).collect())
+            .unwrap_or_default();
+        PreparedRecord {
+            family_key,
+            family_dm,
+            given_key,
+            given_classes,
+            patronymic_key,
+            patronymic_classes,
+            maiden_key,
+            birth: record.birth_date,
+            service,
+            place_key,
+            place_dm,
+            unit_key,
+            record,
+        }
+    }
+}
+
+/// Daitch-Mokotoff codes as numbers (they are six digits).
+fn dm_codes(surname: &str) -> Vec<u32> {
+    let mut codes: Vec<u32> = surname_phonetic_codes(surname)
+        .iter()
+        .filter_map(|c| c.parse().ok())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+/// A key for free text that mixes words and numbers (places, units,
+/// "в/ч А1234"): letter runs through [`name_key`], digit runs kept, so
+/// "в/ч А1234" and "v/ch A1234" meet.
+pub(crate) fn loose_key(s: &str) -> String {
+    let latin = if s.chars().any(is_cyrillic_letter) {
+        transliterate(&s.to_lowercase(), Scheme::Icao9303)
+    } else {
+        s.to_owned()
+    };
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.is_empty() {
+            return;
+        }
+        let piece = if run.starts_with(|c: char| c.is_ascii_digit()) {
+            std::mem::take(run)
+        } else {
+            let k = name_key(run);
+            run.clear();
+            k
+        };
+        if !piece.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&piece);
+        }
+    };
+    let mut digits = false;
+    for c in latin.chars() {
+        if c.is_ascii_digit() {
+            if !digits {
+                flush(&mut run, &mut out);
+            }
+            digits = true;
+            run.push(c);
+        } else if c.is_alphabetic() || c == '\'' {
+            if digits {
+                flush(&mut run, &mut out);
+            }
+            digits = false;
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            digits = false;
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_dates() {
+        assert_eq!(BirthDate::parse("1998"), Ok(BirthDate::year_only(1998)));
+        assert_eq!(
+            BirthDate::parse("1998-03-07"),
+            Ok(BirthDate::ymd(1998, 3, 7))
+        );
+        assert_eq!(
+            BirthDate::parse("07.03.1998"),
+            Ok(BirthDate::ymd(1998, 3, 7))
+        );
+        assert_eq!(BirthDate::parse("7.3.1998"), Ok(BirthDate::ymd(1998, 3, 7)));
+        assert_eq!(
+            BirthDate::parse("1998-03"),
+            Ok(BirthDate {
+                year: 1998,
+                month: Some(3),
+                day: None
+            })
+        );
+        assert!(BirthDate::parse("1998-13-01").is_err());
+        assert!(BirthDate::parse("98").is_err());
+        assert!(BirthDate::parse("1998/03/07").is_err());
+        assert_eq!(BirthDate::ymd(1998, 3, 7).to_string(), "1998-03-07");
+    }
+
+    #[test]
+    fn prepares_keys() {
+        let p = PreparedRecord::new(MatchRecord {
+            id: "1".into(),
+            family_name: "Коваленко".into(),
+            given_names: "Олександр Петрович".into(),
+            service_number: Some("АА 123-456".into()),
+            unit: Some("в/ч А1234".into()),
+            ..MatchRecord::default()
+        });
+        assert_eq!(p.family_key(), "kovalenko");
+        assert_eq!(p.given_key, "oleksandr");
+        assert!(!p.patronymic_classes.is_empty());
+        assert_eq!(p.service, "123456");
+        assert_eq!(p.unit_key, loose_key("v/ch A1234"));
+        assert_eq!(p.unit_key, "v ch a 1234");
+        assert!(!p.family_dm.is_empty());
+    }
+}
