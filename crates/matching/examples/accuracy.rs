@@ -25,21 +25,13 @@ fn main() {
     let gen_time = t.elapsed();
     let t = Instant::now();
     let cap: Option<usize> = std::env::var("BLOCK_CAP").ok().and_then(|v| v.parse().ok());
-    let config = LinkConfig {
-        block_cap: cap.unwrap_or(homeward_matching::DEFAULT_BLOCK_CAP),
-        ..LinkConfig::default()
-    };
+    let config = LinkConfig { block_cap: cap.unwrap_or(homeward_matching::DEFAULT_BLOCK_CAP), ..LinkConfig::default() };
     let linkage = link_with(&data.requests, &data.registry, &config);
     let link_time = t.elapsed();
     let acc = data.evaluate(&linkage.pairs);
     println!(
         "synthetic cross-script {requests} x {registry} (seed {seed}): precision {:.4} recall {:.4} F1 {:.4} (tp {}, fp {}, fn {})",
-        acc.precision,
-        acc.recall,
-        acc.f1,
-        acc.true_positives,
-        acc.false_positives,
-        acc.false_negatives
+        acc.precision, acc.recall, acc.f1, acc.true_positives, acc.false_positives, acc.false_negatives
     );
     println!(
         "generate {:.2} s, link {:.2} s (prepare, block, estimate, score); {} candidate pairs, {} requests without candidates, skipped blocks {:?}",
@@ -67,12 +59,7 @@ fn main() {
         })
         .collect();
     times.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        times
-            .get(((times.len() as f64 - 1.0) * p) as usize)
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let pct = |p: f64| times.get(((times.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0.0);
     println!(
         "index build {:.2} s; single search (top 10) p50 {:.3} ms, p99 {:.3} ms over {} searches",
         build_time.as_secs_f64(),
@@ -89,24 +76,13 @@ fn main() {
         let levels: Vec<String> = (0..f.levels().len())
             .map(|l| {
                 let l = l as u8;
-                format!(
-                    "{} m={:.4} u={:.5} w={:+.1}",
-                    f.level_label(l),
-                    m.m(f, l),
-                    m.u(f, l),
-                    m.weight(f, l)
-                )
+                format!("{} m={:.4} u={:.5} w={:+.1}", f.level_label(l), m.m(f, l), m.u(f, l), m.weight(f, l))
             })
             .collect();
         println!("{}: {}", f.label(), levels.join(" | "));
     }
-    let truth: HashSet<(&str, &str)> = data
-        .truth
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let by_id =
-        |id: &str, v: &[homeward_matching::MatchRecord]| v.iter().find(|r| r.id == id).cloned();
+    let truth: HashSet<(&str, &str)> = data.truth.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let by_id = |id: &str, v: &[homeward_matching::MatchRecord]| v.iter().find(|r| r.id == id).cloned();
     let mut shown = 0;
     for p in &linkage.pairs {
         if !truth.contains(&(p.left_id.as_str(), p.right_id.as_str())) && shown < 8 {
@@ -116,11 +92,8 @@ fn main() {
             println!("  R {:?}", by_id(&p.right_id, &data.registry));
         }
     }
-    let found: HashSet<(&str, &str)> = linkage
-        .pairs
-        .iter()
-        .map(|p| (p.left_id.as_str(), p.right_id.as_str()))
-        .collect();
+    let found: HashSet<(&str, &str)> =
+        linkage.pairs.iter().map(|p| (p.left_id.as_str(), p.right_id.as_str())).collect();
     let mut shown = 0;
     for (q, r) in &data.truth {
         if !found.contains(&(q.as_str(), r.as_str())) && shown < 8 {
@@ -133,11 +106,7 @@ fn main() {
             let c = compare(&a, &b);
             let cands = index.search_prepared(&a, 50);
             let blocked = cands.iter().any(|c| &c.id == r);
-            println!(
-                "\nFN blocked={blocked} w={:.1}: {}",
-                m.total(&c),
-                m.explain(&c, &a, &b, 0.0)
-            );
+            println!("\nFN blocked={blocked} w={:.1}: {}", m.total(&c), m.explain(&c, &a, &b, 0.0));
             println!("  Q {qr:?}");
             println!("  R {rr:?}");
         }

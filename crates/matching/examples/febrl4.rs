@@ -18,10 +18,8 @@ use std::time::Instant;
 use homeward_matching::{BirthDate, MatchRecord, accuracy, link, reconcile};
 
 fn load(path: &str) -> Vec<MatchRecord> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut reader =
+        csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut out = Vec::new();
     for row in reader.records() {
         let row = row.unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -50,20 +48,12 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let a = load(args.first().map_or("dataset4a.csv", String::as_str));
     let b = load(args.get(1).map_or("dataset4b.csv", String::as_str));
-    let truth: Vec<(&str, &str)> = a
-        .iter()
-        .filter(|r| b.iter().any(|s| s.id == r.id))
-        .map(|r| (r.id.as_str(), r.id.as_str()))
-        .collect();
+    let truth: Vec<(&str, &str)> =
+        a.iter().filter(|r| b.iter().any(|s| s.id == r.id)).map(|r| (r.id.as_str(), r.id.as_str())).collect();
     let t = Instant::now();
     let pairs = link(&a, &b);
     let link_time = t.elapsed();
-    let acc = accuracy(
-        pairs
-            .iter()
-            .map(|p| (p.left_id.as_str(), p.right_id.as_str())),
-        truth.iter().copied(),
-    );
+    let acc = accuracy(pairs.iter().map(|p| (p.left_id.as_str(), p.right_id.as_str())), truth.iter().copied());
     println!(
         "FEBRL4 link {}x{}: precision {:.4} recall {:.4} F1 {:.4} (tp {}, fp {}, fn {}) in {:.2} s",
         a.len(),
@@ -80,9 +70,7 @@ fn main() {
     let rec = reconcile(&a, &b);
     let rec_time = t.elapsed();
     let acc = accuracy(
-        rec.matched
-            .iter()
-            .map(|m| (m.pair.left_id.as_str(), m.pair.right_id.as_str())),
+        rec.matched.iter().map(|m| (m.pair.left_id.as_str(), m.pair.right_id.as_str())),
         truth.iter().copied(),
     );
     println!(

@@ -79,12 +79,9 @@ impl Field {
     #[must_use]
     pub fn levels(self) -> &'static [&'static str] {
         match self {
-            Field::FamilyName => &[
-                "same after transliteration",
-                "same Daitch-Mokotoff code",
-                "similar spelling",
-                "different",
-            ],
+            Field::FamilyName => {
+                &["same after transliteration", "same Daitch-Mokotoff code", "similar spelling", "different"]
+            }
             Field::GivenName => &[
                 "same after transliteration",
                 "same name in another language or a diminutive",
@@ -102,19 +99,14 @@ impl Field {
                 "different",
             ],
             Field::ServiceNumber => &["same", "one digit different", "different"],
-            Field::PlaceOfBirth | Field::Unit | Field::MotherMaidenName => {
-                &["same", "similar spelling", "different"]
-            }
+            Field::PlaceOfBirth | Field::Unit | Field::MotherMaidenName => &["same", "similar spelling", "different"],
         }
     }
 
     /// Label of one level, or "missing".
     #[must_use]
     pub fn level_label(self, level: u8) -> &'static str {
-        self.levels()
-            .get(usize::from(level))
-            .copied()
-            .unwrap_or("missing")
+        self.levels().get(usize::from(level)).copied().unwrap_or("missing")
     }
 
     /// The index of the "different" level (always the last).
@@ -201,9 +193,7 @@ fn given(a: &PreparedRecord, b: &PreparedRecord) -> u8 {
 fn patronymic(a: &PreparedRecord, b: &PreparedRecord) -> u8 {
     if a.patronymic_key.is_empty() || b.patronymic_key.is_empty() {
         MISSING
-    } else if a.patronymic_key == b.patronymic_key
-        || intersects(&a.patronymic_classes, &b.patronymic_classes)
-    {
+    } else if a.patronymic_key == b.patronymic_key || intersects(&a.patronymic_classes, &b.patronymic_classes) {
         0
     } else if !a.patronymic_classes.is_empty() && !b.patronymic_classes.is_empty() {
         2
@@ -218,8 +208,7 @@ fn patronymic(a: &PreparedRecord, b: &PreparedRecord) -> u8 {
 fn digits(d: BirthDate) -> [u8; 8] {
     let (m, dd) = (d.month.unwrap_or(0), d.day.unwrap_or(0));
     let y = d.year;
-    let [y0, y1, y2, y3] =
-        [y / 1000 % 10, y / 100 % 10, y / 10 % 10, y % 10].map(|v| u8::try_from(v).unwrap_or(0));
+    let [y0, y1, y2, y3] = [y / 1000 % 10, y / 100 % 10, y / 10 % 10, y % 10].map(|v| u8::try_from(v).unwrap_or(0));
     [y0, y1, y2, y3, m / 10, m % 10, dd / 10, dd % 10]
 }
 
@@ -234,11 +223,7 @@ fn birth(a: Option<BirthDate>, b: Option<BirthDate>) -> u8 {
         if a.year == b.year && a.month == b.day && a.day == b.month {
             return 1;
         }
-        let diff = digits(a)
-            .iter()
-            .zip(digits(b).iter())
-            .filter(|(x, y)| x != y)
-            .count();
+        let diff = digits(a).iter().zip(digits(b).iter()).filter(|(x, y)| x != y).count();
         if diff == 1 {
             return 2;
         }
@@ -247,12 +232,7 @@ fn birth(a: Option<BirthDate>, b: Option<BirthDate>) -> u8 {
     let agree = |x: Option<u8>, y: Option<u8>| x.is_none() || y.is_none() || x == y;
     let consistent = agree(a.month, b.month) && agree(a.day, b.day);
     if a.year != b.year {
-        let year_digits = digits(a)
-            .iter()
-            .zip(digits(b).iter())
-            .take(4)
-            .filter(|(x, y)| x != y)
-            .count();
+        let year_digits = digits(a).iter().zip(digits(b).iter()).take(4).filter(|(x, y)| x != y).count();
         return if year_digits == 1 && consistent { 4 } else { 6 };
     }
     if consistent {
@@ -280,8 +260,7 @@ fn service(a: &str, b: &str) -> u8 {
 
 /// The numbers in a loose key (its words that start with a digit).
 fn numbers(s: &str) -> impl Iterator<Item = &str> {
-    s.split(' ')
-        .filter(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+    s.split(' ').filter(|w| w.starts_with(|c: char| c.is_ascii_digit()))
 }
 
 fn place(a: &PreparedRecord, b: &PreparedRecord) -> u8 {

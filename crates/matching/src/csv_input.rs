@@ -59,24 +59,10 @@ const COLUMNS: [&str; 10] = [
 /// # Errors
 /// The first problem met, with its line and field.
 pub fn read_records<R: Read>(reader: R) -> Result<Vec<MatchRecord>, CsvError> {
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_reader(reader);
-    let headers = csv
-        .headers()
-        .map_err(|e| CsvError::Malformed {
-            line: 1,
-            message: e.to_string(),
-        })?
-        .clone();
-    let position = |name: &str| {
-        headers.iter().position(|h| {
-            h.trim_start_matches('\u{feff}')
-                .trim()
-                .eq_ignore_ascii_case(name)
-        })
-    };
+    let mut csv = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(reader);
+    let headers = csv.headers().map_err(|e| CsvError::Malformed { line: 1, message: e.to_string() })?.clone();
+    let position =
+        |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').trim().eq_ignore_ascii_case(name));
     let cols: Vec<Option<usize>> = COLUMNS.iter().map(|c| position(c)).collect();
     for required in ["record_id", "family_name"] {
         let i = COLUMNS.iter().position(|c| *c == required).unwrap_or(0);
@@ -96,28 +82,16 @@ pub fn read_records<R: Read>(reader: R) -> Result<Vec<MatchRecord>, CsvError> {
             let v = row.get((*cols.get(i)?)?)?.trim();
             (!v.is_empty()).then(|| v.to_owned())
         };
-        let id = get("record_id").ok_or(CsvError::Field {
-            line,
-            field: "record_id",
-            message: "empty",
-        })?;
+        let id = get("record_id").ok_or(CsvError::Field { line, field: "record_id", message: "empty" })?;
         let family_name = get("family_name").unwrap_or_default();
         let given_names = get("given_names").unwrap_or_default();
         if family_name.is_empty() && given_names.is_empty() {
-            return Err(CsvError::Field {
-                line,
-                field: "family_name",
-                message: "no family name and no given name",
-            });
+            return Err(CsvError::Field { line, field: "family_name", message: "no family name and no given name" });
         }
         let birth_date = get("birth_date")
             .map(|d| BirthDate::parse(&d))
             .transpose()
-            .map_err(|message| CsvError::Field {
-                line,
-                field: "birth_date",
-                message,
-            })?;
+            .map_err(|message| CsvError::Field { line, field: "birth_date", message })?;
         out.push(MatchRecord {
             id,
             family_name,
@@ -166,18 +140,10 @@ a3,Бондар,Юрій,,,1990-05,,,,,UA,pow,
             "line 3, field birth_date: expected YYYY, YYYY-MM, YYYY-MM-DD, DD.MM.YYYY or MM.YYYY"
         );
         let no_id = "family_name,given_names\nX,Y\n";
-        assert_eq!(
-            read_records(no_id.as_bytes()),
-            Err(CsvError::MissingColumn {
-                column: "record_id"
-            })
-        );
+        assert_eq!(read_records(no_id.as_bytes()), Err(CsvError::MissingColumn { column: "record_id" }));
         let empty_id = "record_id,family_name\n,X\n";
         assert!(
-            read_records(empty_id.as_bytes())
-                .expect_err("no id")
-                .to_string()
-                .starts_with("line 2, field record_id")
+            read_records(empty_id.as_bytes()).expect_err("no id").to_string().starts_with("line 2, field record_id")
         );
     }
 }

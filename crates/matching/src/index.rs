@@ -147,16 +147,9 @@ type Postings = HashMap<u64, Vec<u32>, BuildHasherDefault<PreHashed>>;
 /// unknown name.
 fn given_parts(p: &PreparedRecord) -> Vec<u64> {
     if p.given_classes.is_empty() {
-        if p.given_key.is_empty() {
-            Vec::new()
-        } else {
-            vec![KeyHash(0).bytes(p.given_key.as_bytes()).0]
-        }
+        if p.given_key.is_empty() { Vec::new() } else { vec![KeyHash(0).bytes(p.given_key.as_bytes()).0] }
     } else {
-        p.given_classes
-            .iter()
-            .map(|c| KeyHash(1).bytes(c.label().as_bytes()).0)
-            .collect()
+        p.given_classes.iter().map(|c| KeyHash(1).bytes(c.label().as_bytes()).0).collect()
     }
 }
 
@@ -166,20 +159,13 @@ pub(crate) fn blocking_keys(p: &PreparedRecord, out: &mut Vec<(KeyKind, u64)>) {
     let given = given_parts(p);
     let year = p.birth.map(|b| u64::from(b.year));
     for &code in &p.family_dm {
-        out.push((
-            KeyKind::SurnameCode,
-            KeyHash::new(KeyKind::SurnameCode).num(code.into()).0,
-        ));
+        out.push((KeyKind::SurnameCode, KeyHash::new(KeyKind::SurnameCode).num(code.into()).0));
         if let Some(y) = year {
-            let k = KeyHash::new(KeyKind::SurnameCodeYear)
-                .num(code.into())
-                .num(y);
+            let k = KeyHash::new(KeyKind::SurnameCodeYear).num(code.into()).num(y);
             out.push((KeyKind::SurnameCodeYear, k.0));
         }
         for &g in &given {
-            let k = KeyHash::new(KeyKind::SurnameCodeGiven)
-                .num(code.into())
-                .num(g);
+            let k = KeyHash::new(KeyKind::SurnameCodeGiven).num(code.into()).num(g);
             out.push((KeyKind::SurnameCodeGiven, k.0));
         }
     }
@@ -188,18 +174,14 @@ pub(crate) fn blocking_keys(p: &PreparedRecord, out: &mut Vec<(KeyKind, u64)>) {
         let k = KeyHash::new(KeyKind::SurnamePrefix).bytes(prefix.as_bytes());
         out.push((KeyKind::SurnamePrefix, k.0));
         for &g in &given {
-            let k = KeyHash::new(KeyKind::SurnamePrefixGiven)
-                .bytes(prefix.as_bytes())
-                .num(g);
+            let k = KeyHash::new(KeyKind::SurnamePrefixGiven).bytes(prefix.as_bytes()).num(g);
             out.push((KeyKind::SurnamePrefixGiven, k.0));
         }
     }
     if let Some(b) = p.birth {
         if let (Some(m), Some(d)) = (b.month, b.day) {
             let (lo, hi) = (m.min(d), m.max(d));
-            let k = KeyHash::new(KeyKind::BirthDate)
-                .num(b.year.into())
-                .bytes(&[lo, hi]);
+            let k = KeyHash::new(KeyKind::BirthDate).num(b.year.into()).bytes(&[lo, hi]);
             out.push((KeyKind::BirthDate, k.0));
         }
         for &g in &given {
@@ -210,10 +192,7 @@ pub(crate) fn blocking_keys(p: &PreparedRecord, out: &mut Vec<(KeyKind, u64)>) {
     let s = p.service.as_bytes();
     // Short numbers would put unrelated people in one block.
     if s.len() >= 5 {
-        out.push((
-            KeyKind::ServiceNumber,
-            KeyHash::new(KeyKind::ServiceNumber).bytes(s).0,
-        ));
+        out.push((KeyKind::ServiceNumber, KeyHash::new(KeyKind::ServiceNumber).bytes(s).0));
         let mut buf = Vec::with_capacity(s.len());
         for i in 0..s.len() {
             buf.clear();
@@ -256,10 +235,7 @@ impl Index {
     /// An empty index with the default model and block cap.
     #[must_use]
     pub fn new() -> Self {
-        Self {
-            cap: DEFAULT_BLOCK_CAP,
-            ..Self::default()
-        }
+        Self { cap: DEFAULT_BLOCK_CAP, ..Self::default() }
     }
 
     /// Builds the index from records.
@@ -439,13 +415,7 @@ mod tests {
 
     #[test]
     fn each_key_alone_finds_the_record() {
-        let index = Index::build([rec(
-            "r1",
-            "Коваленко",
-            "Олександр",
-            "1990-03-07",
-            "12345678",
-        )]);
+        let index = Index::build([rec("r1", "Коваленко", "Олександр", "1990-03-07", "12345678")]);
         let queries = [
             // Surname typo that changes the code, right date.
             rec("q1", "Bovalenko", "Ivan", "07.03.1990", ""),
@@ -461,11 +431,7 @@ mod tests {
             assert_eq!(found.len(), 1, "{}", q.id);
             assert_eq!(found[0].id, "r1");
         }
-        assert!(
-            index
-                .search(&rec("q5", "Petrenko", "Ivan", "1970", ""), 5)
-                .is_empty()
-        );
+        assert!(index.search(&rec("q5", "Petrenko", "Ivan", "1970", ""), 5).is_empty());
     }
 
     #[test]
@@ -473,26 +439,13 @@ mod tests {
         let mut index = Index::new();
         index.set_block_cap(3);
         for i in 0..10 {
-            index.insert(rec(
-                &i.to_string(),
-                "Коваленко",
-                "Іван",
-                &format!("{}", 1980 + i),
-                "",
-            ));
+            index.insert(rec(&i.to_string(), "Коваленко", "Іван", &format!("{}", 1980 + i), ""));
         }
         let p = PreparedRecord::new(rec("q", "Kovalenko", "Petro", "", ""));
         let (mut keys, mut out, mut stats) = (Vec::new(), Vec::new(), BlockingStats::default());
         index.candidates(&p, &mut keys, &mut stats, &mut out);
         assert!(out.is_empty());
-        assert!(
-            stats
-                .skipped
-                .get(&KeyKind::SurnameCode)
-                .copied()
-                .unwrap_or(0)
-                >= 1
-        );
+        assert!(stats.skipped.get(&KeyKind::SurnameCode).copied().unwrap_or(0) >= 1);
         // The same surname with the year is a small block.
         let found = index.search(&rec("q", "Kovalenko", "Ivan", "1983", ""), 3);
         assert_eq!(found.first().map(|c| c.id.as_str()), Some("3"));

@@ -100,9 +100,8 @@ pub use given_names::{ClassId, Sex, given_name_classes, is_patronymic, patronymi
 pub use index::{BlockingStats, Candidate, DEFAULT_BLOCK_CAP, Index, KeyKind};
 pub use key::name_key;
 pub use link::{
-    Accuracy, Conflict, DEFAULT_DUPLICATE_RATE, DEFAULT_THRESHOLD, LinkConfig, Linkage, Matched,
-    Pair, Reconciliation, accuracy, duplicate_config, duplicates, duplicates_with, link, link_with,
-    reconcile, reconcile_with,
+    Accuracy, Conflict, DEFAULT_DUPLICATE_RATE, DEFAULT_THRESHOLD, LinkConfig, Linkage, Matched, Pair, Reconciliation,
+    accuracy, duplicate_config, duplicates, duplicates_with, link, link_with, reconcile, reconcile_with,
 };
 pub use model::{Evidence, Explanation, Model};
 pub use normalize::{

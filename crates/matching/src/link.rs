@@ -89,14 +89,8 @@ pub struct Linkage {
 /// session's EM). See [`Model::estimate`].
 const SESSIONS: &[(&[KeyKind], &[Field])] = &[
     (&[KeyKind::BirthDate], &[Field::BirthDate]),
-    (
-        &[KeyKind::SurnameCodeGiven, KeyKind::SurnamePrefixGiven],
-        &[Field::FamilyName, Field::GivenName],
-    ),
-    (
-        &[KeyKind::ServiceNumber, KeyKind::ServiceNumberDeletion],
-        &[Field::ServiceNumber],
-    ),
+    (&[KeyKind::SurnameCodeGiven, KeyKind::SurnamePrefixGiven], &[Field::FamilyName, Field::GivenName]),
+    (&[KeyKind::ServiceNumber, KeyKind::ServiceNumberDeletion], &[Field::ServiceNumber]),
 ];
 
 /// A compared pair, before it is turned into a [`Pair`].
@@ -120,14 +114,9 @@ fn score(
     let mut stats = BlockingStats::default();
     let (mut keys, mut slots) = (Vec::new(), Vec::new());
     let mut pairs = Vec::new();
-    let mut sessions: Vec<(Patterns, Vec<Field>)> = SESSIONS
-        .iter()
-        .map(|(_, fixed)| (Patterns::new(), fixed.to_vec()))
-        .collect();
-    let session_bits: Vec<u16> = SESSIONS
-        .iter()
-        .map(|(kinds, _)| kinds.iter().fold(0, |b, k| b | k.bit()))
-        .collect();
+    let mut sessions: Vec<(Patterns, Vec<Field>)> =
+        SESSIONS.iter().map(|(_, fixed)| (Patterns::new(), fixed.to_vec())).collect();
+    let session_bits: Vec<u16> = SESSIONS.iter().map(|(kinds, _)| kinds.iter().fold(0, |b, k| b | k.bit())).collect();
     for (i, p) in left.iter().enumerate() {
         let i32 = u32::try_from(i).expect("fewer than 2^32 records");
         let mut own = BlockingStats::default();
@@ -149,20 +138,11 @@ fn score(
                     }
                 }
             }
-            pairs.push(Scored {
-                left: i32,
-                right: s,
-                cmp,
-                weight: 0.0,
-            });
+            pairs.push(Scored { left: i32, right: s, cmp, weight: 0.0 });
         }
     }
     // In a registry of n records, a record has n - 1 others.
-    let others = if dedup {
-        index.len().saturating_sub(1)
-    } else {
-        index.len()
-    };
+    let others = if dedup { index.len().saturating_sub(1) } else { index.len() };
     let mut model = if config.estimate {
         let random = random_patterns(left, index, config, dedup);
         config.model.estimate(&sessions, &random)
@@ -192,12 +172,7 @@ fn score(
     (pairs, model, stats, prior)
 }
 
-fn random_patterns(
-    left: &[PreparedRecord],
-    index: &Index,
-    config: &LinkConfig,
-    dedup: bool,
-) -> Patterns {
+fn random_patterns(left: &[PreparedRecord], index: &Index, config: &LinkConfig, dedup: bool) -> Patterns {
     let mut random = Patterns::new();
     if left.is_empty() || index.is_empty() || (dedup && index.len() < 2) {
         return random;
@@ -219,13 +194,7 @@ fn random_patterns(
     random
 }
 
-fn to_pair(
-    s: &Scored,
-    left: &[PreparedRecord],
-    index: &Index,
-    model: &Model,
-    prior: f64,
-) -> Option<Pair> {
+fn to_pair(s: &Scored, left: &[PreparedRecord], index: &Index, model: &Model, prior: f64) -> Option<Pair> {
     let a = left.get(s.left as usize)?;
     let b = index.get(s.right as usize)?;
     Some(Pair {
@@ -248,16 +217,8 @@ fn ranked(
     threshold: f64,
 ) -> Vec<Pair> {
     scored.retain(|s| Model::probability(prior, s.weight) >= threshold);
-    scored.sort_by(|a, b| {
-        a.left
-            .cmp(&b.left)
-            .then(b.weight.total_cmp(&a.weight))
-            .then(a.right.cmp(&b.right))
-    });
-    scored
-        .iter()
-        .filter_map(|s| to_pair(s, left, index, model, prior))
-        .collect()
+    scored.sort_by(|a, b| a.left.cmp(&b.left).then(b.weight.total_cmp(&a.weight)).then(a.right.cmp(&b.right)));
+    scored.iter().filter_map(|s| to_pair(s, left, index, model, prior)).collect()
 }
 
 /// Links requests (from families) against a registry: every pair above
@@ -270,11 +231,7 @@ pub fn link(requests: &[MatchRecord], registry: &[MatchRecord]) -> Vec<Pair> {
 
 /// [`link`] with settings, returning the model and blocking statistics.
 #[must_use]
-pub fn link_with(
-    requests: &[MatchRecord],
-    registry: &[MatchRecord],
-    config: &LinkConfig,
-) -> Linkage {
+pub fn link_with(requests: &[MatchRecord], registry: &[MatchRecord], config: &LinkConfig) -> Linkage {
     let mut index = Index::new();
     index.set_block_cap(config.block_cap);
     for r in registry {
@@ -283,11 +240,7 @@ pub fn link_with(
     let left: Vec<PreparedRecord> = requests.iter().map(|r| index.prepare(r.clone())).collect();
     let (scored, model, stats, prior) = score(&left, &index, config, false);
     let pairs = ranked(scored, &left, &index, &model, prior, config.threshold);
-    Linkage {
-        pairs,
-        model,
-        stats,
-    }
+    Linkage { pairs, model, stats }
 }
 
 /// Prior share of records with a duplicate in a registry, before the data
@@ -309,11 +262,7 @@ pub fn duplicates(index: &Index) -> Vec<Pair> {
 pub fn duplicate_config(index: &Index) -> LinkConfig {
     let mut model = index.model().clone();
     model.match_rate = DEFAULT_DUPLICATE_RATE;
-    LinkConfig {
-        block_cap: index.block_cap(),
-        model,
-        ..LinkConfig::default()
-    }
+    LinkConfig { block_cap: index.block_cap(), model, ..LinkConfig::default() }
 }
 
 /// [`duplicates`] with settings (the index's own block cap applies).
@@ -322,11 +271,7 @@ pub fn duplicates_with(index: &Index, config: &LinkConfig) -> Linkage {
     let left = index.records();
     let (scored, model, stats, prior) = score(left, index, config, true);
     let pairs = ranked(scored, left, index, &model, prior, config.threshold);
-    Linkage {
-        pairs,
-        model,
-        stats,
-    }
+    Linkage { pairs, model, stats }
 }
 
 /// A field on which two matched records disagree.
@@ -376,11 +321,7 @@ pub fn reconcile(list_a: &[MatchRecord], list_b: &[MatchRecord]) -> Reconciliati
 
 /// [`reconcile`] with settings.
 #[must_use]
-pub fn reconcile_with(
-    list_a: &[MatchRecord],
-    list_b: &[MatchRecord],
-    config: &LinkConfig,
-) -> Reconciliation {
+pub fn reconcile_with(list_a: &[MatchRecord], list_b: &[MatchRecord], config: &LinkConfig) -> Reconciliation {
     let mut index = Index::new();
     index.set_block_cap(config.block_cap);
     for r in list_b {
@@ -389,12 +330,7 @@ pub fn reconcile_with(
     let left: Vec<PreparedRecord> = list_a.iter().map(|r| index.prepare(r.clone())).collect();
     let (mut scored, model, stats, prior) = score(&left, &index, config, false);
     scored.retain(|s| Model::probability(prior, s.weight) >= config.threshold);
-    scored.sort_by(|a, b| {
-        b.weight
-            .total_cmp(&a.weight)
-            .then(a.left.cmp(&b.left))
-            .then(a.right.cmp(&b.right))
-    });
+    scored.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.left.cmp(&b.left)).then(a.right.cmp(&b.right)));
     let mut used_a = vec![false; left.len()];
     let mut used_b = vec![false; index.len()];
     let mut matched = Vec::new();
@@ -405,11 +341,8 @@ pub fn reconcile_with(
         }
         used_a[i] = true;
         used_b[j] = true;
-        let (Some(pair), Some(a), Some(b)) = (
-            to_pair(s, &left, &index, &model, prior),
-            left.get(i),
-            index.get(j),
-        ) else {
+        let (Some(pair), Some(a), Some(b)) = (to_pair(s, &left, &index, &model, prior), left.get(i), index.get(j))
+        else {
             continue;
         };
         let conflicts = Field::ALL
@@ -418,30 +351,16 @@ pub fn reconcile_with(
                 let l = s.cmp[f.index()];
                 l != MISSING && model.weight(f, l) < 0.0
             })
-            .map(|&f| Conflict {
-                field: f,
-                level: f.level_label(s.cmp[f.index()]),
-                a: f.value(a),
-                b: f.value(b),
-            })
+            .map(|&f| Conflict { field: f, level: f.level_label(s.cmp[f.index()]), a: f.value(a), b: f.value(b) })
             .collect();
         matched.push(Matched { pair, conflicts });
     }
     let unmatched = |used: &[bool], ids: &mut dyn Iterator<Item = &String>| -> Vec<String> {
-        ids.zip(used)
-            .filter(|(_, u)| !**u)
-            .map(|(id, _)| id.clone())
-            .collect()
+        ids.zip(used).filter(|(_, u)| !**u).map(|(id, _)| id.clone()).collect()
     };
     let unmatched_a = unmatched(&used_a, &mut list_a.iter().map(|r| &r.id));
     let unmatched_b = unmatched(&used_b, &mut list_b.iter().map(|r| &r.id));
-    Reconciliation {
-        matched,
-        unmatched_a,
-        unmatched_b,
-        model,
-        stats,
-    }
+    Reconciliation { matched, unmatched_a, unmatched_b, model, stats }
 }
 
 /// Precision, recall and F1 of a set of pairs against the true pairs.
@@ -476,19 +395,8 @@ pub fn accuracy<'a>(
     let ratio = |a: usize, b: usize| if b == 0 { 1.0 } else { a as f64 / b as f64 };
     let precision = ratio(tp, tp + fp);
     let recall = ratio(tp, tp + fn_);
-    let f1 = if precision + recall == 0.0 {
-        0.0
-    } else {
-        2.0 * precision * recall / (precision + recall)
-    };
-    Accuracy {
-        true_positives: tp,
-        false_positives: fp,
-        false_negatives: fn_,
-        precision,
-        recall,
-        f1,
-    }
+    let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+    Accuracy { true_positives: tp, false_positives: fp, false_negatives: fn_, precision, recall, f1 }
 }
 
 #[cfg(test)]
@@ -525,38 +433,19 @@ mod tests {
             rec("q3", "Honcharenko", "Mykola", "", "1979-02-06"),
             rec("q4", "Петренко", "Іван", "", "1970"),
         ];
-        let config = LinkConfig {
-            estimate: false,
-            ..LinkConfig::default()
-        };
+        let config = LinkConfig { estimate: false, ..LinkConfig::default() };
         let linkage = link_with(&requests, &registry(), &config);
         // Best candidate per request; in a registry of five the namesake
         // r2 may pass the threshold too, but ranks below.
-        let mut best: Vec<(&str, &str)> = linkage
-            .pairs
-            .iter()
-            .map(|p| (p.left_id.as_str(), p.right_id.as_str()))
-            .collect();
+        let mut best: Vec<(&str, &str)> =
+            linkage.pairs.iter().map(|p| (p.left_id.as_str(), p.right_id.as_str())).collect();
         best.dedup_by_key(|p| p.0);
         assert_eq!(best, vec![("q1", "r1"), ("q2", "r3"), ("q3", "r4")]);
-        let q3 = linkage
-            .pairs
-            .iter()
-            .find(|p| p.left_id == "q3")
-            .expect("q3 linked");
+        let q3 = linkage.pairs.iter().find(|p| p.left_id == "q3").expect("q3 linked");
         let text = q3.explanation.to_string();
-        assert!(
-            text.contains("family name: same after transliteration (+"),
-            "{text}"
-        );
-        assert!(
-            text.contains("birth date: day and month swapped (+"),
-            "{text}"
-        );
-        assert!(
-            text.contains("given name: same name in another language"),
-            "{text}"
-        );
+        assert!(text.contains("family name: same after transliteration (+"), "{text}");
+        assert!(text.contains("birth date: day and month swapped (+"), "{text}");
+        assert!(text.contains("given name: same name in another language"), "{text}");
         let text = linkage.pairs[0].explanation.to_string();
         assert!(text.contains("patronymic: missing (0.0)"), "{text}");
     }
@@ -570,65 +459,34 @@ mod tests {
             rec("b9", "Мельник", "Олег", "", "1999-09-09"),
         ];
         b[1].service_number = None;
-        let config = LinkConfig {
-            estimate: false,
-            ..LinkConfig::default()
-        };
+        let config = LinkConfig { estimate: false, ..LinkConfig::default() };
         let rec = reconcile_with(&a, &b, &config);
-        let pairs: Vec<(&str, &str)> = rec
-            .matched
-            .iter()
-            .map(|m| (m.pair.left_id.as_str(), m.pair.right_id.as_str()))
-            .collect();
-        assert!(
-            pairs.contains(&("r1", "b1")) && pairs.contains(&("r3", "b3")),
-            "{pairs:?}"
-        );
+        let pairs: Vec<(&str, &str)> =
+            rec.matched.iter().map(|m| (m.pair.left_id.as_str(), m.pair.right_id.as_str())).collect();
+        assert!(pairs.contains(&("r1", "b1")) && pairs.contains(&("r3", "b3")), "{pairs:?}");
         assert_eq!(pairs.len(), 2);
         assert_eq!(rec.unmatched_a, vec!["r2", "r4", "r5"]);
         assert_eq!(rec.unmatched_b, vec!["b9"]);
         let m3 = rec.matched.iter().find(|m| m.pair.left_id == "r3");
-        assert!(
-            m3.is_some_and(|m| m.conflicts.is_empty()),
-            "one digit off is not a conflict"
-        );
+        assert!(m3.is_some_and(|m| m.conflicts.is_empty()), "one digit off is not a conflict");
     }
 
     #[test]
     fn finds_duplicates() {
         let mut records = registry();
-        records.push(rec(
-            "r6",
-            "Kovalenko",
-            "Oleksandr",
-            "Petrovych",
-            "1990-07-03",
-        ));
+        records.push(rec("r6", "Kovalenko", "Oleksandr", "Petrovych", "1990-07-03"));
         let index = Index::build(records);
-        let config = LinkConfig {
-            estimate: false,
-            ..duplicate_config(&index)
-        };
+        let config = LinkConfig { estimate: false, ..duplicate_config(&index) };
         let d = duplicates_with(&index, &config);
-        let got: Vec<(&str, &str)> = d
-            .pairs
-            .iter()
-            .map(|p| (p.left_id.as_str(), p.right_id.as_str()))
-            .collect();
+        let got: Vec<(&str, &str)> = d.pairs.iter().map(|p| (p.left_id.as_str(), p.right_id.as_str())).collect();
         assert_eq!(got, vec![("r1", "r6")]);
         assert_eq!(duplicates(&Index::new()), Vec::new());
     }
 
     #[test]
     fn accuracy_counts() {
-        let a = accuracy(
-            [("a", "1"), ("b", "2"), ("c", "9")],
-            [("a", "1"), ("b", "2"), ("d", "4")],
-        );
-        assert_eq!(
-            (a.true_positives, a.false_positives, a.false_negatives),
-            (2, 1, 1)
-        );
+        let a = accuracy([("a", "1"), ("b", "2"), ("c", "9")], [("a", "1"), ("b", "2"), ("d", "4")]);
+        assert_eq!((a.true_positives, a.false_positives, a.false_negatives), (2, 1, 1));
         assert!((a.f1 - 2.0 / 3.0).abs() < 1e-12);
     }
 }

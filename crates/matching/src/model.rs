@@ -34,10 +34,9 @@ fn defaults(field: Field) -> (&'static [f64], &'static [f64]) {
         Field::FamilyName => (&[0.80, 0.10, 0.06, 0.04], &[0.002, 0.01, 0.005, 0.983]),
         Field::GivenName => (&[0.70, 0.20, 0.04, 0.06], &[0.02, 0.02, 0.01, 0.95]),
         Field::Patronymic => (&[0.90, 0.04, 0.06], &[0.03, 0.01, 0.96]),
-        Field::BirthDate => (
-            &[0.75, 0.05, 0.04, 0.12, 0.01, 0.01, 0.02],
-            &[0.00007, 0.00007, 0.001, 0.01, 0.01, 0.02, 0.959],
-        ),
+        Field::BirthDate => {
+            (&[0.75, 0.05, 0.04, 0.12, 0.01, 0.01, 0.02], &[0.00007, 0.00007, 0.001, 0.01, 0.01, 0.02, 0.959])
+        }
         Field::ServiceNumber => (&[0.88, 0.08, 0.04], &[FLOOR, FLOOR, 0.99998]),
         Field::PlaceOfBirth => (&[0.70, 0.15, 0.15], &[0.02, 0.03, 0.95]),
         Field::Unit => (&[0.60, 0.10, 0.30], &[0.005, 0.02, 0.975]),
@@ -122,54 +121,32 @@ impl Model {
         let clamp = |v: &Vec<f64>| v.iter().map(|p| p.clamp(FLOOR, 1.0)).collect::<Vec<_>>();
         let m = m.each_ref().map(clamp);
         let u = u.each_ref().map(clamp);
-        let weights = std::array::from_fn(|f| {
-            m[f].iter()
-                .zip(&u[f])
-                .map(|(m, u)| (m / u).log2())
-                .collect()
-        });
-        Self {
-            m,
-            u,
-            weights,
-            match_rate: match_rate.clamp(1e-4, 1.0),
-        }
+        let weights = std::array::from_fn(|f| m[f].iter().zip(&u[f]).map(|(m, u)| (m / u).log2()).collect());
+        Self { m, u, weights, match_rate: match_rate.clamp(1e-4, 1.0) }
     }
 
     /// `m` of a level (probability among true matches).
     #[must_use]
     pub fn m(&self, field: Field, level: u8) -> f64 {
-        self.m[field.index()]
-            .get(usize::from(level))
-            .copied()
-            .unwrap_or(1.0)
+        self.m[field.index()].get(usize::from(level)).copied().unwrap_or(1.0)
     }
 
     /// `u` of a level (probability among different people).
     #[must_use]
     pub fn u(&self, field: Field, level: u8) -> f64 {
-        self.u[field.index()]
-            .get(usize::from(level))
-            .copied()
-            .unwrap_or(1.0)
+        self.u[field.index()].get(usize::from(level)).copied().unwrap_or(1.0)
     }
 
     /// log2(m/u) of a level; 0 for "missing".
     #[must_use]
     pub fn weight(&self, field: Field, level: u8) -> f64 {
-        self.weights[field.index()]
-            .get(usize::from(level))
-            .copied()
-            .unwrap_or(0.0)
+        self.weights[field.index()].get(usize::from(level)).copied().unwrap_or(0.0)
     }
 
     /// Sum of the field weights of a comparison.
     #[must_use]
     pub fn total(&self, c: &Comparison) -> f64 {
-        c.iter()
-            .zip(&self.weights)
-            .map(|(&l, w)| w.get(usize::from(l)).copied().unwrap_or(0.0))
-            .sum()
+        c.iter().zip(&self.weights).map(|(&l, w)| w.get(usize::from(l)).copied().unwrap_or(0.0)).sum()
     }
 
     /// log2 prior odds that a given pair is a match, when one record is
@@ -188,25 +165,11 @@ impl Model {
 
     /// The per-field explanation of a comparison.
     #[must_use]
-    pub fn explain(
-        &self,
-        c: &Comparison,
-        a: &PreparedRecord,
-        b: &PreparedRecord,
-        prior: f64,
-    ) -> Explanation {
+    pub fn explain(&self, c: &Comparison, a: &PreparedRecord, b: &PreparedRecord, prior: f64) -> Explanation {
         let evidence = Field::ALL
             .iter()
-            .filter(|&&f| {
-                c[f.index()] != MISSING
-                    || !f.value(a).trim().is_empty()
-                    || !f.value(b).trim().is_empty()
-            })
-            .map(|&f| Evidence {
-                field: f,
-                level: f.level_label(c[f.index()]),
-                weight: self.weight(f, c[f.index()]),
-            })
+            .filter(|&&f| c[f.index()] != MISSING || !f.value(a).trim().is_empty() || !f.value(b).trim().is_empty())
+            .map(|&f| Evidence { field: f, level: f.level_label(c[f.index()]), weight: self.weight(f, c[f.index()]) })
             .collect();
         Explanation { prior, evidence }
     }
@@ -249,11 +212,7 @@ impl Model {
             }
         }
         let m: [Vec<f64>; FIELD_COUNT] = std::array::from_fn(|f| {
-            if evidence[f] > 0.0 {
-                sum[f].iter().map(|s| s / evidence[f]).collect()
-            } else {
-                self.m[f].clone()
-            }
+            if evidence[f] > 0.0 { sum[f].iter().map(|s| s / evidence[f]).collect() } else { self.m[f].clone() }
         });
         Self::from_parts(m, u, self.match_rate)
     }
@@ -297,11 +256,7 @@ impl Model {
                 }
             }
             let total: f64 = counts.iter().sum();
-            counts
-                .iter()
-                .zip(prior)
-                .map(|(c, p)| (c + U_PSEUDO * p) / (total + U_PSEUDO))
-                .collect()
+            counts.iter().zip(prior).map(|(c, p)| (c + U_PSEUDO * p) / (total + U_PSEUDO)).collect()
         })
     }
 
@@ -311,18 +266,9 @@ impl Model {
     /// that field's `m`). The `u` of blocked pairs is estimated alongside
     /// but not returned: blocking makes non-matches agree far more often
     /// than random pairs do.
-    fn em(
-        &self,
-        blocked: &Patterns,
-        fixed: &[Field],
-    ) -> ([Vec<f64>; FIELD_COUNT], [f64; FIELD_COUNT]) {
-        let used: Vec<usize> = Field::ALL
-            .iter()
-            .filter(|f| !fixed.contains(f))
-            .map(|f| f.index())
-            .collect();
-        let patterns: Vec<(Comparison, f64)> =
-            blocked.iter().map(|(c, &n)| (*c, n as f64)).collect();
+    fn em(&self, blocked: &Patterns, fixed: &[Field]) -> ([Vec<f64>; FIELD_COUNT], [f64; FIELD_COUNT]) {
+        let used: Vec<usize> = Field::ALL.iter().filter(|f| !fixed.contains(f)).map(|f| f.index()).collect();
+        let patterns: Vec<(Comparison, f64)> = blocked.iter().map(|(c, &n)| (*c, n as f64)).collect();
         let total: f64 = patterns.iter().map(|(_, n)| n).sum();
         let mut m = self.m.clone();
         // Start u at the level frequencies of all pairs of the session:
@@ -368,11 +314,8 @@ impl Model {
             let mut change = (new_lambda - lambda).abs();
             for &f in &used {
                 let s: f64 = m_counts[f].iter().sum();
-                let new: Vec<f64> = m_counts[f]
-                    .iter()
-                    .zip(&self.m[f])
-                    .map(|(c, p)| (c + M_PSEUDO * p) / (s + M_PSEUDO))
-                    .collect();
+                let new: Vec<f64> =
+                    m_counts[f].iter().zip(&self.m[f]).map(|(c, p)| (c + M_PSEUDO * p) / (s + M_PSEUDO)).collect();
                 for (a, b) in new.iter().zip(&m[f]) {
                     change = change.max((a - b).abs());
                 }
@@ -418,9 +361,11 @@ mod tests {
         let mut blocked = Patterns::new();
         blocked.insert([0; FIELD_COUNT], 1000);
         let random = Patterns::new();
-        let est = model
-            .estimate(&[(blocked, vec![Field::BirthDate])], &random)
-            .with_estimated_match_rate(&[100.0; 10], 10, 10);
+        let est = model.estimate(&[(blocked, vec![Field::BirthDate])], &random).with_estimated_match_rate(
+            &[100.0; 10],
+            10,
+            10,
+        );
         for f in Field::ALL {
             for l in 0..f.levels().len() {
                 let w = est.weight(f, u8::try_from(l).unwrap_or(0));
@@ -428,9 +373,7 @@ mod tests {
             }
         }
         assert!(est.match_rate.is_finite());
-        let empty = model
-            .estimate(&[], &Patterns::new())
-            .with_estimated_match_rate(&[], 0, 0);
+        let empty = model.estimate(&[], &Patterns::new()).with_estimated_match_rate(&[], 0, 0);
         assert!(empty.prior(100).is_finite());
     }
 

@@ -29,21 +29,13 @@ impl BirthDate {
     /// A date known to the day.
     #[must_use]
     pub fn ymd(year: u16, month: u8, day: u8) -> Self {
-        Self {
-            year,
-            month: Some(month),
-            day: Some(day),
-        }
+        Self { year, month: Some(month), day: Some(day) }
     }
 
     /// A date known to the year only.
     #[must_use]
     pub fn year_only(year: u16) -> Self {
-        Self {
-            year,
-            month: None,
-            day: None,
-        }
+        Self { year, month: None, day: None }
     }
 
     /// Whether day and month are both known.
@@ -64,8 +56,7 @@ impl BirthDate {
             if !len.contains(&part.len()) || !part.bytes().all(|b| b.is_ascii_digit()) {
                 return Err("expected YYYY, YYYY-MM, YYYY-MM-DD, DD.MM.YYYY or MM.YYYY");
             }
-            part.parse()
-                .map_err(|_| "expected YYYY, YYYY-MM, YYYY-MM-DD, DD.MM.YYYY or MM.YYYY")
+            part.parse().map_err(|_| "expected YYYY, YYYY-MM, YYYY-MM-DD, DD.MM.YYYY or MM.YYYY")
         };
         let (y, m, d) = if s.contains('.') {
             match s.split('.').collect::<Vec<_>>().as_slice() {
@@ -92,11 +83,7 @@ impl BirthDate {
             .map(|d| u8::try_from(d).ok().filter(|d| (1..=31).contains(d)))
             .map(|d| d.ok_or("day out of range 1-31"))
             .transpose()?;
-        Ok(Self {
-            year: y,
-            month,
-            day,
-        })
+        Ok(Self { year: y, month, day })
     }
 }
 
@@ -212,45 +199,28 @@ fn nonempty(s: Option<&str>) -> Option<&str> {
 
 impl Preparer {
     pub(crate) fn prepare(&mut self, record: MatchRecord) -> PreparedRecord {
-        let (family_key, family_dm) = self
-            .family
-            .entry(record.family_name.clone())
-            .or_insert_with_key(|s| (name_key(s), dm_codes(s)))
-            .clone();
+        let (family_key, family_dm) =
+            self.family.entry(record.family_name.clone()).or_insert_with_key(|s| (name_key(s), dm_codes(s))).clone();
 
         // A patronymic typed after the given name counts when the
         // patronymic field is empty.
         let words: Vec<&str> = record.given_names.split_whitespace().collect();
         let mut patronymic = nonempty(record.patronymic.as_deref()).map(str::to_owned);
         let mut given_words: &[&str] = &words;
-        if patronymic.is_none()
-            && words.len() >= 2
-            && words.last().is_some_and(|w| is_patronymic(w))
-        {
+        if patronymic.is_none() && words.len() >= 2 && words.last().is_some_and(|w| is_patronymic(w)) {
             patronymic = words.last().map(|w| (*w).to_owned());
             given_words = &words[..words.len() - 1];
         }
         let first = given_words.first().copied().unwrap_or("");
-        let (given_key, given_classes) = self
-            .given
-            .entry(first.to_owned())
-            .or_insert_with_key(|s| (name_key(s), given_name_classes(s)))
-            .clone();
+        let (given_key, given_classes) =
+            self.given.entry(first.to_owned()).or_insert_with_key(|s| (name_key(s), given_name_classes(s))).clone();
         let (patronymic_key, patronymic_classes) = match patronymic {
-            Some(p) => self
-                .patronymic
-                .entry(p)
-                .or_insert_with_key(|s| (name_key(s), patronymic_class(s)))
-                .clone(),
+            Some(p) => self.patronymic.entry(p).or_insert_with_key(|s| (name_key(s), patronymic_class(s))).clone(),
             None => (String::new(), Vec::new()),
         };
         let mut text = |s: Option<&str>| -> String {
             match nonempty(s) {
-                Some(s) => self
-                    .text
-                    .entry(s.to_owned())
-                    .or_insert_with_key(|s| loose_key(s))
-                    .clone(),
+                Some(s) => self.text.entry(s.to_owned()).or_insert_with_key(|s| loose_key(s)).clone(),
                 None => String::new(),
             }
         };
@@ -258,11 +228,7 @@ impl Preparer {
         let place_key = text(record.place_of_birth.as_deref());
         let unit_key = text(record.unit.as_deref());
         let place_dm = match nonempty(record.place_of_birth.as_deref()) {
-            Some(s) => self
-                .place
-                .entry(s.to_owned())
-                .or_insert_with_key(|s| dm_codes(s))
-                .clone(),
+            Some(s) => self.place.entry(s.to_owned()).or_insert_with_key(|s| dm_codes(s)).clone(),
             None => Vec::new(),
         };
         let service = record
@@ -290,10 +256,7 @@ impl Preparer {
 
 /// Daitch-Mokotoff codes as numbers (they are six digits).
 fn dm_codes(surname: &str) -> Vec<u32> {
-    let mut codes: Vec<u32> = surname_phonetic_codes(surname)
-        .iter()
-        .filter_map(|c| c.parse().ok())
-        .collect();
+    let mut codes: Vec<u32> = surname_phonetic_codes(surname).iter().filter_map(|c| c.parse().ok()).collect();
     codes.sort_unstable();
     codes.dedup();
     codes
@@ -358,23 +321,10 @@ mod tests {
     #[test]
     fn parses_dates() {
         assert_eq!(BirthDate::parse("1998"), Ok(BirthDate::year_only(1998)));
-        assert_eq!(
-            BirthDate::parse("1998-03-07"),
-            Ok(BirthDate::ymd(1998, 3, 7))
-        );
-        assert_eq!(
-            BirthDate::parse("07.03.1998"),
-            Ok(BirthDate::ymd(1998, 3, 7))
-        );
+        assert_eq!(BirthDate::parse("1998-03-07"), Ok(BirthDate::ymd(1998, 3, 7)));
+        assert_eq!(BirthDate::parse("07.03.1998"), Ok(BirthDate::ymd(1998, 3, 7)));
         assert_eq!(BirthDate::parse("7.3.1998"), Ok(BirthDate::ymd(1998, 3, 7)));
-        assert_eq!(
-            BirthDate::parse("1998-03"),
-            Ok(BirthDate {
-                year: 1998,
-                month: Some(3),
-                day: None
-            })
-        );
+        assert_eq!(BirthDate::parse("1998-03"), Ok(BirthDate { year: 1998, month: Some(3), day: None }));
         assert!(BirthDate::parse("1998-13-01").is_err());
         assert!(BirthDate::parse("98").is_err());
         assert!(BirthDate::parse("1998/03/07").is_err());

@@ -44,13 +44,7 @@ impl SynthConfig {
     /// with a namesake.
     #[must_use]
     pub fn new(requests: usize, registry: usize, seed: u64) -> Self {
-        Self {
-            registry,
-            requests,
-            match_share: 0.6,
-            namesake_share: 0.25,
-            seed,
-        }
+        Self { registry, requests, match_share: 0.6, namesake_share: 0.25, seed }
     }
 }
 
@@ -70,9 +64,7 @@ impl SynthData {
     #[must_use]
     pub fn evaluate(&self, pairs: &[Pair]) -> Accuracy {
         accuracy(
-            pairs
-                .iter()
-                .map(|p| (p.left_id.as_str(), p.right_id.as_str())),
+            pairs.iter().map(|p| (p.left_id.as_str(), p.right_id.as_str())),
             self.truth.iter().map(|(a, b)| (a.as_str(), b.as_str())),
         )
     }
@@ -253,11 +245,7 @@ struct Name {
 
 fn names() -> Vec<Name> {
     let mut out = Vec::new();
-    for row in DATA
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .skip(1)
-    {
+    for row in DATA.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).skip(1) {
         let f: Vec<&str> = row.split(',').collect();
         let [_, sex, uk, ru, en, _, dim, patr] = f[..] else {
             continue;
@@ -271,11 +259,7 @@ fn names() -> Vec<Name> {
             uk: first(uk),
             ru: first(ru),
             en: Some(first(en)).filter(|s| !s.is_empty()),
-            diminutives: dim
-                .split('|')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            diminutives: dim.split('|').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             regular: patr.is_empty(),
         });
     }
@@ -350,9 +334,8 @@ impl Generator {
         let male: Vec<usize> = (0..names.len()).filter(|&i| names[i].male).collect();
         let female: Vec<usize> = (0..names.len()).filter(|&i| !names[i].male).collect();
         let fathers: Vec<usize> = male.iter().copied().filter(|&i| names[i].regular).collect();
-        let mut surnames: Vec<(usize, usize)> = (0..ROOTS.len())
-            .flat_map(|r| (0..SUFFIXES.len()).map(move |s| (r, s)))
-            .collect();
+        let mut surnames: Vec<(usize, usize)> =
+            (0..ROOTS.len()).flat_map(|r| (0..SUFFIXES.len()).map(move |s| (r, s))).collect();
         // Shuffle so popularity does not follow the order of the lists.
         for i in (1..surnames.len()).rev() {
             let j = rng.below(i + 1);
@@ -390,10 +373,8 @@ impl Generator {
         let day = 1 + u8::try_from(self.rng.below(28)).unwrap_or(0);
         // Distinct numbers: a multiplicative walk over 8 digits.
         self.next_service += 1;
-        let service = format!(
-            "{:08}",
-            (self.next_service.wrapping_mul(48_271) + self.rng.next_u64() % 7) % 100_000_000
-        );
+        let service =
+            format!("{:08}", (self.next_service.wrapping_mul(48_271) + self.rng.next_u64() % 7) % 100_000_000);
         let unit = format!("{}", 1000 + self.rng.below(400));
         Person {
             male,
@@ -445,11 +426,7 @@ impl Generator {
 
     fn patronymic(&self, p: &Person, ukrainian: bool) -> String {
         let father = &self.names[p.father];
-        let forms = if ukrainian {
-            ukrainian_patronymics(&father.uk)
-        } else {
-            russian_patronymics(&father.ru)
-        };
+        let forms = if ukrainian { ukrainian_patronymics(&father.uk) } else { russian_patronymics(&father.ru) };
         let form = if p.male { forms.first() } else { forms.get(1) };
         let form = form.cloned().unwrap_or_default();
         capitalise(&form)
@@ -464,20 +441,11 @@ impl Generator {
             } else if x < 0.65 {
                 Writing::Russian
             } else if x < 0.85 {
-                Writing::Latin {
-                    ukrainian: true,
-                    scheme: Scheme::Ukrainian2010,
-                }
+                Writing::Latin { ukrainian: true, scheme: Scheme::Ukrainian2010 }
             } else if x < 0.92 {
-                Writing::Latin {
-                    ukrainian: true,
-                    scheme: Scheme::CommonEnglish,
-                }
+                Writing::Latin { ukrainian: true, scheme: Scheme::CommonEnglish }
             } else {
-                Writing::Latin {
-                    ukrainian: false,
-                    scheme: Scheme::Icao9303,
-                }
+                Writing::Latin { ukrainian: false, scheme: Scheme::Icao9303 }
             }
         } else if x < 0.55 {
             Writing::Russian
@@ -485,10 +453,7 @@ impl Generator {
             Writing::Ukrainian
         } else {
             let scheme = *self.rng.pick(&Scheme::ALL);
-            Writing::Latin {
-                ukrainian: self.rng.chance(0.4),
-                scheme,
-            }
+            Writing::Latin { ukrainian: self.rng.chance(0.4), scheme }
         }
     }
 
@@ -532,11 +497,7 @@ impl Generator {
         };
         let name = self.names[p.name].clone();
         let mut surname = self.surname(p, ukrainian);
-        let mut given = if ukrainian {
-            name.uk.clone()
-        } else {
-            name.ru.clone()
-        };
+        let mut given = if ukrainian { name.uk.clone() } else { name.ru.clone() };
         let mut latin_given = None;
         if family && self.rng.chance(0.2) && !name.diminutives.is_empty() {
             given = self.rng.pick(&name.diminutives).clone();
@@ -544,14 +505,7 @@ impl Generator {
             latin_given = name.en.clone();
         }
         let mut patronymic = Some(self.patronymic(p, ukrainian));
-        let mut place = Some(
-            if ukrainian {
-                PLACES[p.place].0
-            } else {
-                PLACES[p.place].1
-            }
-            .to_owned(),
-        );
+        let mut place = Some(if ukrainian { PLACES[p.place].0 } else { PLACES[p.place].1 }.to_owned());
         let mut unit = Some(format!("в/ч А{}", p.unit));
         if let Writing::Latin { scheme, .. } = writing {
             let t = |s: &str| transliterate(s, scheme);
@@ -574,11 +528,7 @@ impl Generator {
             }
             let x = r.unit();
             birth = if x < 0.10 && p.birth.day != p.birth.month && p.birth.day.unwrap_or(13) <= 12 {
-                Some(BirthDate {
-                    year: p.birth.year,
-                    month: p.birth.day,
-                    day: p.birth.month,
-                })
+                Some(BirthDate { year: p.birth.year, month: p.birth.day, day: p.birth.month })
             } else if x < 0.17 {
                 Some(one_digit(p.birth, r))
             } else if x < 0.32 {
@@ -589,13 +539,7 @@ impl Generator {
                 Some(p.birth)
             };
             service = if r.chance(0.35) {
-                service.map(|s| {
-                    if r.chance(0.15) {
-                        wrong_digit(&s, r)
-                    } else {
-                        s
-                    }
-                })
+                service.map(|s| if r.chance(0.15) { wrong_digit(&s, r) } else { s })
             } else {
                 None
             };
@@ -680,13 +624,7 @@ fn russify(root: &str) -> String {
 fn one_digit(d: BirthDate, r: &mut Rng) -> BirthDate {
     let mut out = d;
     match r.below(3) {
-        0 => {
-            out.year = if d.year % 10 == 9 {
-                d.year - 1
-            } else {
-                d.year + 1
-            }
-        }
+        0 => out.year = if d.year % 10 == 9 { d.year - 1 } else { d.year + 1 },
         1 => {
             out.month = d.month.map(|m| match m {
                 1..=8 => m + 1,
@@ -781,18 +719,10 @@ mod tests {
         let cyr = d
             .registry
             .iter()
-            .filter(|r| {
-                r.family_name
-                    .chars()
-                    .any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap_or(c)))
-            })
+            .filter(|r| r.family_name.chars().any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap_or(c))))
             .count();
         assert!(cyr > 150 && cyr < 280, "{cyr}");
         assert!(d.requests.iter().any(|r| r.patronymic.is_none()));
-        assert!(
-            d.requests
-                .iter()
-                .any(|r| r.birth_date.is_some_and(|b| !b.is_full()))
-        );
+        assert!(d.requests.iter().any(|r| r.birth_date.is_some_and(|b| !b.is_full())));
     }
 }

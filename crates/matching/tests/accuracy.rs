@@ -15,12 +15,7 @@ fn link_f1_on_synthetic_cross_script_data() {
     assert!(acc.f1 >= 0.94, "{acc:?}");
     assert!(acc.precision >= 0.92 && acc.recall >= 0.92, "{acc:?}");
     // Every explanation names the surname comparison.
-    assert!(
-        linkage
-            .pairs
-            .iter()
-            .all(|p| p.explanation.to_string().starts_with("family name: "))
-    );
+    assert!(linkage.pairs.iter().all(|p| p.explanation.to_string().starts_with("family name: ")));
 }
 
 #[test]
@@ -34,12 +29,8 @@ fn search_ranks_the_true_record_first() {
     }
     let linkage = link_with(&data.requests, &data.registry, &LinkConfig::default());
     index.set_model(linkage.model);
-    let by_id: std::collections::HashMap<&str, usize> = data
-        .requests
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.as_str(), i))
-        .collect();
+    let by_id: std::collections::HashMap<&str, usize> =
+        data.requests.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
     let mut top = 0;
     for (q, r) in &data.truth {
         let found = index.search(&data.requests[by_id[q.as_str()]], 5);
@@ -55,16 +46,8 @@ fn search_ranks_the_true_record_first() {
 fn reconcile_is_one_to_one() {
     let data = generate(&SynthConfig::new(1_000, 2_000, 5));
     let rec = reconcile(&data.requests, &data.registry);
-    let mut left: Vec<&str> = rec
-        .matched
-        .iter()
-        .map(|m| m.pair.left_id.as_str())
-        .collect();
-    let mut right: Vec<&str> = rec
-        .matched
-        .iter()
-        .map(|m| m.pair.right_id.as_str())
-        .collect();
+    let mut left: Vec<&str> = rec.matched.iter().map(|m| m.pair.left_id.as_str()).collect();
+    let mut right: Vec<&str> = rec.matched.iter().map(|m| m.pair.right_id.as_str()).collect();
     let n = left.len();
     left.sort_unstable();
     left.dedup();
