@@ -41,12 +41,12 @@
 //!   match; blocks over a cap are skipped and counted, their finer
 //!   combinations still search. [`Index`] is the in-memory index a search
 //!   uses without rescanning the registry;
-//! - [`compare`]: each field falls into an agreement level;
+//! - [`compare()`]: each field falls into an agreement level;
 //! - [`model`]: Fellegi-Sunter weights, `u` from random pairs and `m` by
 //!   EM on blocked pairs in sessions per blocking key, a match probability
 //!   from the summed log2 Bayes factors and the prior, and a per-field
 //!   [`Explanation`];
-//! - [`link`]: batch linkage ([`link()`]), reconciliation of two lists
+//! - [`mod@link`]: batch linkage ([`link()`]), reconciliation of two lists
 //!   ([`reconcile`]), duplicates ([`duplicates`]); [`Index::search`] is
 //!   the single search. Pairs are reported from [`DEFAULT_THRESHOLD`]
 //!   (probability one half; see there why);
