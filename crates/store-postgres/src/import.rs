@@ -39,6 +39,7 @@ impl PersonImport for PgImport {
         let tx = self.tx.as_mut().ok_or_else(|| StoreError::Backend("import already finished".into()))?;
         let mut rejections = Vec::new();
         let now = now();
+        let log = crate::log::Appender::new(tx).await?;
         for row in batch {
             let reject = |field: &str, reason: String| RowRejection { line: row.line, field: field.into(), reason };
             if let Some(by) = &row.reported_by
@@ -77,8 +78,8 @@ impl PersonImport for PgImport {
                     }
                     let id = PersonId::new();
                     rows::insert_person(tx, id, e.status, &row.source, now).await?;
-                    rows::insert_identity(tx, id, &row.source, 1, now, row.identity()).await?;
-                    rows::insert_event(tx, id, 1, e, reporter, now).await?;
+                    rows::insert_identity(tx, &log, id, &row.source, 1, now, row.identity(), row.fingerprint()).await?;
+                    rows::insert_event(tx, &log, id, 1, e, reporter, now).await?;
                     self.counts.created += 1;
                     self.counts.status_events += 1;
                 }
@@ -98,11 +99,21 @@ impl PersonImport for PgImport {
                         }
                     }
                     if changed {
-                        rows::insert_identity(tx, person, &row.source, version + 1, now, row.identity()).await?;
+                        rows::insert_identity(
+                            tx,
+                            &log,
+                            person,
+                            &row.source,
+                            version + 1,
+                            now,
+                            row.identity(),
+                            row.fingerprint(),
+                        )
+                        .await?;
                         self.counts.amended += 1;
                     }
                     if let (Some(seq), Some(e)) = (new_seq, &row.status) {
-                        rows::insert_event(tx, person, seq, e, reporter, now).await?;
+                        rows::insert_event(tx, &log, person, seq, e, reporter, now).await?;
                         self.counts.status_events += 1;
                     }
                     if !changed && new_seq.is_none() {

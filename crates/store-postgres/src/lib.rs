@@ -8,6 +8,7 @@
 //! the build needs no database and no offline query data.
 
 mod import;
+mod log;
 mod rows;
 
 use std::collections::HashSet;
@@ -15,10 +16,13 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use homeward_domain::{ConflictSetup, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent};
+use homeward_store::log::event;
+use homeward_store::{AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 use homeward_store::{
     ExportRow, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary, StatusRecord, Store,
     StoreError,
 };
+use homeward_tlog::Hash;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Executor, PgConnection, Row};
 use time::OffsetDateTime;
@@ -117,6 +121,60 @@ pub(crate) fn check_parties(
 }
 
 #[async_trait]
+impl LogStore for PgStore {
+    async fn sequence(&self, max: usize) -> Result<TreeHead, StoreError> {
+        log::sequence(&self.pool, max).await
+    }
+
+    async fn tree_head(&self) -> Result<TreeHead, StoreError> {
+        let mut c = self.pool.acquire().await.map_err(backend_error)?;
+        log::tree_head(&mut c, false).await
+    }
+
+    async fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+        let mut c = self.pool.acquire().await.map_err(backend_error)?;
+        log::read_hashes(&mut c, indexes).await
+    }
+
+    async fn entries(&self, start: u64, end: u64) -> Result<Vec<LogEntry>, StoreError> {
+        log::entries(&self.pool, start, end).await
+    }
+
+    async fn entry_for_record(
+        &self,
+        record_type: &str,
+        record_id: &str,
+    ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
+        let mut c = self.pool.acquire().await.map_err(backend_error)?;
+        log::entry_for_record(&mut c, record_type, record_id).await
+    }
+
+    async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
+        log::save_checkpoint(&self.pool, checkpoint).await
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        Ok(log::checkpoints(&self.pool, true).await?.pop())
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        log::checkpoints(&self.pool, false).await
+    }
+
+    async fn audit_records(&self, sink: tokio::sync::mpsc::Sender<AuditItem>) -> Result<(), StoreError> {
+        log::audit_records(&self.pool, sink).await
+    }
+
+    async fn audit_entries(&self, sink: tokio::sync::mpsc::Sender<LogEntry>) -> Result<(), StoreError> {
+        log::audit_entries(&self.pool, sink).await
+    }
+
+    async fn stored_hashes(&self, start: u64, end: u64) -> Result<Vec<Hash>, StoreError> {
+        log::stored_hashes(&self.pool, start, end).await
+    }
+}
+
+#[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
@@ -171,6 +229,16 @@ impl Store for PgStore {
                 .await
                 .map_err(backend_error)?;
         }
+        let log = log::Appender::new(&mut tx).await?;
+        let record = LoggedRecord::Conflict { setup: setup.clone() };
+        let log_id = log
+            .append(&mut tx, None, event::CONFLICT_SET, record.record_type(), &record.record_id(), &record.content())
+            .await?;
+        sqlx::query("UPDATE conflict SET log_id = $1 WHERE id = 1")
+            .bind(log_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error)?;
         tx.commit().await.map_err(backend_error)
     }
 
@@ -193,8 +261,10 @@ impl Store for PgStore {
         let id = PersonId::new();
         let now = now();
         rows::insert_person(&mut tx, id, new.first_status.status, &new.source, now).await?;
-        rows::insert_identity(&mut tx, id, &new.source, 1, now, &new.identity).await?;
-        rows::insert_event(&mut tx, id, 1, &new.first_status, &new.source.source, now).await?;
+        let log = log::Appender::new(&mut tx).await?;
+        rows::insert_identity(&mut tx, &log, id, &new.source, 1, now, &new.identity, &new.identity.fingerprint())
+            .await?;
+        rows::insert_event(&mut tx, &log, id, 1, &new.first_status, &new.source.source, now).await?;
         tx.commit().await.map_err(|e| {
             // A concurrent insert of the same source record loses here.
             if let sqlx::Error::Database(d) = &e
@@ -233,7 +303,8 @@ impl Store for PgStore {
             rows::current_status_for_update(&mut tx, id).await?.ok_or(StoreError::NotFound("person"))?;
         Status::check_transition(Some(current), event.status)?;
         let now = now();
-        rows::insert_event(&mut tx, id, seq + 1, &event, reported_by, now).await?;
+        let log = log::Appender::new(&mut tx).await?;
+        rows::insert_event(&mut tx, &log, id, seq + 1, &event, reported_by, now).await?;
         tx.commit().await.map_err(backend_error)?;
         Ok(StatusRecord { seq: seq + 1, event, reported_by: reported_by.clone(), recorded_at: now })
     }

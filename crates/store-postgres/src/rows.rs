@@ -5,6 +5,7 @@ use homeward_domain::{
     Category, ConflictSetup, HandoverPoint, PartialDate, Party, PartyCode, PartyKind, PersonId, PersonIdentity,
     SourceRef, Status, StatusEvent,
 };
+use homeward_store::log::{self as hlog, event, record};
 use homeward_store::{
     ExportRow, IdentityVersion, Page, PersonFilter, PersonRecord, PersonSummary, StatusRecord, StoreError,
 };
@@ -12,6 +13,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use crate::log::Appender;
 
 /// PostgreSQL's messages can quote a row's values (a unique violation's
 /// DETAIL does): they go to the debug log only; the caller gets the SQLSTATE.
@@ -35,15 +38,15 @@ pub(crate) fn status(s: String) -> Result<Status, StoreError> {
     s.parse().map_err(|_| corrupt("status"))
 }
 
-fn party(s: String) -> Result<PartyCode, StoreError> {
+pub(crate) fn party(s: String) -> Result<PartyCode, StoreError> {
     PartyCode::parse(&s).map_err(|_| corrupt("party code"))
 }
 
-fn date(s: Option<String>) -> Result<Option<PartialDate>, StoreError> {
+pub(crate) fn date(s: Option<String>) -> Result<Option<PartialDate>, StoreError> {
     s.map(|s| PartialDate::parse(&s).map_err(|_| corrupt("date"))).transpose()
 }
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
+pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
     r: &'r PgRow,
     i: usize,
 ) -> Result<T, StoreError> {
@@ -51,6 +54,7 @@ fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
 }
 
 /// The identity columns in table order, as a literal so that statements stay `&'static str`.
+#[macro_export]
 macro_rules! identity_columns {
     () => {
         "family_name, given_names, patronymic, mother_maiden_name, birth_date, place_of_birth, \
@@ -58,7 +62,7 @@ macro_rules! identity_columns {
     };
 }
 
-fn identity(r: &PgRow, at: usize) -> Result<PersonIdentity, StoreError> {
+pub(crate) fn identity(r: &PgRow, at: usize) -> Result<PersonIdentity, StoreError> {
     Ok(PersonIdentity {
         family_name: get(r, at)?,
         given_names: get(r, at + 1)?,
@@ -155,26 +159,43 @@ pub(crate) async fn insert_person(
     Ok(())
 }
 
+/// Writes an identity version and its log entry.
+#[expect(clippy::too_many_arguments, reason = "the row's parts")]
 pub(crate) async fn insert_identity(
     c: &mut PgConnection,
+    log: &Appender,
     person: PersonId,
     source: &SourceRef,
     version: u32,
     now: OffsetDateTime,
     i: &PersonIdentity,
+    fingerprint: &[u8; 32],
 ) -> Result<(), StoreError> {
+    let id = Uuid::now_v7().to_string();
+    let event_type = if version == 1 { event::PERSON_REGISTERED } else { event::IDENTITY_AMENDED };
+    let content = hlog::identity_content(&id, person, source, version, i);
+    let log_id = log
+        .append(
+            &mut *c,
+            Some(source.source.as_str()),
+            event_type,
+            record::IDENTITY_VERSION,
+            &record::identity_id(&id),
+            &content,
+        )
+        .await?;
     sqlx::query(
         "INSERT INTO identity_version (source, record_id, version, person_id, recorded_at, fingerprint,
             family_name, given_names, patronymic, mother_maiden_name, birth_date, place_of_birth, rank,
-            service_number, unit, power, category, person_to_inform, correspondence_address)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+            service_number, unit, power, category, person_to_inform, correspondence_address, id, log_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
     .bind(source.source.as_str())
     .bind(&source.record_id)
     .bind(version as i32)
     .bind(person.0)
     .bind(now)
-    .bind(i.fingerprint().to_vec())
+    .bind(fingerprint.as_slice())
     .bind(&i.family_name)
     .bind(&i.given_names)
     .bind(&i.patronymic)
@@ -188,24 +209,38 @@ pub(crate) async fn insert_identity(
     .bind(i.category.as_str())
     .bind(&i.person_to_inform)
     .bind(&i.correspondence_address)
+    .bind(&id)
+    .bind(log_id)
     .execute(&mut *c)
     .await
     .map_err(backend_error)?;
     Ok(())
 }
 
-/// Appends event `seq` and moves the person's current status to it.
+/// Appends event `seq` with its log entry, and moves the person's current status to it.
 pub(crate) async fn insert_event(
     c: &mut PgConnection,
+    log: &Appender,
     person: PersonId,
     seq: u32,
     e: &StatusEvent,
     reported_by: &PartyCode,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
+    let content = hlog::status_content(person, seq, e, reported_by.as_str());
+    let log_id = log
+        .append(
+            &mut *c,
+            Some(reported_by.as_str()),
+            event::STATUS_RECORDED,
+            record::STATUS_EVENT,
+            &record::status_id(person, seq),
+            &content,
+        )
+        .await?;
     sqlx::query(
-        "INSERT INTO status_event (person_id, seq, status, occurred_on, place, details, reported_by, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO status_event (person_id, seq, status, occurred_on, place, details, reported_by, recorded_at, log_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(person.0)
     .bind(seq as i32)
@@ -215,6 +250,7 @@ pub(crate) async fn insert_event(
     .bind(&e.details)
     .bind(reported_by.as_str())
     .bind(now)
+    .bind(log_id)
     .execute(&mut *c)
     .await
     .map_err(backend_error)?;

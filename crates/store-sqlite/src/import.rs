@@ -9,14 +9,24 @@ use homeward_store::{ImportCounts, ImportRow, PersonImport, RowRejection, StoreE
 use rusqlite::{Connection, ToSql};
 use tokio::sync::OwnedMutexGuard;
 
+use homeward_store::log::{self as hlog, event, record};
+
+use crate::log::Appender;
 use crate::write::{self, check_parties};
 use crate::{backend_error, join_error};
 
 #[derive(Debug)]
 pub(crate) struct SqliteImport {
     conn: Option<OwnedMutexGuard<Connection>>,
+    state: Option<State>,
+}
+
+/// What the import carries from batch to batch.
+#[derive(Debug)]
+struct State {
     parties: HashSet<String>,
     counts: ImportCounts,
+    log: Appender,
 }
 
 /// A larger page cache keeps a big import's pages out of the WAL until commit.
@@ -38,7 +48,8 @@ impl SqliteImport {
             // of the import's cost. Every other write keeps them on.
             guard.execute_batch(IMPORT_PRAGMAS).map_err(backend_error)?;
             guard.execute_batch("BEGIN IMMEDIATE").map_err(backend_error)?;
-            Ok(Self { conn: Some(guard), parties, counts: ImportCounts::default() })
+            let log = Appender::new(&guard)?;
+            Ok(Self { conn: Some(guard), state: Some(State { parties, counts: ImportCounts::default(), log }) })
         })
         .await
         .map_err(join_error)?
@@ -118,12 +129,9 @@ fn sorted(parties: &HashSet<String>) -> String {
     v.join(", ")
 }
 
-fn write_rows(
-    c: &Connection,
-    parties: &HashSet<String>,
-    counts: &mut ImportCounts,
-    rows: Vec<ImportRow>,
-) -> Result<Vec<RowRejection>, StoreError> {
+fn write_rows(c: &Connection, state: &mut State, rows: Vec<ImportRow>) -> Result<Vec<RowRejection>, StoreError> {
+    let State { parties, counts, log } = state;
+    log.time_ms = homeward_store::log::now_ms();
     let mut rejections = Vec::new();
     let (_, now) = write::now();
     // New persons are written in chunks of multi-row INSERTs; a row whose
@@ -132,7 +140,7 @@ fn write_rows(
     let mut pending_keys: HashSet<(&str, &str)> = HashSet::with_capacity(CHUNK);
     for row in &rows {
         if pending_keys.contains(&(row.source.source.as_str(), row.source.record_id.as_str())) {
-            insert_new_persons(c, &now, &pending)?;
+            insert_new_persons(c, log, &now, &pending)?;
             pending.clear();
             pending_keys.clear();
         }
@@ -144,19 +152,20 @@ fn write_rows(
                 counts.created += 1;
                 counts.status_events += 1;
                 if pending.len() == CHUNK {
-                    insert_new_persons(c, &now, &pending)?;
+                    insert_new_persons(c, log, &now, &pending)?;
                     pending.clear();
                     pending_keys.clear();
                 }
             }
             Ok(RowPlan::Update { person, new_version, new_event_seq }) => {
                 if let Some(v) = new_version {
-                    write::insert_identity(c, person, &row.source, v, &now, row.identity(), row.fingerprint())?;
+                    write::insert_identity(c, log, person, &row.source, v, &now, row.identity(), row.fingerprint())?;
                     counts.amended += 1;
                 }
                 if let (Some(seq), Some(e)) = (new_event_seq, &row.status) {
                     write::insert_event(
                         c,
+                        log,
                         person,
                         seq,
                         e,
@@ -171,7 +180,7 @@ fn write_rows(
             }
         }
     }
-    insert_new_persons(c, &now, &pending)?;
+    insert_new_persons(c, log, &now, &pending)?;
     Ok(rejections)
 }
 
@@ -196,13 +205,13 @@ fn chunk_statements() -> &'static [String; 3] {
             format!(
                 "INSERT OR ROLLBACK INTO identity_version (source, record_id, version, person_id, recorded_at, fingerprint, \
                  family_name, given_names, patronymic, mother_maiden_name, birth_date, place_of_birth, rank, \
-                 service_number, unit, power, category, person_to_inform, correspondence_address) VALUES {}",
-                values(19)
+                 service_number, unit, power, category, person_to_inform, correspondence_address, id, log_id) VALUES {}",
+                values(21)
             ),
             format!(
                 "INSERT OR ROLLBACK INTO status_event (person_id, seq, status, occurred_on, place, details, reported_by, \
-                 recorded_at) VALUES {}",
-                values(8)
+                 recorded_at, log_id) VALUES {}",
+                values(9)
             ),
         ]
     })
@@ -210,15 +219,20 @@ fn chunk_statements() -> &'static [String; 3] {
 
 /// Writes new persons: the person rows, their first identity versions and
 /// their first status events, a chunk per statement.
-fn insert_new_persons(c: &Connection, now: &str, rows: &[(PersonId, &ImportRow)]) -> Result<(), StoreError> {
+fn insert_new_persons(
+    c: &Connection,
+    log: &mut Appender,
+    now: &str,
+    rows: &[(PersonId, &ImportRow)],
+) -> Result<(), StoreError> {
     if rows.len() < CHUNK {
         // A short tail: single-row statements, so that the statement cache
         // holds one chunk size only.
         for (id, row) in rows {
             let e = row.status.as_ref().expect("planned with a status");
             write::insert_person(c, *id, e.status, &row.source, now)?;
-            write::insert_identity(c, *id, &row.source, 1, now, row.identity(), row.fingerprint())?;
-            write::insert_event(c, *id, 1, e, row.reported_by.as_ref().unwrap_or(&row.source.source), now)?;
+            write::insert_identity(c, log, *id, &row.source, 1, now, row.identity(), row.fingerprint())?;
+            write::insert_event(c, log, *id, 1, e, row.reported_by.as_ref().unwrap_or(&row.source.source), now)?;
         }
         return Ok(());
     }
@@ -237,6 +251,24 @@ fn insert_new_persons(c: &Connection, now: &str, rows: &[(PersonId, &ImportRow)]
         let e = row.status.as_ref().expect("planned with a status");
         let i = row.identity();
         let pid = id.0.as_bytes();
+        let reporter = row.reported_by.as_ref().unwrap_or(&row.source.source);
+        let version_id = uuid::Uuid::now_v7().to_string();
+        let identity_log = log.append(
+            c,
+            Some(row.source.source.as_str()),
+            event::PERSON_REGISTERED,
+            record::IDENTITY_VERSION,
+            &record::identity_id(&version_id),
+            &hlog::identity_content(&version_id, *id, &row.source, 1, i),
+        )?;
+        let event_log = log.append(
+            c,
+            Some(reporter.as_str()),
+            event::STATUS_RECORDED,
+            record::STATUS_EVENT,
+            &record::status_id(*id, 1),
+            &hlog::status_content(*id, 1, e, reporter.as_str()),
+        )?;
         bind(&mut person, &mut p, pid)?;
         bind(&mut person, &mut p, e.status.as_str())?;
         bind(&mut person, &mut p, 1)?;
@@ -263,6 +295,8 @@ fn insert_new_persons(c: &Connection, now: &str, rows: &[(PersonId, &ImportRow)]
         bind(&mut identity, &mut v, i.category.as_str())?;
         bind(&mut identity, &mut v, i.person_to_inform.as_deref())?;
         bind(&mut identity, &mut v, i.correspondence_address.as_deref())?;
+        bind(&mut identity, &mut v, version_id.as_str())?;
+        bind(&mut identity, &mut v, identity_log)?;
 
         bind(&mut event, &mut ev, pid)?;
         bind(&mut event, &mut ev, 1)?;
@@ -270,8 +304,9 @@ fn insert_new_persons(c: &Connection, now: &str, rows: &[(PersonId, &ImportRow)]
         bind(&mut event, &mut ev, e.occurred_on.map(|d| d.to_string()))?;
         bind(&mut event, &mut ev, e.place.as_deref())?;
         bind(&mut event, &mut ev, e.details.as_deref())?;
-        bind(&mut event, &mut ev, row.reported_by.as_ref().unwrap_or(&row.source.source).as_str())?;
+        bind(&mut event, &mut ev, reporter.as_str())?;
         bind(&mut event, &mut ev, now)?;
+        bind(&mut event, &mut ev, event_log)?;
     }
     for st in [&mut person, &mut identity, &mut event] {
         st.raw_execute().map_err(backend_error)?;
@@ -283,23 +318,21 @@ fn insert_new_persons(c: &Connection, now: &str, rows: &[(PersonId, &ImportRow)]
 impl PersonImport for SqliteImport {
     async fn write_batch(&mut self, rows: Vec<ImportRow>) -> Result<Vec<RowRejection>, StoreError> {
         let conn = self.conn.take().ok_or_else(|| StoreError::Backend("import already finished".into()))?;
-        let parties = std::mem::take(&mut self.parties);
-        let mut counts = self.counts;
-        let (conn, parties, counts, result) = tokio::task::spawn_blocking(move || {
-            let result = write_rows(&conn, &parties, &mut counts, rows);
-            (conn, parties, counts, result)
+        let mut state = self.state.take().ok_or_else(|| StoreError::Backend("import already finished".into()))?;
+        let (conn, state, result) = tokio::task::spawn_blocking(move || {
+            let result = write_rows(&conn, &mut state, rows);
+            (conn, state, result)
         })
         .await
         .map_err(join_error)?;
         self.conn = Some(conn);
-        self.parties = parties;
-        self.counts = counts;
+        self.state = Some(state);
         result
     }
 
     async fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportCounts, StoreError> {
         let conn = self.conn.take().ok_or_else(|| StoreError::Backend("import already finished".into()))?;
-        let counts = self.counts;
+        let counts = self.state.take().map(|s| s.counts).unwrap_or_default();
         tokio::task::spawn_blocking(move || {
             let end = conn.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" }).map_err(backend_error);
             conn.execute_batch(NORMAL_PRAGMAS).map_err(backend_error)?;

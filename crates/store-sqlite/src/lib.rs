@@ -13,6 +13,7 @@
 
 mod conn;
 mod import;
+mod log;
 mod read;
 mod schema;
 mod write;
@@ -23,10 +24,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use homeward_domain::{ConflictSetup, PartyCode, PersonId, Status, StatusEvent};
+use homeward_store::{AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 use homeward_store::{
     ExportRow, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary, StatusRecord, Store,
     StoreError,
 };
+use homeward_tlog::Hash;
 use rusqlite::Connection;
 use tokio::sync::Mutex;
 
@@ -109,6 +112,60 @@ impl SqliteStore {
 
 fn join_error(e: tokio::task::JoinError) -> StoreError {
     StoreError::Backend(format!("database task failed: {e}"))
+}
+
+#[async_trait]
+impl LogStore for SqliteStore {
+    async fn sequence(&self, max: usize) -> Result<TreeHead, StoreError> {
+        self.write(move |c| log::sequence(c, max)).await
+    }
+
+    async fn tree_head(&self) -> Result<TreeHead, StoreError> {
+        self.read(log::tree_head).await
+    }
+
+    async fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+        let indexes = indexes.to_vec();
+        self.read(move |c| log::read_hashes(c, &indexes)).await
+    }
+
+    async fn entries(&self, start: u64, end: u64) -> Result<Vec<LogEntry>, StoreError> {
+        self.read(move |c| log::entries(c, start, end)).await
+    }
+
+    async fn entry_for_record(
+        &self,
+        record_type: &str,
+        record_id: &str,
+    ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
+        let (t, id) = (record_type.to_owned(), record_id.to_owned());
+        self.read(move |c| log::entry_for_record(c, &t, &id)).await
+    }
+
+    async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
+        let cp = checkpoint.clone();
+        self.write(move |c| log::save_checkpoint(c, &cp)).await
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        Ok(self.read(|c| log::checkpoints(c, true)).await?.pop())
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        self.read(|c| log::checkpoints(c, false)).await
+    }
+
+    async fn audit_records(&self, sink: tokio::sync::mpsc::Sender<AuditItem>) -> Result<(), StoreError> {
+        self.read(move |c| log::audit_records(c, &sink)).await
+    }
+
+    async fn audit_entries(&self, sink: tokio::sync::mpsc::Sender<LogEntry>) -> Result<(), StoreError> {
+        self.read(move |c| log::audit_entries(c, &sink)).await
+    }
+
+    async fn stored_hashes(&self, start: u64, end: u64) -> Result<Vec<Hash>, StoreError> {
+        self.read(move |c| log::stored_hashes(c, start, end)).await
+    }
 }
 
 #[async_trait]

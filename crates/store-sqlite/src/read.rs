@@ -30,11 +30,11 @@ pub(crate) fn status(v: ValueRef<'_>) -> rusqlite::Result<Status> {
     v.as_str().ok().and_then(|s| s.parse().ok()).ok_or_else(|| bad("status"))
 }
 
-fn party(v: ValueRef<'_>) -> rusqlite::Result<PartyCode> {
+pub(crate) fn party(v: ValueRef<'_>) -> rusqlite::Result<PartyCode> {
     v.as_str().ok().and_then(|s| PartyCode::parse(s).ok()).ok_or_else(|| bad("party code"))
 }
 
-fn date(v: ValueRef<'_>) -> rusqlite::Result<Option<PartialDate>> {
+pub(crate) fn date(v: ValueRef<'_>) -> rusqlite::Result<Option<PartialDate>> {
     match v {
         ValueRef::Null => Ok(None),
         v => v.as_str().ok().and_then(|s| PartialDate::parse(s).ok()).map(Some).ok_or_else(|| bad("date")),
@@ -56,10 +56,10 @@ pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<StatusEvent> {
 }
 
 /// The identity columns, in table order, starting at `at`.
-const IDENTITY_COLUMNS: &str = "family_name, given_names, patronymic, mother_maiden_name, birth_date, place_of_birth, \
+pub(crate) const IDENTITY_COLUMNS: &str = "family_name, given_names, patronymic, mother_maiden_name, birth_date, place_of_birth, \
      rank, service_number, unit, power, category, person_to_inform, correspondence_address";
 
-fn identity_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<PersonIdentity> {
+pub(crate) fn identity_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<PersonIdentity> {
     Ok(PersonIdentity {
         family_name: r.get(at)?,
         given_names: r.get(at + 1)?,

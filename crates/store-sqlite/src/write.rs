@@ -7,7 +7,11 @@ use homeward_store::{NewPerson, StatusRecord, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
+use homeward_store::LoggedRecord;
+use homeward_store::log::{self as hlog, event, record};
+
 use crate::backend_error;
+use crate::log::Appender;
 
 /// Fixed-width UTC timestamps, so that text order is time order.
 const TIMESTAMP: &[time::format_description::BorrowedFormatItem<'static>] =
@@ -50,6 +54,11 @@ pub(crate) fn set_conflict(c: &mut Connection, setup: &ConflictSetup) -> Result<
         )
         .map_err(backend_error)?;
     }
+    let mut log = Appender::new(&tx)?;
+    let record = LoggedRecord::Conflict { setup: setup.clone() };
+    let log_id =
+        log.append(&tx, None, event::CONFLICT_SET, record.record_type(), &record.record_id(), &record.content())?;
+    tx.execute("UPDATE conflict SET log_id = ?1 WHERE id = 1", params![log_id]).map_err(backend_error)?;
     tx.commit().map_err(backend_error)
 }
 
@@ -94,9 +103,10 @@ pub(crate) fn add_person(c: &mut Connection, new: NewPerson) -> Result<PersonId,
     }
     let id = PersonId::new();
     let (_, now) = now();
+    let mut log = Appender::new(&tx)?;
     insert_person(&tx, id, new.first_status.status, &new.source, &now)?;
-    insert_identity(&tx, id, &new.source, 1, &now, &new.identity, &new.identity.fingerprint())?;
-    insert_event(&tx, id, 1, &new.first_status, &new.source.source, &now)?;
+    insert_identity(&tx, &mut log, id, &new.source, 1, &now, &new.identity, &new.identity.fingerprint())?;
+    insert_event(&tx, &mut log, id, 1, &new.first_status, &new.source.source, &now)?;
     tx.commit().map_err(backend_error)?;
     Ok(id)
 }
@@ -114,7 +124,8 @@ pub(crate) fn add_status_event(
     let (current, seq) = current_status(&tx, id)?.ok_or(StoreError::NotFound("person"))?;
     Status::check_transition(Some(current), event.status)?;
     let (recorded_at, now) = now();
-    insert_event(&tx, id, seq + 1, &event, reported_by, &now)?;
+    let mut log = Appender::new(&tx)?;
+    insert_event(&tx, &mut log, id, seq + 1, &event, reported_by, &now)?;
     tx.commit().map_err(backend_error)?;
     Ok(StatusRecord { seq: seq + 1, event, reported_by: reported_by.clone(), recorded_at })
 }
@@ -137,8 +148,11 @@ pub(crate) fn insert_person(
     Ok(())
 }
 
+/// Writes an identity version and its log entry.
+#[expect(clippy::too_many_arguments, reason = "the row's parts")]
 pub(crate) fn insert_identity(
     c: &Connection,
+    log: &mut Appender,
     person: PersonId,
     source: &SourceRef,
     version: u32,
@@ -146,11 +160,22 @@ pub(crate) fn insert_identity(
     i: &PersonIdentity,
     fingerprint: &[u8; 32],
 ) -> Result<(), StoreError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let event_type = if version == 1 { event::PERSON_REGISTERED } else { event::IDENTITY_AMENDED };
+    let content = hlog::identity_content(&id, person, source, version, i);
+    let log_id = log.append(
+        c,
+        Some(source.source.as_str()),
+        event_type,
+        record::IDENTITY_VERSION,
+        &record::identity_id(&id),
+        &content,
+    )?;
     c.prepare_cached(
         "INSERT INTO identity_version (source, record_id, version, person_id, recorded_at, fingerprint,
             family_name, given_names, patronymic, mother_maiden_name, birth_date, place_of_birth, rank,
-            service_number, unit, power, category, person_to_inform, correspondence_address)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+            service_number, unit, power, category, person_to_inform, correspondence_address, id, log_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -173,24 +198,36 @@ pub(crate) fn insert_identity(
             i.category.as_str(),
             i.person_to_inform,
             i.correspondence_address,
+            id,
+            log_id,
         ])
     })
     .map_err(backend_error)?;
     Ok(())
 }
 
-/// Appends event `seq` and moves the person's current status to it.
+/// Appends event `seq` with its log entry, and moves the person's current status to it.
 pub(crate) fn insert_event(
     c: &Connection,
+    log: &mut Appender,
     person: PersonId,
     seq: u32,
     e: &StatusEvent,
     reported_by: &PartyCode,
     now: &str,
 ) -> Result<(), StoreError> {
+    let content = hlog::status_content(person, seq, e, reported_by.as_str());
+    let log_id = log.append(
+        c,
+        Some(reported_by.as_str()),
+        event::STATUS_RECORDED,
+        record::STATUS_EVENT,
+        &record::status_id(person, seq),
+        &content,
+    )?;
     c.prepare_cached(
-        "INSERT INTO status_event (person_id, seq, status, occurred_on, place, details, reported_by, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO status_event (person_id, seq, status, occurred_on, place, details, reported_by, recorded_at, log_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -201,7 +238,8 @@ pub(crate) fn insert_event(
             e.place,
             e.details,
             reported_by.as_str(),
-            now
+            now,
+            log_id
         ])
     })
     .map_err(backend_error)?;

@@ -12,9 +12,11 @@
 //! (`homeward-store-conformance`).
 
 mod error;
+pub mod log;
 mod model;
 
 pub use error::StoreError;
+pub use log::{Actor, AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 pub use model::*;
 
 use async_trait::async_trait;
@@ -22,7 +24,7 @@ use homeward_domain::{ConflictSetup, PersonId, StatusEvent};
 
 /// Everything homeward keeps. Methods are atomic.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: LogStore + Send + Sync + std::fmt::Debug {
     /// The backend's name for logs and `--version`: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -1,0 +1,454 @@
+//! The shared log on PostgreSQL: appending entries inside a change's
+//! transaction, sequencing them into the tree, and reading the log back.
+//!
+//! The tree functions of `homeward_tlog` read stored hashes through a
+//! synchronous `HashReader`; here each computation runs against a map of the
+//! hashes fetched so far, and when it asks for one that is missing, the
+//! missing ones are fetched in one query and the computation runs again
+//! (it asks for O(log n) hashes, so this converges in a round or two).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use futures_util::TryStreamExt;
+use homeward_domain::{ConflictSetup, PartyKind, PersonId, SourceRef, StatusEvent};
+use homeward_store::log::{self as hlog, record};
+use homeward_store::{Actor, AuditItem, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead};
+use homeward_tlog::{Hash, HashReader, TreeError, stored_hash_count, stored_hashes_for_records, tree_hash};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool};
+
+use crate::backend_error;
+use crate::rows::{self, get};
+
+/// What every append in one transaction shares.
+#[derive(Debug)]
+pub(crate) struct Appender {
+    pub(crate) time_ms: i64,
+    kinds: HashMap<String, PartyKind>,
+}
+
+impl Appender {
+    pub(crate) async fn new(c: &mut PgConnection) -> Result<Self, StoreError> {
+        let rows = sqlx::query("SELECT code, kind FROM party").fetch_all(&mut *c).await.map_err(backend_error)?;
+        let mut kinds = HashMap::new();
+        for r in &rows {
+            if let Some(k) = PartyKind::parse(&get::<String>(r, 1)?) {
+                kinds.insert(get::<String>(r, 0)?, k);
+            }
+        }
+        Ok(Self { time_ms: hlog::now_ms(), kinds })
+    }
+
+    /// Appends the entry for a record, given its content; returns the entry's id.
+    pub(crate) async fn append(
+        &self,
+        c: &mut PgConnection,
+        party: Option<&str>,
+        event_type: &str,
+        record_type: &str,
+        record_id: &str,
+        content: &serde_json::Value,
+    ) -> Result<i64, StoreError> {
+        let actor = match party {
+            Some(p) => Actor {
+                role: if self.kinds.get(p) == Some(&PartyKind::Mediator) { "mediator" } else { "party_officer" }.into(),
+                party: Some(p.to_owned()),
+            },
+            None => Actor { role: "admin".into(), party: None },
+        };
+        let (salt, commitment) = hlog::commit(content);
+        sqlx::query_scalar(
+            "INSERT INTO log_entry (time_ms, actor_role, actor_party, event_type, record_type, record_id, salt, commitment)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(self.time_ms)
+        .bind(&actor.role)
+        .bind(&actor.party)
+        .bind(event_type)
+        .bind(record_type)
+        .bind(record_id)
+        .bind(salt.as_slice())
+        .bind(commitment.as_slice())
+        .fetch_one(&mut *c)
+        .await
+        .map_err(backend_error)
+    }
+}
+
+fn hash(v: Vec<u8>) -> Result<Hash, StoreError> {
+    Hash::from_slice(&v).ok_or_else(|| StoreError::Backend("stored hash has the wrong length".into()))
+}
+
+fn bytes32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    v.try_into().map_err(|_| StoreError::Backend("stored salt or commitment has the wrong length".into()))
+}
+
+/// The entry columns, as a literal so that statements stay `&'static str`.
+macro_rules! entry_columns {
+    () => {
+        "e.id, e.leaf_index, e.time_ms, e.actor_role, e.actor_party, e.event_type, e.record_type, e.record_id, e.salt, e.commitment"
+    };
+}
+
+fn entry(r: &PgRow, at: usize) -> Result<LogEntry, StoreError> {
+    Ok(LogEntry {
+        id: get(r, at)?,
+        leaf_index: get::<Option<i64>>(r, at + 1)?.map(|i| i as u64),
+        time_ms: get(r, at + 2)?,
+        actor_role: get(r, at + 3)?,
+        actor_party: get(r, at + 4)?,
+        event_type: get(r, at + 5)?,
+        record_type: get(r, at + 6)?,
+        record_id: get(r, at + 7)?,
+        salt: bytes32(get(r, at + 8)?)?,
+        commitment: bytes32(get(r, at + 9)?)?,
+    })
+}
+
+/// A `HashReader` over the hashes fetched so far, noting what it lacked.
+struct Fetched {
+    known: HashMap<u64, Hash>,
+    missing: RefCell<Vec<u64>>,
+}
+
+#[derive(Debug)]
+struct Missing;
+
+impl HashReader for Fetched {
+    type Error = Missing;
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, Missing> {
+        let lacking: Vec<u64> = indexes.iter().copied().filter(|i| !self.known.contains_key(i)).collect();
+        if !lacking.is_empty() {
+            self.missing.borrow_mut().extend(lacking);
+            return Err(Missing);
+        }
+        Ok(indexes.iter().map(|i| self.known[i]).collect())
+    }
+}
+
+/// Runs a tree computation, fetching the stored hashes it needs.
+async fn with_hashes<T>(
+    c: &mut PgConnection,
+    f: impl Fn(&Fetched) -> Result<T, TreeError<Missing>>,
+) -> Result<T, StoreError> {
+    let mut reader = Fetched { known: HashMap::new(), missing: RefCell::new(Vec::new()) };
+    for _ in 0..64 {
+        match f(&reader) {
+            Ok(v) => return Ok(v),
+            Err(TreeError::Reader(Missing)) => {
+                let want: Vec<i64> = reader.missing.take().into_iter().map(|i| i as i64).collect();
+                let rows = sqlx::query("SELECT idx, hash FROM log_hash WHERE idx = ANY($1)")
+                    .bind(&want)
+                    .fetch_all(&mut *c)
+                    .await
+                    .map_err(backend_error)?;
+                if rows.len() < want.len() {
+                    return Err(StoreError::Backend("stored hashes of the log are missing".into()));
+                }
+                for r in &rows {
+                    reader.known.insert(get::<i64>(r, 0)? as u64, hash(get(r, 1)?)?);
+                }
+            }
+            Err(e) => return Err(StoreError::Backend(format!("log tree: {e}"))),
+        }
+    }
+    Err(StoreError::Backend("log tree: too many rounds of hash reads".into()))
+}
+
+pub(crate) async fn read_hashes(c: &mut PgConnection, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+    let want: Vec<i64> = indexes.iter().map(|i| *i as i64).collect();
+    let rows = sqlx::query("SELECT idx, hash FROM log_hash WHERE idx = ANY($1)")
+        .bind(&want)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(backend_error)?;
+    let mut by = HashMap::new();
+    for r in &rows {
+        by.insert(get::<i64>(r, 0)? as u64, hash(get(r, 1)?)?);
+    }
+    indexes
+        .iter()
+        .map(|i| by.get(i).copied().ok_or_else(|| StoreError::Backend(format!("stored hash {i} is missing"))))
+        .collect()
+}
+
+pub(crate) async fn tree_head(c: &mut PgConnection, lock: bool) -> Result<TreeHead, StoreError> {
+    let sql = if lock {
+        "SELECT size, root FROM log_tree WHERE id = 1 FOR UPDATE"
+    } else {
+        "SELECT size, root FROM log_tree WHERE id = 1"
+    };
+    let r = sqlx::query(sql).fetch_one(&mut *c).await.map_err(backend_error)?;
+    Ok(TreeHead { size: get::<i64>(&r, 0)? as u64, root: hash(get(&r, 1)?)? })
+}
+
+/// Integrates up to `max` waiting entries; the tree row's lock makes
+/// sequencers take turns.
+pub(crate) async fn sequence(pool: &PgPool, max: usize) -> Result<TreeHead, StoreError> {
+    let mut tx = pool.begin().await.map_err(backend_error)?;
+    let head = tree_head(&mut tx, true).await?;
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        entry_columns!(),
+        " FROM log_entry e WHERE e.leaf_index IS NULL ORDER BY e.id LIMIT $1"
+    ))
+    .bind(max as i64)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(backend_error)?;
+    if rows.is_empty() {
+        return Ok(head);
+    }
+    let mut entries = rows.iter().map(|r| entry(r, 0)).collect::<Result<Vec<_>, _>>()?;
+    let mut leaf_hashes = Vec::with_capacity(entries.len());
+    for (i, e) in entries.iter_mut().enumerate() {
+        e.leaf_index = Some(head.size + i as u64);
+        let leaf = e.leaf().expect("has an index");
+        leaf_hashes.push(leaf.leaf_hash().map_err(|err| StoreError::Backend(format!("log entry {}: {err}", e.id)))?);
+    }
+    let new_hashes = with_hashes(&mut tx, |r| stored_hashes_for_records(head.size, &leaf_hashes, r)).await?;
+    let first = stored_hash_count(head.size) as i64;
+    let idx: Vec<i64> = (0..new_hashes.len() as i64).map(|k| first + k).collect();
+    let bytes: Vec<Vec<u8>> = new_hashes.iter().map(|h| h.0.to_vec()).collect();
+    sqlx::query("INSERT INTO log_hash (idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])")
+        .bind(&idx)
+        .bind(&bytes)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+    let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+    let places: Vec<i64> = entries.iter().map(|e| e.leaf_index.unwrap_or_default() as i64).collect();
+    sqlx::query(
+        "UPDATE log_entry SET leaf_index = u.place FROM UNNEST($1::bigint[], $2::bigint[]) AS u(id, place)
+         WHERE log_entry.id = u.id",
+    )
+    .bind(&ids)
+    .bind(&places)
+    .execute(&mut *tx)
+    .await
+    .map_err(backend_error)?;
+    let size = head.size + entries.len() as u64;
+    let root = with_hashes(&mut tx, |r| tree_hash(size, r)).await?;
+    sqlx::query("UPDATE log_tree SET size = $1, root = $2 WHERE id = 1")
+        .bind(size as i64)
+        .bind(root.0.as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+    tx.commit().await.map_err(backend_error)?;
+    Ok(TreeHead { size, root })
+}
+
+pub(crate) async fn entries(pool: &PgPool, start: u64, end: u64) -> Result<Vec<LogEntry>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        entry_columns!(),
+        " FROM log_entry e WHERE e.leaf_index >= $1 AND e.leaf_index < $2 ORDER BY e.leaf_index"
+    ))
+    .bind(start as i64)
+    .bind(end as i64)
+    .fetch_all(pool)
+    .await
+    .map_err(backend_error)?;
+    rows.iter().map(|r| entry(r, 0)).collect()
+}
+
+async fn entry_by_id(c: &mut PgConnection, id: i64) -> Result<Option<LogEntry>, StoreError> {
+    let r = sqlx::query(concat!("SELECT ", entry_columns!(), " FROM log_entry e WHERE e.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(backend_error)?;
+    r.map(|r| entry(&r, 0)).transpose()
+}
+
+/// id, person_id, source, record_id, version, identity columns from `at`.
+fn identity_record(r: &PgRow, at: usize) -> Result<LoggedRecord, StoreError> {
+    Ok(LoggedRecord::IdentityVersion {
+        id: get::<Option<String>>(r, at)?.unwrap_or_default(),
+        person_id: PersonId(get(r, at + 1)?),
+        source: SourceRef { source: rows::party(get(r, at + 2)?)?, record_id: get(r, at + 3)? },
+        version: get::<i32>(r, at + 4)? as u32,
+        identity: rows::identity(r, at + 5)?,
+    })
+}
+
+/// person_id, seq, status, occurred_on, place, details, reported_by from `at`.
+fn status_record(r: &PgRow, at: usize) -> Result<LoggedRecord, StoreError> {
+    Ok(LoggedRecord::StatusEvent {
+        person_id: PersonId(get(r, at)?),
+        seq: get::<i32>(r, at + 1)? as u32,
+        event: StatusEvent {
+            status: rows::status(get(r, at + 2)?)?,
+            occurred_on: rows::date(get(r, at + 3)?)?,
+            place: get(r, at + 4)?,
+            details: get(r, at + 5)?,
+        },
+        reported_by: get(r, at + 6)?,
+    })
+}
+
+async fn conflict_record(c: &mut PgConnection) -> Result<Option<(Option<i64>, ConflictSetup)>, StoreError> {
+    let Some(setup) = rows::conflict(&mut *c).await? else { return Ok(None) };
+    let log_id: Option<i64> = sqlx::query_scalar("SELECT log_id FROM conflict WHERE id = 1")
+        .fetch_one(&mut *c)
+        .await
+        .map_err(backend_error)?;
+    Ok(Some((log_id, setup)))
+}
+
+pub(crate) async fn entry_for_record(
+    c: &mut PgConnection,
+    record_type: &str,
+    record_id: &str,
+) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
+    let found: Option<(Option<i64>, LoggedRecord)> = match record_type {
+        record::CONFLICT => conflict_record(&mut *c).await?.map(|(id, setup)| (id, LoggedRecord::Conflict { setup })),
+        record::IDENTITY_VERSION => {
+            let Some(id) = record_id.strip_prefix("identity/") else { return Ok(None) };
+            let r = sqlx::query(concat!(
+                "SELECT log_id, id, person_id, source, record_id, version, ",
+                crate::identity_columns!(),
+                " FROM identity_version WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(backend_error)?;
+            match r {
+                Some(r) => Some((get(&r, 0)?, identity_record(&r, 1)?)),
+                None => None,
+            }
+        }
+        record::STATUS_EVENT => {
+            let mut parts = record_id.split('/');
+            let (Some("person"), Some(person), Some("status"), Some(seq), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Ok(None);
+            };
+            let (Ok(person), Ok(seq)) = (person.parse::<PersonId>(), seq.parse::<i32>()) else { return Ok(None) };
+            let r = sqlx::query(
+                "SELECT log_id, person_id, seq, status, occurred_on, place, details, reported_by FROM status_event
+                 WHERE person_id = $1 AND seq = $2",
+            )
+            .bind(person.0)
+            .bind(seq)
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(backend_error)?;
+            match r {
+                Some(r) => Some((get(&r, 0)?, status_record(&r, 1)?)),
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    match found {
+        Some((Some(log_id), rec)) => Ok(entry_by_id(c, log_id).await?.map(|e| (e, Some(rec)))),
+        _ => Ok(None),
+    }
+}
+
+pub(crate) async fn save_checkpoint(pool: &PgPool, cp: &StoredCheckpoint) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO log_checkpoint (size, note, created_at) VALUES ($1, $2, now())
+         ON CONFLICT (size) DO UPDATE SET note = excluded.note",
+    )
+    .bind(cp.size as i64)
+    .bind(&cp.note)
+    .execute(pool)
+    .await
+    .map_err(backend_error)?;
+    Ok(())
+}
+
+pub(crate) async fn checkpoints(pool: &PgPool, latest_only: bool) -> Result<Vec<StoredCheckpoint>, StoreError> {
+    let sql = if latest_only {
+        "SELECT size, note FROM log_checkpoint ORDER BY size DESC LIMIT 1"
+    } else {
+        "SELECT size, note FROM log_checkpoint ORDER BY size"
+    };
+    let rows = sqlx::query(sql).fetch_all(pool).await.map_err(backend_error)?;
+    rows.iter().map(|r| Ok(StoredCheckpoint { size: get::<i64>(r, 0)? as u64, note: get(r, 1)? })).collect()
+}
+
+pub(crate) async fn stored_hashes(pool: &PgPool, start: u64, end: u64) -> Result<Vec<Hash>, StoreError> {
+    let rows = sqlx::query("SELECT hash FROM log_hash WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+        .bind(start as i64)
+        .bind(end as i64)
+        .fetch_all(pool)
+        .await
+        .map_err(backend_error)?;
+    rows.iter().map(|r| hash(get(r, 0)?)).collect()
+}
+
+pub(crate) async fn audit_records(pool: &PgPool, sink: tokio::sync::mpsc::Sender<AuditItem>) -> Result<(), StoreError> {
+    let mut c = pool.acquire().await.map_err(backend_error)?;
+    if let Some((log_id, setup)) = conflict_record(&mut c).await? {
+        let entry = match log_id {
+            Some(id) => entry_by_id(&mut c, id).await?,
+            None => None,
+        };
+        if sink.send(AuditItem::Record { record: LoggedRecord::Conflict { setup }, entry }).await.is_err() {
+            return Ok(());
+        }
+    }
+    let identity_sql = concat!(
+        "SELECT ",
+        entry_columns!(),
+        ", r.id, r.person_id, r.source, r.record_id, r.version, r.family_name, r.given_names, r.patronymic, \
+         r.mother_maiden_name, r.birth_date, r.place_of_birth, r.rank, r.service_number, r.unit, r.power, r.category, \
+         r.person_to_inform, r.correspondence_address
+         FROM identity_version r LEFT JOIN log_entry e ON e.id = r.log_id ORDER BY r.log_id"
+    );
+    let status_sql = concat!(
+        "SELECT ",
+        entry_columns!(),
+        ", r.person_id, r.seq, r.status, r.occurred_on, r.place, r.details, r.reported_by
+         FROM status_event r LEFT JOIN log_entry e ON e.id = r.log_id ORDER BY r.log_id"
+    );
+    for (sql, is_identity) in [(identity_sql, true), (status_sql, false)] {
+        let mut rows = sqlx::query(sql).fetch(&mut *c);
+        while let Some(r) = rows.try_next().await.map_err(backend_error)? {
+            let entry = if get::<Option<i64>>(&r, 0)?.is_some() { Some(entry(&r, 0)?) } else { None };
+            let record = if is_identity { identity_record(&r, 10)? } else { status_record(&r, 10)? };
+            if sink.send(AuditItem::Record { record, entry }).await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+    let mut rows = sqlx::query(concat!(
+        "SELECT ",
+        entry_columns!(),
+        " FROM log_entry e WHERE e.id IN (
+            SELECT id FROM log_entry
+            EXCEPT SELECT log_id FROM identity_version WHERE log_id IS NOT NULL
+            EXCEPT SELECT log_id FROM status_event WHERE log_id IS NOT NULL
+            EXCEPT SELECT log_id FROM conflict WHERE log_id IS NOT NULL)
+         ORDER BY e.id"
+    ))
+    .fetch(&mut *c);
+    while let Some(r) = rows.try_next().await.map_err(backend_error)? {
+        if sink.send(AuditItem::Orphan { entry: entry(&r, 0)? }).await.is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn audit_entries(pool: &PgPool, sink: tokio::sync::mpsc::Sender<LogEntry>) -> Result<(), StoreError> {
+    for sql in [
+        concat!("SELECT ", entry_columns!(), " FROM log_entry e WHERE e.leaf_index IS NOT NULL ORDER BY e.leaf_index"),
+        concat!("SELECT ", entry_columns!(), " FROM log_entry e WHERE e.leaf_index IS NULL ORDER BY e.id"),
+    ] {
+        let mut rows = sqlx::query(sql).fetch(pool);
+        while let Some(r) = rows.try_next().await.map_err(backend_error)? {
+            if sink.send(entry(&r, 0)?).await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,414 @@
+//! The shared log on SQLite: appending entries inside a change's
+//! transaction, sequencing them into the tree, and reading the log back.
+
+use std::collections::HashMap;
+
+use homeward_domain::{PartyKind, PersonId, SourceRef};
+use homeward_store::log::{self as hlog, record};
+use homeward_store::{Actor, AuditItem, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead};
+use homeward_tlog::{Hash, HashReader, stored_hash_count, stored_hashes_for_records, tree_hash};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::backend_error;
+use crate::read::{self, IDENTITY_COLUMNS};
+
+/// Who acts for a reporting party, from the party's kind.
+pub(crate) fn actor(kinds: &HashMap<String, PartyKind>, party: &str) -> Actor {
+    let role = match kinds.get(party) {
+        Some(PartyKind::Mediator) => "mediator",
+        _ => "party_officer",
+    };
+    Actor { role: role.to_owned(), party: Some(party.to_owned()) }
+}
+
+pub(crate) fn party_kinds(c: &Connection) -> Result<HashMap<String, PartyKind>, StoreError> {
+    let mut st = c.prepare_cached("SELECT code, kind FROM party").map_err(backend_error)?;
+    let rows = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(backend_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend_error)?;
+    Ok(rows.into_iter().filter_map(|(c, k)| PartyKind::parse(&k).map(|k| (c, k))).collect())
+}
+
+/// The id the next entry gets. Only the writer connection appends, so the
+/// maximum plus one is stable until its transaction ends.
+pub(crate) fn next_id(c: &Connection) -> Result<i64, StoreError> {
+    c.prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM log_entry")
+        .and_then(|mut st| st.query_row([], |r| r.get(0)))
+        .map_err(backend_error)
+}
+
+/// What every append in one transaction shares: the next entry id, the
+/// time, and the parties' kinds (for the actor).
+#[derive(Debug)]
+pub(crate) struct Appender {
+    next_id: i64,
+    pub(crate) time_ms: i64,
+    kinds: HashMap<String, PartyKind>,
+}
+
+impl Appender {
+    /// For a transaction on the writer connection.
+    pub(crate) fn new(c: &Connection) -> Result<Self, StoreError> {
+        Ok(Self { next_id: next_id(c)?, time_ms: hlog::now_ms(), kinds: party_kinds(c)? })
+    }
+
+    /// Appends the entry for a record, given its content; returns the entry's id.
+    pub(crate) fn append(
+        &mut self,
+        c: &Connection,
+        party: Option<&str>,
+        event_type: &str,
+        record_type: &str,
+        record_id: &str,
+        content: &serde_json::Value,
+    ) -> Result<i64, StoreError> {
+        let actor = match party {
+            Some(p) => actor(&self.kinds, p),
+            None => Actor { role: "admin".into(), party: None },
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        let (salt, commitment) = hlog::commit(content);
+        insert_entry(c, id, self.time_ms, &actor, event_type, record_type, record_id, &salt, &commitment)?;
+        Ok(id)
+    }
+}
+
+#[expect(clippy::too_many_arguments, reason = "one column each")]
+fn insert_entry(
+    c: &Connection,
+    id: i64,
+    time_ms: i64,
+    actor: &Actor,
+    event_type: &str,
+    record_type: &str,
+    record_id: &str,
+    salt: &[u8; 32],
+    commitment: &[u8; 32],
+) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO log_entry (id, time_ms, actor_role, actor_party, event_type, record_type, record_id, salt, commitment)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            id,
+            time_ms,
+            actor.role,
+            actor.party,
+            event_type,
+            record_type,
+            record_id,
+            salt.as_slice(),
+            commitment.as_slice()
+        ])
+    })
+    .map_err(backend_error)?;
+    Ok(())
+}
+
+fn hash(v: Vec<u8>) -> rusqlite::Result<Hash> {
+    Hash::from_slice(&v)
+        .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, "invalid hash".into()))
+}
+
+fn bytes32(v: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
+    v.try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, "expected 32 bytes".into())
+    })
+}
+
+const ENTRY_COLUMNS: &str = "e.id, e.leaf_index, e.time_ms, e.actor_role, e.actor_party, e.event_type, e.record_type, e.record_id, e.salt, e.commitment";
+
+fn entry_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<LogEntry> {
+    Ok(LogEntry {
+        id: r.get(at)?,
+        leaf_index: r.get::<_, Option<i64>>(at + 1)?.map(|i| i as u64),
+        time_ms: r.get(at + 2)?,
+        actor_role: r.get(at + 3)?,
+        actor_party: r.get(at + 4)?,
+        event_type: r.get(at + 5)?,
+        record_type: r.get(at + 6)?,
+        record_id: r.get(at + 7)?,
+        salt: bytes32(r.get(at + 8)?)?,
+        commitment: bytes32(r.get(at + 9)?)?,
+    })
+}
+
+/// Reads stored hashes through a connection (inside the sequencing transaction).
+struct Reader<'a>(&'a Connection);
+
+impl HashReader for Reader<'_> {
+    type Error = StoreError;
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+        read_hashes(self.0, indexes)
+    }
+}
+
+pub(crate) fn read_hashes(c: &Connection, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+    let mut st = c.prepare_cached("SELECT hash FROM log_hash WHERE idx = ?1").map_err(backend_error)?;
+    indexes
+        .iter()
+        .map(|i| {
+            st.query_row(params![*i as i64], |r| hash(r.get(0)?))
+                .optional()
+                .map_err(backend_error)?
+                .ok_or_else(|| StoreError::Backend(format!("stored hash {i} is missing")))
+        })
+        .collect()
+}
+
+pub(crate) fn tree_head(c: &Connection) -> Result<TreeHead, StoreError> {
+    c.prepare_cached("SELECT size, root FROM log_tree WHERE id = 1")
+        .and_then(|mut st| {
+            st.query_row([], |r| Ok(TreeHead { size: r.get::<_, i64>(0)? as u64, root: hash(r.get(1)?)? }))
+        })
+        .map_err(backend_error)
+}
+
+/// Integrates up to `max` waiting entries, in append order, in one transaction.
+pub(crate) fn sequence(c: &mut Connection, max: usize) -> Result<TreeHead, StoreError> {
+    let tx = c.transaction().map_err(backend_error)?;
+    let head = tree_head(&tx)?;
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.leaf_index IS NULL ORDER BY e.id LIMIT ?1");
+    let mut entries = tx
+        .prepare_cached(&sql)
+        .and_then(|mut st| st.query_map(params![max as i64], |r| entry_from_row(r, 0))?.collect::<Result<Vec<_>, _>>())
+        .map_err(backend_error)?;
+    if entries.is_empty() {
+        return Ok(head);
+    }
+    let mut leaf_hashes = Vec::with_capacity(entries.len());
+    for (i, e) in entries.iter_mut().enumerate() {
+        e.leaf_index = Some(head.size + i as u64);
+        let leaf = e.leaf().expect("has an index");
+        leaf_hashes.push(leaf.leaf_hash().map_err(|err| StoreError::Backend(format!("log entry {}: {err}", e.id)))?);
+    }
+    let new_hashes = stored_hashes_for_records(head.size, &leaf_hashes, &Reader(&tx)).map_err(tree_error)?;
+    {
+        let mut put = tx.prepare_cached("INSERT INTO log_hash (idx, hash) VALUES (?1, ?2)").map_err(backend_error)?;
+        let first = stored_hash_count(head.size);
+        for (k, h) in new_hashes.iter().enumerate() {
+            put.execute(params![(first + k as u64) as i64, h.0.as_slice()]).map_err(backend_error)?;
+        }
+        let mut place =
+            tx.prepare_cached("UPDATE log_entry SET leaf_index = ?2 WHERE id = ?1").map_err(backend_error)?;
+        for e in &entries {
+            place.execute(params![e.id, e.leaf_index.map(|i| i as i64)]).map_err(backend_error)?;
+        }
+    }
+    let size = head.size + entries.len() as u64;
+    let root = tree_hash(size, &Reader(&tx)).map_err(tree_error)?;
+    tx.execute("UPDATE log_tree SET size = ?1, root = ?2 WHERE id = 1", params![size as i64, root.0.as_slice()])
+        .map_err(backend_error)?;
+    tx.commit().map_err(backend_error)?;
+    Ok(TreeHead { size, root })
+}
+
+fn tree_error(e: homeward_tlog::TreeError<StoreError>) -> StoreError {
+    StoreError::Backend(format!("log tree: {e}"))
+}
+
+pub(crate) fn entries(c: &Connection, start: u64, end: u64) -> Result<Vec<LogEntry>, StoreError> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.leaf_index >= ?1 AND e.leaf_index < ?2 ORDER BY e.leaf_index"
+    );
+    c.prepare_cached(&sql)
+        .and_then(|mut st| {
+            st.query_map(params![start as i64, end as i64], |r| entry_from_row(r, 0))?.collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(backend_error)
+}
+
+fn entry_by_id(c: &Connection, id: i64) -> Result<Option<LogEntry>, StoreError> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.id = ?1");
+    c.prepare_cached(&sql)
+        .and_then(|mut st| st.query_row(params![id], |r| entry_from_row(r, 0)).optional())
+        .map_err(backend_error)
+}
+
+/// The record and its entry, found from the record's side (records point to entries).
+pub(crate) fn entry_for_record(
+    c: &Connection,
+    record_type: &str,
+    record_id: &str,
+) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
+    let found: Option<(Option<i64>, LoggedRecord)> = match record_type {
+        record::CONFLICT => {
+            let setup = read::conflict(c)?;
+            let log_id = c
+                .query_row("SELECT log_id FROM conflict WHERE id = 1", [], |r| r.get(0))
+                .optional()
+                .map_err(backend_error)?
+                .flatten();
+            setup.map(|setup| (log_id, LoggedRecord::Conflict { setup }))
+        }
+        record::IDENTITY_VERSION => {
+            let Some(id) = record_id.strip_prefix("identity/") else { return Ok(None) };
+            let sql = format!(
+                "SELECT log_id, id, person_id, source, record_id, version, {IDENTITY_COLUMNS} FROM identity_version WHERE id = ?1"
+            );
+            c.prepare_cached(&sql)
+                .and_then(|mut st| st.query_row(params![id], |r| Ok((r.get(0)?, identity_record(r, 1)?))).optional())
+                .map_err(backend_error)?
+        }
+        record::STATUS_EVENT => {
+            let mut parts = record_id.split('/');
+            let (Some("person"), Some(person), Some("status"), Some(seq), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Ok(None);
+            };
+            let (Ok(person), Ok(seq)) = (person.parse::<PersonId>(), seq.parse::<u32>()) else { return Ok(None) };
+            c.prepare_cached(
+                "SELECT log_id, person_id, seq, status, occurred_on, place, details, reported_by FROM status_event
+                 WHERE person_id = ?1 AND seq = ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![person.0.as_bytes(), seq], |r| Ok((r.get(0)?, status_record(r, 1)?))).optional()
+            })
+            .map_err(backend_error)?
+        }
+        _ => None,
+    };
+    match found {
+        Some((Some(log_id), rec)) => Ok(entry_by_id(c, log_id)?.map(|e| (e, Some(rec)))),
+        _ => Ok(None),
+    }
+}
+
+/// id, person_id, source, record_id, version, identity columns from `at`.
+fn identity_record(r: &Row<'_>, at: usize) -> rusqlite::Result<LoggedRecord> {
+    Ok(LoggedRecord::IdentityVersion {
+        id: r.get::<_, Option<String>>(at)?.unwrap_or_default(),
+        person_id: read::person_id(r.get_ref(at + 1)?)?,
+        source: SourceRef { source: read::party(r.get_ref(at + 2)?)?, record_id: r.get(at + 3)? },
+        version: r.get(at + 4)?,
+        identity: read::identity_from_row(r, at + 5)?,
+    })
+}
+
+/// person_id, seq, status, occurred_on, place, details, reported_by from `at`.
+fn status_record(r: &Row<'_>, at: usize) -> rusqlite::Result<LoggedRecord> {
+    Ok(LoggedRecord::StatusEvent {
+        person_id: read::person_id(r.get_ref(at)?)?,
+        seq: r.get(at + 1)?,
+        event: homeward_domain::StatusEvent {
+            status: read::status(r.get_ref(at + 2)?)?,
+            occurred_on: read::date(r.get_ref(at + 3)?)?,
+            place: r.get(at + 4)?,
+            details: r.get(at + 5)?,
+        },
+        reported_by: r.get(at + 6)?,
+    })
+}
+
+pub(crate) fn save_checkpoint(c: &Connection, cp: &StoredCheckpoint) -> Result<(), StoreError> {
+    let (_, now) = crate::write::now();
+    c.execute(
+        "INSERT INTO log_checkpoint (size, note, created_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (size) DO UPDATE SET note = excluded.note",
+        params![cp.size as i64, cp.note, now],
+    )
+    .map_err(backend_error)?;
+    Ok(())
+}
+
+pub(crate) fn checkpoints(c: &Connection, latest_only: bool) -> Result<Vec<StoredCheckpoint>, StoreError> {
+    let sql = if latest_only {
+        "SELECT size, note FROM log_checkpoint ORDER BY size DESC LIMIT 1"
+    } else {
+        "SELECT size, note FROM log_checkpoint ORDER BY size"
+    };
+    c.prepare_cached(sql)
+        .and_then(|mut st| {
+            st.query_map([], |r| Ok(StoredCheckpoint { size: r.get::<_, i64>(0)? as u64, note: r.get(1)? }))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(backend_error)
+}
+
+pub(crate) fn stored_hashes(c: &Connection, start: u64, end: u64) -> Result<Vec<Hash>, StoreError> {
+    c.prepare_cached("SELECT hash FROM log_hash WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")
+        .and_then(|mut st| {
+            st.query_map(params![start as i64, end as i64], |r| hash(r.get(0)?))?.collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(backend_error)
+}
+
+/// Every record with its entry, then entries whose record is gone.
+pub(crate) fn audit_records(c: &Connection, sink: &tokio::sync::mpsc::Sender<AuditItem>) -> Result<(), StoreError> {
+    let send = |item: AuditItem| sink.blocking_send(item).is_ok();
+    // The conflict's setup.
+    if let Some(setup) = read::conflict(c)? {
+        let log_id: Option<i64> =
+            c.query_row("SELECT log_id FROM conflict WHERE id = 1", [], |r| r.get(0)).map_err(backend_error)?;
+        let entry = match log_id {
+            Some(id) => entry_by_id(c, id)?,
+            None => None,
+        };
+        if !send(AuditItem::Record { record: LoggedRecord::Conflict { setup }, entry }) {
+            return Ok(());
+        }
+    }
+    let identity_sql = format!(
+        "SELECT {ENTRY_COLUMNS}, r.id, r.person_id, r.source, r.record_id, r.version, {} FROM identity_version r
+         LEFT JOIN log_entry e ON e.id = r.log_id ORDER BY r.log_id",
+        IDENTITY_COLUMNS.split(", ").map(|col| format!("r.{col}")).collect::<Vec<_>>().join(", ")
+    );
+    let status_sql = format!(
+        "SELECT {ENTRY_COLUMNS}, r.person_id, r.seq, r.status, r.occurred_on, r.place, r.details, r.reported_by
+         FROM status_event r LEFT JOIN log_entry e ON e.id = r.log_id ORDER BY r.log_id"
+    );
+    for (sql, kind) in [(identity_sql, record::IDENTITY_VERSION), (status_sql, record::STATUS_EVENT)] {
+        let mut st = c.prepare(&sql).map_err(backend_error)?;
+        let mut rows = st.query([]).map_err(backend_error)?;
+        while let Some(r) = rows.next().map_err(backend_error)? {
+            let entry = match r.get::<_, Option<i64>>(0).map_err(backend_error)? {
+                Some(_) => Some(entry_from_row(r, 0).map_err(backend_error)?),
+                None => None,
+            };
+            let record = if kind == record::IDENTITY_VERSION { identity_record(r, 10) } else { status_record(r, 10) }
+                .map_err(backend_error)?;
+            if !send(AuditItem::Record { record, entry }) {
+                return Ok(());
+            }
+        }
+    }
+    // Entries no record points to: the record was deleted (or re-pointed).
+    let orphans = format!(
+        "SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.id IN (
+            SELECT id FROM log_entry
+            EXCEPT SELECT log_id FROM identity_version WHERE log_id IS NOT NULL
+            EXCEPT SELECT log_id FROM status_event WHERE log_id IS NOT NULL
+            EXCEPT SELECT log_id FROM conflict WHERE log_id IS NOT NULL)
+         ORDER BY e.id"
+    );
+    let mut st = c.prepare(&orphans).map_err(backend_error)?;
+    let mut rows = st.query([]).map_err(backend_error)?;
+    while let Some(r) = rows.next().map_err(backend_error)? {
+        let entry = entry_from_row(r, 0).map_err(backend_error)?;
+        if !send(AuditItem::Orphan { entry }) {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn audit_entries(c: &Connection, sink: &tokio::sync::mpsc::Sender<LogEntry>) -> Result<(), StoreError> {
+    for sql in [
+        format!("SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.leaf_index IS NOT NULL ORDER BY e.leaf_index"),
+        format!("SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.leaf_index IS NULL ORDER BY e.id"),
+    ] {
+        let mut st = c.prepare(&sql).map_err(backend_error)?;
+        let mut rows = st.query([]).map_err(backend_error)?;
+        while let Some(r) = rows.next().map_err(backend_error)? {
+            if sink.blocking_send(entry_from_row(r, 0).map_err(backend_error)?).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}

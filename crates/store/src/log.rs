@@ -1,0 +1,264 @@
+//! The shared log as the store sees it: what a log entry is, how each kind of
+//! record is serialised canonically for its commitment, and the operations a
+//! backend offers to sequence, read and audit the log.
+//!
+//! Every state change appends a [`LogEntry`] in the same transaction as the
+//! change, with a fresh salt and the commitment to the record's canonical
+//! content (RFC 8785 JSON of [`LoggedRecord::content`]). Entries wait
+//! without a leaf index until the sequencer integrates them into the tree in
+//! batches; only then do they get their place (leaf index) and their stored
+//! hashes (the layout of `homeward_tlog::tree`). Leaves carry identifiers and
+//! the commitment, never personal data.
+
+use async_trait::async_trait;
+use homeward_domain::{ConflictSetup, PersonId, PersonIdentity, SourceRef, StatusEvent};
+use homeward_tlog::{Hash, LogLeaf};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::StoreError;
+
+/// One appended change, as stored (salt included: it never leaves the database
+/// except in a reveal bundle for someone entitled to the record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Internal id, in append order; gaps are possible on PostgreSQL.
+    pub id: i64,
+    /// Place in the tree, once sequenced.
+    pub leaf_index: Option<u64>,
+    pub time_ms: i64,
+    pub actor_role: String,
+    pub actor_party: Option<String>,
+    pub event_type: String,
+    pub record_type: String,
+    pub record_id: String,
+    pub salt: [u8; 32],
+    pub commitment: [u8; 32],
+}
+
+impl LogEntry {
+    /// The tree leaf of a sequenced entry.
+    pub fn leaf(&self) -> Option<LogLeaf> {
+        Some(LogLeaf {
+            seq: self.leaf_index?,
+            time_ms: self.time_ms,
+            actor_role: self.actor_role.clone(),
+            actor_party: self.actor_party.clone(),
+            event_type: self.event_type.clone(),
+            record_type: self.record_type.clone(),
+            record_id: self.record_id.clone(),
+            commitment: self.commitment,
+        })
+    }
+}
+
+/// Who made a change. Until accounts exist, the store derives it from the
+/// reporting party: a party's bureau (`party_officer`) or the mediator; the
+/// conflict's setup is an `admin` change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub role: String,
+    pub party: Option<String>,
+}
+
+/// A record as it was logged, rebuilt from its row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LoggedRecord {
+    Conflict { setup: ConflictSetup },
+    IdentityVersion { id: String, person_id: PersonId, source: SourceRef, version: u32, identity: PersonIdentity },
+    StatusEvent { person_id: PersonId, seq: u32, event: StatusEvent, reported_by: String },
+}
+
+/// Record types and ids as they appear in leaves.
+pub mod record {
+    use homeward_domain::PersonId;
+
+    pub const CONFLICT: &str = "conflict";
+    pub const IDENTITY_VERSION: &str = "identity_version";
+    pub const STATUS_EVENT: &str = "status_event";
+
+    pub fn conflict_id() -> String {
+        "conflict".to_owned()
+    }
+    pub fn identity_id(id: &str) -> String {
+        format!("identity/{id}")
+    }
+    pub fn status_id(person: PersonId, seq: u32) -> String {
+        format!("person/{person}/status/{seq}")
+    }
+}
+
+impl LoggedRecord {
+    pub fn record_type(&self) -> &'static str {
+        match self {
+            LoggedRecord::Conflict { .. } => record::CONFLICT,
+            LoggedRecord::IdentityVersion { .. } => record::IDENTITY_VERSION,
+            LoggedRecord::StatusEvent { .. } => record::STATUS_EVENT,
+        }
+    }
+
+    pub fn record_id(&self) -> String {
+        match self {
+            LoggedRecord::Conflict { .. } => record::conflict_id(),
+            LoggedRecord::IdentityVersion { id, .. } => record::identity_id(id),
+            LoggedRecord::StatusEvent { person_id, seq, .. } => record::status_id(*person_id, *seq),
+        }
+    }
+
+    /// The content the commitment is made to: what the record says, without
+    /// storage details (no recorded-at times: the leaf carries the time).
+    /// Documented in docs/LOG.md so that an outside program can recompute it.
+    pub fn content(&self) -> Value {
+        match self {
+            LoggedRecord::Conflict { setup } => json!({ "type": record::CONFLICT, "setup": setup }),
+            LoggedRecord::IdentityVersion { id, person_id, source, version, identity } => {
+                identity_content(id, *person_id, source, *version, identity)
+            }
+            LoggedRecord::StatusEvent { person_id, seq, event, reported_by } => {
+                status_content(*person_id, *seq, event, reported_by)
+            }
+        }
+    }
+
+    /// RFC 8785 bytes of [`content`](Self::content).
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        homeward_tlog::canonical_json(&self.content()).expect("record content has no out-of-range numbers")
+    }
+
+    pub fn commitment(&self, salt: &[u8; 32]) -> [u8; 32] {
+        homeward_tlog::commitment(salt, &self.canonical_bytes())
+    }
+}
+
+/// The content of an identity version (see [`LoggedRecord::content`]).
+pub fn identity_content(
+    id: &str,
+    person_id: PersonId,
+    source: &SourceRef,
+    version: u32,
+    identity: &PersonIdentity,
+) -> Value {
+    json!({
+        "type": record::IDENTITY_VERSION,
+        "id": id,
+        "person_id": person_id,
+        "source": source.source,
+        "record_id": source.record_id,
+        "version": version,
+        "identity": identity,
+    })
+}
+
+/// The content of a status event (see [`LoggedRecord::content`]).
+pub fn status_content(person_id: PersonId, seq: u32, event: &StatusEvent, reported_by: &str) -> Value {
+    json!({
+        "type": record::STATUS_EVENT,
+        "person_id": person_id,
+        "seq": seq,
+        "status": event.status,
+        "occurred_on": event.occurred_on,
+        "place": event.place,
+        "details": event.details,
+        "reported_by": reported_by,
+    })
+}
+
+/// A fresh salt and the commitment to `content` under it.
+pub fn commit(content: &Value) -> ([u8; 32], [u8; 32]) {
+    let salt = new_salt();
+    let bytes = homeward_tlog::canonical_json(content).expect("record content has no out-of-range numbers");
+    (salt, homeward_tlog::commitment(&salt, &bytes))
+}
+
+/// Event types in leaves.
+pub mod event {
+    pub const CONFLICT_SET: &str = "conflict.set";
+    pub const PERSON_REGISTERED: &str = "person.registered";
+    pub const IDENTITY_AMENDED: &str = "identity.amended";
+    pub const STATUS_RECORDED: &str = "status.recorded";
+}
+
+/// The tree as stored: its size and root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeHead {
+    pub size: u64,
+    pub root: Hash,
+}
+
+/// A signed checkpoint as stored, with the cosignatures collected for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    /// The signed note (C2SP signed-note), cosignature lines included.
+    pub note: String,
+}
+
+/// What an audit reads about records: each record row with the entry it
+/// points to, then each entry whose record row is gone.
+#[derive(Debug, Clone)]
+pub enum AuditItem {
+    /// A record row and its entry; `None` when the row points to no entry
+    /// (inserted behind the log's back, or its entry was deleted).
+    Record { record: LoggedRecord, entry: Option<LogEntry> },
+    /// An entry whose record row no longer exists.
+    Orphan { entry: LogEntry },
+}
+
+/// The log operations of a backend.
+#[async_trait]
+pub trait LogStore: Send + Sync {
+    /// Integrates up to `max` waiting entries into the tree (leaf indexes and
+    /// stored hashes, one transaction) and returns the new head.
+    async fn sequence(&self, max: usize) -> Result<TreeHead, StoreError>;
+
+    /// The current tree size and root.
+    async fn tree_head(&self) -> Result<TreeHead, StoreError>;
+
+    /// Stored hashes by index (see `homeward_tlog::stored_hash_index`).
+    async fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError>;
+
+    /// Sequenced entries with leaf index in `start..end`.
+    async fn entries(&self, start: u64, end: u64) -> Result<Vec<LogEntry>, StoreError>;
+
+    /// The entry for a record, with the record as it is now.
+    async fn entry_for_record(
+        &self,
+        record_type: &str,
+        record_id: &str,
+    ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError>;
+
+    /// Stores a signed checkpoint (replacing the note of the same size, to add cosignatures).
+    async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError>;
+
+    /// The checkpoint of the largest size.
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+
+    /// Every checkpoint, by size.
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError>;
+
+    /// Streams every record row with its entry, then every orphaned entry.
+    async fn audit_records(&self, sink: tokio::sync::mpsc::Sender<AuditItem>) -> Result<(), StoreError>;
+
+    /// Streams every entry, sequenced ones in leaf order first, then the
+    /// waiting ones in append order.
+    async fn audit_entries(&self, sink: tokio::sync::mpsc::Sender<LogEntry>) -> Result<(), StoreError>;
+
+    /// Stored hashes with index in `start..end`, in order (for a full audit).
+    async fn stored_hashes(&self, start: u64, end: u64) -> Result<Vec<Hash>, StoreError>;
+}
+
+/// A fresh salt for a commitment. From the thread-local CSPRNG (ChaCha,
+/// seeded and periodically reseeded from the operating system) rather than a
+/// system call per entry: an import makes two entries per row.
+pub fn new_salt() -> [u8; 32] {
+    let mut salt = [0u8; 32];
+    rand::fill(&mut salt);
+    salt
+}
+
+/// Milliseconds since the Unix epoch, for an entry's time.
+pub fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}
