@@ -190,13 +190,14 @@ fn write_rows(c: &Connection, state: &mut State, rows: Vec<ImportRow>) -> Result
 const CHUNK: usize = 64;
 
 /// The three multi-row INSERTs for a full chunk, built once.
-fn chunk_statements() -> &'static [String; 3] {
-    static SQL: std::sync::OnceLock<[String; 3]> = std::sync::OnceLock::new();
+fn chunk_statements() -> &'static [String; 4] {
+    static SQL: std::sync::OnceLock<[String; 4]> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
-        let values = |cols: usize| {
+        let values_n = |cols: usize, rows: usize| {
             let one = format!("({})", vec!["?"; cols].join(","));
-            vec![one; CHUNK].join(",")
+            vec![one; rows].join(",")
         };
+        let values = |cols: usize| values_n(cols, CHUNK);
         [
             format!(
                 "INSERT OR ROLLBACK INTO person (id, status, status_seq, primary_source, primary_record_id, created_at) VALUES {}",
@@ -212,6 +213,11 @@ fn chunk_statements() -> &'static [String; 3] {
                 "INSERT OR ROLLBACK INTO status_event (person_id, seq, status, occurred_on, place, details, reported_by, \
                  recorded_at, log_id) VALUES {}",
                 values(9)
+            ),
+            format!(
+                "INSERT OR ROLLBACK INTO log_entry (id, time_ms, actor_role, actor_party, event_type, record_type, \
+                 record_id, salt, commitment) VALUES {}",
+                values_n(9, 2 * CHUNK)
             ),
         ]
     })
@@ -241,7 +247,9 @@ fn insert_new_persons(
     let mut person = c.prepare_cached(&sql[0]).map_err(backend_error)?;
     let mut identity = c.prepare_cached(&sql[1]).map_err(backend_error)?;
     let mut event = c.prepare_cached(&sql[2]).map_err(backend_error)?;
-    let (mut p, mut v, mut ev) = (0, 0, 0);
+    let mut entry = c.prepare_cached(&sql[3]).map_err(backend_error)?;
+    let (mut p, mut v, mut ev, mut en) = (0, 0, 0, 0);
+    let mut entries = Vec::with_capacity(2 * CHUNK);
     // Binds the next parameter of a statement; parameters are numbered from 1.
     fn bind<T: ToSql>(st: &mut rusqlite::CachedStatement<'_>, k: &mut usize, value: T) -> Result<(), StoreError> {
         *k += 1;
@@ -253,22 +261,23 @@ fn insert_new_persons(
         let pid = id.0.as_bytes();
         let reporter = row.reported_by.as_ref().unwrap_or(&row.source.source);
         let version_id = uuid::Uuid::now_v7().to_string();
-        let identity_log = log.append(
-            c,
+        let identity_entry = log.prepare(
             Some(row.source.source.as_str()),
             event::PERSON_REGISTERED,
             record::IDENTITY_VERSION,
             &record::identity_id(&version_id),
             &hlog::identity_content(&version_id, *id, &row.source, 1, i),
-        )?;
-        let event_log = log.append(
-            c,
+        );
+        let event_entry = log.prepare(
             Some(reporter.as_str()),
             event::STATUS_RECORDED,
             record::STATUS_EVENT,
             &record::status_id(*id, 1),
             &hlog::status_content(*id, 1, e, reporter.as_str()),
-        )?;
+        );
+        let (identity_log, event_log) = (identity_entry.id, event_entry.id);
+        entries.push(identity_entry);
+        entries.push(event_entry);
         bind(&mut person, &mut p, pid)?;
         bind(&mut person, &mut p, e.status.as_str())?;
         bind(&mut person, &mut p, 1)?;
@@ -308,7 +317,18 @@ fn insert_new_persons(
         bind(&mut event, &mut ev, now)?;
         bind(&mut event, &mut ev, event_log)?;
     }
-    for st in [&mut person, &mut identity, &mut event] {
+    for e in &entries {
+        bind(&mut entry, &mut en, e.id)?;
+        bind(&mut entry, &mut en, e.time_ms)?;
+        bind(&mut entry, &mut en, e.actor.role.as_str())?;
+        bind(&mut entry, &mut en, e.actor.party.as_deref())?;
+        bind(&mut entry, &mut en, e.event_type.as_str())?;
+        bind(&mut entry, &mut en, e.record_type.as_str())?;
+        bind(&mut entry, &mut en, e.record_id.as_str())?;
+        bind(&mut entry, &mut en, e.salt.as_slice())?;
+        bind(&mut entry, &mut en, e.commitment.as_slice())?;
+    }
+    for st in [&mut entry, &mut person, &mut identity, &mut event] {
         st.raw_execute().map_err(backend_error)?;
     }
     Ok(())

@@ -64,6 +64,31 @@ impl Appender {
         record_id: &str,
         content: &serde_json::Value,
     ) -> Result<i64, StoreError> {
+        let e = self.prepare(party, event_type, record_type, record_id, content);
+        insert_entry(
+            c,
+            e.id,
+            e.time_ms,
+            &e.actor,
+            &e.event_type,
+            &e.record_type,
+            &e.record_id,
+            &e.salt,
+            &e.commitment,
+        )?;
+        Ok(e.id)
+    }
+
+    /// The next entry, salted and committed, for the caller to insert (the
+    /// import inserts a chunk of them in one statement).
+    pub(crate) fn prepare(
+        &mut self,
+        party: Option<&str>,
+        event_type: &str,
+        record_type: &str,
+        record_id: &str,
+        content: &serde_json::Value,
+    ) -> PreparedEntry {
         let actor = match party {
             Some(p) => actor(&self.kinds, p),
             None => Actor { role: "admin".into(), party: None },
@@ -71,9 +96,30 @@ impl Appender {
         let id = self.next_id;
         self.next_id += 1;
         let (salt, commitment) = hlog::commit(content);
-        insert_entry(c, id, self.time_ms, &actor, event_type, record_type, record_id, &salt, &commitment)?;
-        Ok(id)
+        PreparedEntry {
+            id,
+            time_ms: self.time_ms,
+            actor,
+            event_type: event_type.to_owned(),
+            record_type: record_type.to_owned(),
+            record_id: record_id.to_owned(),
+            salt,
+            commitment,
+        }
     }
+}
+
+/// An entry ready to insert.
+#[derive(Debug)]
+pub(crate) struct PreparedEntry {
+    pub(crate) id: i64,
+    pub(crate) time_ms: i64,
+    pub(crate) actor: Actor,
+    pub(crate) event_type: String,
+    pub(crate) record_type: String,
+    pub(crate) record_id: String,
+    pub(crate) salt: [u8; 32],
+    pub(crate) commitment: [u8; 32],
 }
 
 #[expect(clippy::too_many_arguments, reason = "one column each")]

@@ -271,7 +271,65 @@ fn check_numbers(value: &serde_json::Value) -> Result<(), CanonicalJsonError> {
 /// [`CanonicalJsonError::UnsafeInteger`] for integers beyond +-(2^53 - 1).
 pub fn canonical_json(value: &serde_json::Value) -> Result<Vec<u8>, CanonicalJsonError> {
     check_numbers(value)?;
-    Ok(serde_json_canonicalizer::to_vec(value)?)
+    if has_float(value) {
+        return Ok(serde_json_canonicalizer::to_vec(value)?);
+    }
+    // Records hold strings, integers, booleans, nulls, arrays and objects:
+    // for those RFC 8785 is short, and writing it directly is several times
+    // faster than the general canonicalizer (an import commits to two records
+    // per row). Property-tested against the canonicalizer below.
+    let mut out = Vec::with_capacity(256);
+    write_canonical(value, &mut out)?;
+    Ok(out)
+}
+
+fn has_float(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => !(n.is_u64() || n.is_i64()),
+        Value::Array(items) => items.iter().any(has_float),
+        Value::Object(map) => map.values().any(has_float),
+        Value::Null | Value::Bool(_) | Value::String(_) => false,
+    }
+}
+
+/// RFC 8785 for float-free values: integers in decimal, strings with JSON's
+/// minimal escapes (serde_json escapes exactly what RFC 8785 asks: `"`, `\`
+/// and control characters, with the short forms where they exist), object
+/// members sorted by the UTF-16 code units of their names.
+fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) -> Result<(), CanonicalJsonError> {
+    use serde_json::Value;
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::String(s) => serde_json::to_writer(&mut *out, s)?,
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            out.push(b'{');
+            for (i, (k, v)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, k)?;
+                out.push(b':');
+                write_canonical(v, out)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
