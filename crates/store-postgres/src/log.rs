@@ -270,7 +270,7 @@ fn identity_record(r: &PgRow, at: usize) -> Result<LoggedRecord, StoreError> {
         person_id: PersonId(get(r, at + 1)?),
         source: SourceRef { source: rows::party(get(r, at + 2)?)?, record_id: get(r, at + 3)? },
         version: get::<i32>(r, at + 4)? as u32,
-        identity: rows::identity(r, at + 5)?,
+        identity: Box::new(rows::identity(r, at + 5)?),
     })
 }
 
@@ -391,7 +391,7 @@ pub(crate) async fn audit_records(pool: &PgPool, sink: tokio::sync::mpsc::Sender
             Some(id) => entry_by_id(&mut c, id).await?,
             None => None,
         };
-        if sink.send(AuditItem::Record { record: LoggedRecord::Conflict { setup }, entry }).await.is_err() {
+        if sink.send(AuditItem::Record { record: Box::new(LoggedRecord::Conflict { setup }), entry }).await.is_err() {
             return Ok(());
         }
     }
@@ -414,7 +414,7 @@ pub(crate) async fn audit_records(pool: &PgPool, sink: tokio::sync::mpsc::Sender
         while let Some(r) = rows.try_next().await.map_err(backend_error)? {
             let entry = if get::<Option<i64>>(&r, 0)?.is_some() { Some(entry(&r, 0)?) } else { None };
             let record = if is_identity { identity_record(&r, 10)? } else { status_record(&r, 10)? };
-            if sink.send(AuditItem::Record { record, entry }).await.is_err() {
+            if sink.send(AuditItem::Record { record: Box::new(record), entry }).await.is_err() {
                 return Ok(());
             }
         }

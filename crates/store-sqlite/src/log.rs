@@ -332,7 +332,7 @@ fn identity_record(r: &Row<'_>, at: usize) -> rusqlite::Result<LoggedRecord> {
         person_id: read::person_id(r.get_ref(at + 1)?)?,
         source: SourceRef { source: read::party(r.get_ref(at + 2)?)?, record_id: r.get(at + 3)? },
         version: r.get(at + 4)?,
-        identity: read::identity_from_row(r, at + 5)?,
+        identity: Box::new(read::identity_from_row(r, at + 5)?),
     })
 }
 
@@ -395,7 +395,7 @@ pub(crate) fn audit_records(c: &Connection, sink: &tokio::sync::mpsc::Sender<Aud
             Some(id) => entry_by_id(c, id)?,
             None => None,
         };
-        if !send(AuditItem::Record { record: LoggedRecord::Conflict { setup }, entry }) {
+        if !send(AuditItem::Record { record: Box::new(LoggedRecord::Conflict { setup }), entry }) {
             return Ok(());
         }
     }
@@ -418,7 +418,7 @@ pub(crate) fn audit_records(c: &Connection, sink: &tokio::sync::mpsc::Sender<Aud
             };
             let record = if kind == record::IDENTITY_VERSION { identity_record(r, 10) } else { status_record(r, 10) }
                 .map_err(backend_error)?;
-            if !send(AuditItem::Record { record, entry }) {
+            if !send(AuditItem::Record { record: Box::new(record), entry }) {
                 return Ok(());
             }
         }

@@ -66,7 +66,7 @@ pub struct Actor {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LoggedRecord {
     Conflict { setup: ConflictSetup },
-    IdentityVersion { id: String, person_id: PersonId, source: SourceRef, version: u32, identity: PersonIdentity },
+    IdentityVersion { id: String, person_id: PersonId, source: SourceRef, version: u32, identity: Box<PersonIdentity> },
     StatusEvent { person_id: PersonId, seq: u32, event: StatusEvent, reported_by: String },
 }
 
@@ -200,7 +200,7 @@ pub struct StoredCheckpoint {
 pub enum AuditItem {
     /// A record row and its entry; `None` when the row points to no entry
     /// (inserted behind the log's back, or its entry was deleted).
-    Record { record: LoggedRecord, entry: Option<LogEntry> },
+    Record { record: Box<LoggedRecord>, entry: Option<LogEntry> },
     /// An entry whose record row no longer exists.
     Orphan { entry: LogEntry },
 }

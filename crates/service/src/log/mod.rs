@@ -1,0 +1,139 @@
+//! The shared log's use cases: sequencing waiting entries and signing
+//! checkpoints, proofs, `verify`, and reveal bundles.
+//!
+//! The store appends entries in the same transaction as each change; this
+//! module integrates them into the tree in batches (the sequencer) and signs
+//! a C2SP checkpoint for every new tree size, with the key from the data
+//! folder. Verification recomputes everything from the database.
+
+pub mod keys;
+pub mod reveal;
+pub mod verify;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use homeward_store::{Store, StoreError, StoredCheckpoint, TreeHead};
+use homeward_tlog::{Hash, HashReader, Signer, TreeError, consistency_proof, inclusion_proof, sign_checkpoint};
+
+/// Entries integrated per sequencing transaction.
+pub const BATCH: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("log tree: {0}")]
+    Tree(String),
+    #[error("cannot sign the checkpoint: {0}")]
+    Sign(String),
+}
+
+/// Integrates every waiting entry and signs a checkpoint for the new size
+/// (if it grew). Returns the head and whether a checkpoint was signed.
+pub async fn sequence_and_sign(store: &dyn Store, signer: &Signer) -> Result<(TreeHead, bool), LogError> {
+    let mut head = store.tree_head().await?;
+    loop {
+        let next = store.sequence(BATCH).await?;
+        if next.size == head.size {
+            break;
+        }
+        head = next;
+    }
+    let latest = store.latest_checkpoint().await?;
+    if latest.as_ref().is_some_and(|c| c.size >= head.size) {
+        return Ok((head, false));
+    }
+    let note =
+        sign_checkpoint(signer.name(), head.size, head.root, signer).map_err(|e| LogError::Sign(e.to_string()))?;
+    store.save_checkpoint(&StoredCheckpoint { size: head.size, note }).await?;
+    Ok((head, true))
+}
+
+/// Runs the sequencer until `shutdown` resolves: every accepted write is in
+/// a signed checkpoint within about `interval` plus the time to sign.
+pub async fn run_sequencer(
+    store: std::sync::Arc<dyn Store>,
+    signer: Signer,
+    interval: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        match sequence_and_sign(store.as_ref(), &signer).await {
+            Ok((head, true)) => tracing::debug!(size = head.size, "checkpoint signed"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "sequencing failed; retrying"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            _ = shutdown.changed() => {
+                // One last round, so that nothing accepted waits for the next start.
+                if let Err(e) = sequence_and_sign(store.as_ref(), &signer).await {
+                    tracing::error!(error = %e, "final sequencing failed");
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// A `HashReader` over hashes fetched so far; notes what it lacked.
+struct Fetched {
+    known: HashMap<u64, Hash>,
+    missing: RefCell<Vec<u64>>,
+}
+
+#[derive(Debug)]
+struct Missing;
+
+impl HashReader for Fetched {
+    type Error = Missing;
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, Missing> {
+        let lacking: Vec<u64> = indexes.iter().copied().filter(|i| !self.known.contains_key(i)).collect();
+        if !lacking.is_empty() {
+            self.missing.borrow_mut().extend(lacking);
+            return Err(Missing);
+        }
+        Ok(indexes.iter().map(|i| self.known[i]).collect())
+    }
+}
+
+/// Runs a tree computation over the store's stored hashes: the tree
+/// functions read synchronously, so the hashes they ask for are fetched (in
+/// one query per round) and the computation runs again.
+async fn with_hashes<T>(
+    store: &dyn Store,
+    f: impl Fn(&Fetched) -> Result<T, TreeError<Missing>>,
+) -> Result<T, LogError> {
+    let mut reader = Fetched { known: HashMap::new(), missing: RefCell::new(Vec::new()) };
+    for _ in 0..64 {
+        match f(&reader) {
+            Ok(v) => return Ok(v),
+            Err(TreeError::Reader(Missing)) => {
+                let mut want = reader.missing.take();
+                want.sort_unstable();
+                want.dedup();
+                let got = store.read_hashes(&want).await?;
+                reader.known.extend(want.into_iter().zip(got));
+            }
+            Err(e) => return Err(LogError::Tree(e.to_string())),
+        }
+    }
+    Err(LogError::Tree("too many rounds of hash reads".into()))
+}
+
+/// RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves.
+pub async fn prove_inclusion(store: &dyn Store, index: u64, size: u64) -> Result<Vec<Hash>, LogError> {
+    with_hashes(store, |r| inclusion_proof(index, size, r)).await
+}
+
+/// RFC 9162 consistency proof from `old` to `new` leaves.
+pub async fn prove_consistency(store: &dyn Store, old: u64, new: u64) -> Result<Vec<Hash>, LogError> {
+    with_hashes(store, |r| consistency_proof(old, new, r)).await
+}
+
+/// The root of the first `size` leaves.
+pub async fn root_at(store: &dyn Store, size: u64) -> Result<Hash, LogError> {
+    with_hashes(store, |r| homeward_tlog::tree_hash(size, r)).await
+}

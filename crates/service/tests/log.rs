@@ -1,0 +1,367 @@
+//! The shared log end to end on both backends: every change is logged,
+//! sequenced and checkpointed; proofs verify; reveal bundles check; and
+//! `verify` detects and names each kind of tampering done directly in the
+//! database (SQLite always, PostgreSQL when HOMEWARD_TEST_DATABASE_URL is set).
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use homeward_domain::{
+    Category, ConflictSetup, PartialDate, Party, PartyCode, PartyKind, PersonId, PersonIdentity, SourceRef, Status,
+    StatusEvent,
+};
+use homeward_service::log::verify::{ProblemKind, VerifyReport, verify};
+use homeward_service::log::{prove_consistency, prove_inclusion, reveal, root_at, sequence_and_sign};
+use homeward_store::{NewPerson, Store};
+use homeward_store_postgres::PgStore;
+use homeward_store_sqlite::SqliteStore;
+use homeward_tlog::{KeyType, Signer, open_checkpoint, verify_consistency, verify_inclusion};
+
+/// A store plus a way to run raw SQL on its database, as an intruder would.
+struct Db {
+    store: Arc<dyn Store>,
+    raw: Raw,
+    _dir: Option<tempfile::TempDir>,
+}
+
+enum Raw {
+    Sqlite(std::path::PathBuf),
+    Postgres { url: String, schema: String },
+}
+
+impl Db {
+    async fn exec(&self, sql: &str) {
+        match &self.raw {
+            Raw::Sqlite(path) => {
+                let (path, sql) = (path.clone(), sql.to_owned());
+                tokio::task::spawn_blocking(move || {
+                    let c = rusqlite::Connection::open(path).unwrap();
+                    c.execute_batch(&sql).unwrap();
+                })
+                .await
+                .unwrap();
+            }
+            Raw::Postgres { url, schema } => {
+                let options = sqlx::postgres::PgConnectOptions::from_str(url)
+                    .unwrap()
+                    .options([("search_path", schema.as_str())]);
+                let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+    }
+
+    /// SQL for a person id literal.
+    fn person(&self, id: PersonId) -> String {
+        match self.raw {
+            Raw::Sqlite(_) => format!("X'{}'", id.0.simple()),
+            Raw::Postgres { .. } => format!("'{}'::uuid", id.0),
+        }
+    }
+}
+
+async fn sqlite() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("homeward.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    Db { store: Arc::new(store), raw: Raw::Sqlite(path), _dir: Some(dir) }
+}
+
+async fn postgres() -> Option<Db> {
+    let url = match std::env::var("HOMEWARD_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but HOMEWARD_TEST_DATABASE_URL is not set")
+        }
+        _ => return None,
+    };
+    let schema = format!("hw_log_{}", uuid::Uuid::now_v7().simple());
+    let store = PgStore::connect_in_schema(&url, Some(&schema)).await.unwrap();
+    Some(Db { store: Arc::new(store), raw: Raw::Postgres { url, schema }, _dir: None })
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Raw::Postgres { url, schema } = &self.raw {
+            let (url, schema) = (url.clone(), schema.clone());
+            // Dropping the schema needs a runtime of its own: Drop is synchronous.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(PgStore::drop_schema(&url, &schema))
+            })
+            .join();
+        }
+    }
+}
+
+fn code(s: &str) -> PartyCode {
+    PartyCode::parse(s).unwrap()
+}
+
+fn setup() -> ConflictSetup {
+    ConflictSetup {
+        name: "log test".into(),
+        parties: vec![
+            Party { code: code("A"), name: "A".into(), kind: PartyKind::Party },
+            Party { code: code("B"), name: "B".into(), kind: PartyKind::Party },
+            Party { code: code("M"), name: "M".into(), kind: PartyKind::Mediator },
+        ],
+        handover_points: vec![],
+    }
+}
+
+fn identity(n: usize) -> PersonIdentity {
+    PersonIdentity {
+        family_name: format!("Коваленко-{n}"),
+        given_names: "Олександр".into(),
+        patronymic: None,
+        mother_maiden_name: None,
+        birth_date: Some(PartialDate::parse("1998-03-07").unwrap()),
+        place_of_birth: None,
+        rank: None,
+        service_number: None,
+        unit: None,
+        power: code("B"),
+        category: Category::Military,
+        person_to_inform: None,
+        correspondence_address: None,
+    }
+}
+
+/// A conflict, 4 persons with 2 statuses each: 1 + 4 * 3 = 13 entries, signed.
+async fn populate(db: &Db, signer: &Signer) -> Vec<PersonId> {
+    db.store.set_conflict(&setup()).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        let id = db
+            .store
+            .add_person(NewPerson {
+                source: SourceRef { source: code("A"), record_id: format!("A-{n}") },
+                identity: identity(n),
+                first_status: StatusEvent::new(Status::Captured),
+            })
+            .await
+            .unwrap();
+        db.store.add_status_event(id, StatusEvent::new(Status::Held), &code("A")).await.unwrap();
+        ids.push(id);
+    }
+    let (head, signed) = sequence_and_sign(db.store.as_ref(), signer).await.unwrap();
+    assert!(signed);
+    assert_eq!(head.size, 13);
+    ids
+}
+
+fn signer() -> Signer {
+    Signer::generate("homeward.test/log", KeyType::Ed25519).unwrap()
+}
+
+async fn check(db: &Db, signer: &Signer, against: Option<&str>) -> VerifyReport {
+    verify(db.store.clone(), &signer.verifier(), against).await.unwrap()
+}
+
+fn first(report: &VerifyReport) -> (ProblemKind, String) {
+    let p = report.problems.first().unwrap_or_else(|| panic!("expected a problem, got none: {report:?}"));
+    (p.kind, p.message.clone())
+}
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::sqlite().await).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                match super::postgres().await {
+                    Some(db) => super::$name(db).await,
+                    None => eprintln!("skipped: HOMEWARD_TEST_DATABASE_URL is not set"),
+                }
+            })*
+        }
+    };
+}
+
+on_both!(
+    every_change_is_logged_and_proofs_verify,
+    a_clean_log_verifies,
+    an_edited_row_is_named,
+    a_deleted_row_is_named,
+    an_inserted_row_is_named,
+    a_removed_leaf_is_named,
+    reordered_leaves_are_named,
+    a_truncated_log_is_named,
+    a_rewritten_history_is_caught_against_a_saved_checkpoint,
+    a_reveal_bundle_checks_and_a_changed_one_does_not,
+);
+
+async fn every_change_is_logged_and_proofs_verify(db: Db) {
+    let signer = signer();
+    let ids = populate(&db, &signer).await;
+    let entries = db.store.entries(0, 13).await.unwrap();
+    let kinds: Vec<&str> = entries.iter().take(4).map(|e| e.event_type.as_str()).collect();
+    assert_eq!(kinds, ["conflict.set", "person.registered", "status.recorded", "status.recorded"]);
+    assert_eq!(entries[0].actor_role, "admin");
+    assert_eq!(entries[1].actor_party.as_deref(), Some("A"));
+    assert_eq!(entries[2].record_id, format!("person/{}/status/1", ids[0]));
+    // Leaves carry no personal data.
+    for e in &entries {
+        let leaf = format!("{:?}", e.leaf().unwrap());
+        assert!(!leaf.contains("Коваленко") && !leaf.contains("1998"), "{leaf}");
+    }
+    let cp = db.store.latest_checkpoint().await.unwrap().unwrap();
+    let (checkpoint, _) = open_checkpoint(&cp.note, signer.name(), &[signer.verifier()]).unwrap();
+    assert_eq!(checkpoint.size, 13);
+    assert_eq!(checkpoint.root, db.store.tree_head().await.unwrap().root);
+    for (i, e) in entries.iter().enumerate() {
+        let proof = prove_inclusion(db.store.as_ref(), i as u64, 13).await.unwrap();
+        verify_inclusion(&e.leaf().unwrap().leaf_hash().unwrap(), i as u64, 13, &proof, &checkpoint.root).unwrap();
+    }
+    // More changes; the new checkpoint is consistent with the old one.
+    db.store.add_status_event(ids[1], StatusEvent::new(Status::Hospitalised), &code("A")).await.unwrap();
+    let (head, _) = sequence_and_sign(db.store.as_ref(), &signer).await.unwrap();
+    assert_eq!(head.size, 14);
+    let proof = prove_consistency(db.store.as_ref(), 13, 14).await.unwrap();
+    verify_consistency(13, 14, &checkpoint.root, &head.root, &proof).unwrap();
+    assert_eq!(root_at(db.store.as_ref(), 13).await.unwrap(), checkpoint.root);
+}
+
+async fn a_clean_log_verifies(db: Db) {
+    let signer = signer();
+    populate(&db, &signer).await;
+    let report = check(&db, &signer, None).await;
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!((report.leaves, report.records, report.checkpoints), (13, 13, 1));
+}
+
+async fn an_edited_row_is_named(db: Db) {
+    let signer = signer();
+    let ids = populate(&db, &signer).await;
+    let person = db.person(ids[2]);
+    db.exec(&format!("UPDATE status_event SET place = 'elsewhere' WHERE person_id = {person} AND seq = 2")).await;
+    let (kind, message) = first(&check(&db, &signer, None).await);
+    assert_eq!(kind, ProblemKind::EditedRecord);
+    assert!(message.contains(&format!("person/{}/status/2", ids[2])) && message.contains("edited"), "{message}");
+}
+
+async fn a_deleted_row_is_named(db: Db) {
+    let signer = signer();
+    let ids = populate(&db, &signer).await;
+    let person = db.person(ids[1]);
+    db.exec(&format!("DELETE FROM status_event WHERE person_id = {person} AND seq = 2")).await;
+    let (kind, message) = first(&check(&db, &signer, None).await);
+    assert_eq!(kind, ProblemKind::DeletedRecord);
+    assert!(message.contains(&format!("person/{}/status/2", ids[1])) && message.contains("deleted"), "{message}");
+}
+
+async fn an_inserted_row_is_named(db: Db) {
+    let signer = signer();
+    let ids = populate(&db, &signer).await;
+    let person = db.person(ids[3]);
+    db.exec(&format!(
+        "INSERT INTO status_event (person_id, seq, status, reported_by, recorded_at)
+         VALUES ({person}, 3, 'deceased', 'A', '2026-01-01T00:00:00.000Z')"
+    ))
+    .await;
+    let (kind, message) = first(&check(&db, &signer, None).await);
+    assert_eq!(kind, ProblemKind::UnloggedRecord);
+    assert!(message.contains(&format!("person/{}/status/3", ids[3])), "{message}");
+}
+
+async fn a_removed_leaf_is_named(db: Db) {
+    let signer = signer();
+    populate(&db, &signer).await;
+    db.exec("DELETE FROM log_entry WHERE leaf_index = 5").await;
+    let report = check(&db, &signer, None).await;
+    let (kind, message) = first(&report);
+    assert_eq!(kind, ProblemKind::MissingLeaf);
+    assert!(message.contains("leaf 5 is missing"), "{message}");
+}
+
+async fn reordered_leaves_are_named(db: Db) {
+    let signer = signer();
+    populate(&db, &signer).await;
+    db.exec(
+        "UPDATE log_entry SET leaf_index = -1 WHERE leaf_index = 7;
+         UPDATE log_entry SET leaf_index = 7 WHERE leaf_index = 8;
+         UPDATE log_entry SET leaf_index = 8 WHERE leaf_index = -1;",
+    )
+    .await;
+    let (kind, message) = first(&check(&db, &signer, None).await);
+    assert_eq!(kind, ProblemKind::TreeMismatch);
+    assert!(message.contains("leaf 7"), "{message}");
+}
+
+async fn a_truncated_log_is_named(db: Db) {
+    let signer = signer();
+    let ids = populate(&db, &signer).await;
+    // Remove the last person's last two changes, records and leaves alike, and
+    // make the tree look whole: only the signed checkpoint remembers.
+    let person = db.person(ids[3]);
+    db.exec(&format!(
+        "DELETE FROM status_event WHERE person_id = {person};
+         DELETE FROM log_entry WHERE leaf_index >= 11;
+         UPDATE person SET status_seq = 0 WHERE id = {person};"
+    ))
+    .await;
+    let report = check(&db, &signer, None).await;
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::Truncated && p.message.contains("signed for 13 leaves but the log has 11")),
+        "{:?}",
+        report.problems
+    );
+}
+
+async fn a_rewritten_history_is_caught_against_a_saved_checkpoint(db: Db) {
+    let signer = signer();
+    populate(&db, &signer).await;
+    let saved = db.store.latest_checkpoint().await.unwrap().unwrap().note;
+    // An intruder with the database and the log key rewrites leaf 4's time,
+    // then rebuilds every hash and re-signs: the database is self-consistent.
+    db.exec(
+        "UPDATE log_entry SET time_ms = time_ms - 86400000 WHERE leaf_index = 4;
+         UPDATE log_entry SET leaf_index = NULL;
+         DELETE FROM log_hash; DELETE FROM log_checkpoint;
+         UPDATE log_tree SET size = 0, root = (SELECT root FROM log_tree WHERE id = 1) WHERE id = 1;",
+    )
+    .await;
+    // Back to the empty root, then let the sequencer re-sign the forged history.
+    let empty = homeward_tlog::empty_root().to_hex();
+    match db.raw {
+        Raw::Sqlite(_) => db.exec(&format!("UPDATE log_tree SET root = X'{empty}' WHERE id = 1")).await,
+        Raw::Postgres { .. } => db.exec(&format!("UPDATE log_tree SET root = '\\x{empty}'::bytea WHERE id = 1")).await,
+    }
+    sequence_and_sign(db.store.as_ref(), &signer).await.unwrap();
+    let alone = check(&db, &signer, None).await;
+    assert!(alone.ok(), "the forgery is self-consistent: {:?}", alone.problems);
+    let (kind, message) = first(&check(&db, &signer, Some(&saved)).await);
+    assert_eq!(kind, ProblemKind::RewrittenHistory);
+    assert!(message.contains("first 13 leaves have a different root"), "{message}");
+}
+
+async fn a_reveal_bundle_checks_and_a_changed_one_does_not(db: Db) {
+    let signer = signer();
+    let ids = populate(&db, &signer).await;
+    let record = format!("person/{}/status/2", ids[0]);
+    let bundle = reveal::reveal(db.store.as_ref(), &record).await.unwrap();
+    let checked = reveal::check(&bundle, &signer.verifier()).unwrap();
+    assert_eq!(checked.record_id, record);
+    assert_eq!(checked.checkpoint_size, 13);
+    assert_eq!(bundle.content["status"], "held");
+    let mut forged = bundle.clone();
+    forged.content["status"] = "released".into();
+    assert_eq!(reveal::check(&forged, &signer.verifier()), Err(reveal::CheckError::Commitment));
+    let mut forged = bundle.clone();
+    forged.leaf.index += 1;
+    assert_eq!(reveal::check(&forged, &signer.verifier()), Err(reveal::CheckError::Inclusion));
+    let other = Signer::generate("homeward.test/log", KeyType::Ed25519).unwrap();
+    assert!(matches!(reveal::check(&bundle, &other.verifier()), Err(reveal::CheckError::Checkpoint(_))));
+    assert!(matches!(
+        reveal::reveal(db.store.as_ref(), &format!("person/{}/status/9", ids[0])).await,
+        Err(reveal::RevealError::NotFound(_))
+    ));
+}
