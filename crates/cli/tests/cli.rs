@@ -70,6 +70,12 @@ fn every_command_has_help_with_examples() {
         &["export", "persons", "--help"],
         &["demo", "--help"],
         &["config", "example", "--help"],
+        &["log", "verify", "--help"],
+        &["log", "public-key", "--help"],
+        &["log", "sequence", "--help"],
+        &["log", "checkpoint", "--help"],
+        &["log", "reveal", "--help"],
+        &["log", "check-reveal", "--help"],
     ] {
         let help = env.ok(args);
         assert!(help.contains("Examples:"), "{args:?} has no examples:\n{help}");
@@ -237,4 +243,128 @@ fn demo_loads_histories_with_the_june_19_exchange_and_serves() {
     assert!(show.contains("handed_over"), "{show}");
     let exported = env.ok(&["export", "persons", "--format", "json"]);
     assert!(exported.contains("2026-06-19"), "the June 19 exchange is in the data");
+}
+
+fn get_bytes(addr: &str, path: &str) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let split = resp.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&resp[..split]).to_string();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let mut body = resp[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    (status, body)
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16).unwrap();
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+#[test]
+fn the_log_verifies_reveals_and_names_an_edited_row() {
+    let env = Env::new();
+    env.init();
+    env.ok(&["import", "persons", repo_file("docs/examples/persons.csv").to_str().unwrap(), "--source", "A"]);
+    let out = env.ok(&["log", "verify"]);
+    assert!(out.contains("log verified: 7 leaves, 0 waiting, 7 records, 2 checkpoints"), "{out}");
+    let key = env.ok(&["log", "public-key"]);
+    assert!(key.starts_with("homeward.log/"), "{key}");
+    let checkpoint = env.ok(&["log", "checkpoint"]);
+    assert!(checkpoint.contains("\n7\n"), "{checkpoint}");
+    let saved = env.write("checkpoint.txt", &checkpoint);
+
+    // Reveal a status event and check it with only the public key.
+    let list = env.ok(&["person", "list", "--status", "held"]);
+    let id = list.split_whitespace().next().unwrap().to_owned();
+    let bundle = env.dir.path().join("reveal.json");
+    env.ok(&["log", "reveal", &format!("person/{id}/status/1"), "--out", bundle.to_str().unwrap()]);
+    let other = Env::new();
+    let ok = other.ok(&["log", "check-reveal", bundle.to_str().unwrap(), "--key", key.trim()]);
+    assert!(ok.starts_with("valid: record person/"), "{ok}");
+    let text = std::fs::read_to_string(&bundle).unwrap().replace("\"held\"", "\"released\"");
+    let forged = other.write("forged.json", &text);
+    let out = other.run(&["log", "check-reveal", &forged, "--key", key.trim()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the content was changed"));
+
+    // Someone edits the database directly.
+    let db = rusqlite::Connection::open(env.dir.path().join("data/homeward.db")).unwrap();
+    db.execute("UPDATE identity_version SET birth_date = '1999' WHERE record_id = 'A-0003'", []).unwrap();
+    drop(db);
+    let out = env.run(&["log", "verify", "--against", &saved]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("DIFFERS: record identity/") && stdout.contains("it was edited"), "{stdout}");
+    assert!(stdout.contains("LOG DOES NOT VERIFY"), "{stdout}");
+    assert!(!stdout.contains("Сидоренко") && !stdout.contains("1991"), "no personal data in the report: {stdout}");
+}
+
+#[test]
+fn the_server_publishes_checkpoints_tiles_and_proofs() {
+    use base64::Engine as _;
+    let env = Env::new();
+    env.init();
+    env.ok(&["import", "persons", repo_file("docs/examples/persons.csv").to_str().unwrap(), "--source", "A"]);
+    let key = homeward_tlog::Verifier::parse(env.ok(&["log", "public-key"]).trim()).unwrap();
+    let (_server, addr) = start(&env, &["serve", "--listen", "127.0.0.1:0"]);
+    let (status, note) = get(&addr, "/log/checkpoint");
+    assert_eq!(status, 200);
+    let (cp, _) = homeward_tlog::open_checkpoint(&note, key.name(), std::slice::from_ref(&key)).unwrap();
+    assert_eq!(cp.size, 7);
+    // The level-0 partial tile: 7 leaf hashes; the entry bundle: 7 leaves.
+    let (status, tile) = get_bytes(&addr, "/log/tile/0/000.p/7");
+    assert_eq!(status, 200);
+    let hashes: Vec<homeward_tlog::Hash> =
+        tile.chunks(32).map(|c| homeward_tlog::Hash::from_slice(c).unwrap()).collect();
+    assert_eq!(hashes.len(), 7);
+    assert_eq!(homeward_tlog::root_from_leaf_hashes(&hashes), cp.root, "the tile's leaves give the signed root");
+    let (status, bundle) = get_bytes(&addr, "/log/tile/entries/000.p/7");
+    assert_eq!(status, 200);
+    let leaves = homeward_tlog::decode_entry_bundle(&bundle).unwrap();
+    assert_eq!(leaves.len(), 7);
+    for (leaf, hash) in leaves.iter().zip(&hashes) {
+        assert_eq!(homeward_tlog::leaf_hash(leaf), *hash);
+        assert!(!String::from_utf8_lossy(leaf).contains("Коваленко"), "leaves hold no names");
+    }
+    assert_eq!(get_bytes(&addr, "/log/tile/0/000.p/8").0, 404, "nothing beyond the published tree");
+    assert_eq!(get_bytes(&addr, "/log/tile/0/000").0, 404);
+    assert_eq!(get_bytes(&addr, "/log/tile/0/0").0, 404, "only canonical paths");
+    // JSON proofs.
+    let (status, body) = get(&addr, "/api/v1/log/proof/inclusion?index=3&size=7");
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let proof: Vec<homeward_tlog::Hash> = v["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            homeward_tlog::Hash::from_slice(
+                &base64::engine::general_purpose::STANDARD.decode(h.as_str().unwrap()).unwrap(),
+            )
+            .unwrap()
+        })
+        .collect();
+    homeward_tlog::verify_inclusion(&hashes[3], 3, 7, &proof, &cp.root).unwrap();
+    let (status, body) = get(&addr, "/api/v1/log/proof/consistency?old=4&new=7");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"proof\""), "{body}");
+    assert_eq!(get(&addr, "/api/v1/log/proof/inclusion?index=9&size=7").0, 400);
+    assert_eq!(get(&addr, "/api/v1/log/proof/inclusion?index=x").0, 400);
+    let (status, body) = get(&addr, "/api/v1/log/public-key");
+    assert_eq!((status, body.trim()), (200, key.to_key_string().as_str()));
 }

@@ -5,6 +5,7 @@
 //! Accounts, roles, the `/api/v1` registry and the web UI come with issue 5;
 //! until then the registry is reached through the `homeward` command line.
 
+mod log;
 mod router;
 
 use std::net::SocketAddr;
@@ -18,16 +19,23 @@ pub use router::router;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// The log's verifier key, published for auditors and witnesses.
+    pub log_key: Option<homeward_tlog::Verifier>,
 }
 
-/// Serves until ctrl-c (or SIGTERM), then finishes in-flight requests.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?addr, backend = state.store.backend(), "serving");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }
 
-async fn shutdown_signal() {
+/// Resolves on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
-use crate::AppState;
+use crate::{AppState, log};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -17,6 +17,11 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/version", get(version))
         .route("/api/v1/stats", get(stats))
+        .route("/log/checkpoint", get(log::checkpoint))
+        .route("/log/tile/{*rest}", get(log::tile))
+        .route("/api/v1/log/proof/inclusion", get(log::inclusion))
+        .route("/api/v1/log/proof/consistency", get(log::consistency))
+        .route("/api/v1/log/public-key", get(log::public_key))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -28,7 +33,11 @@ async fn index() -> impl IntoResponse {
          GET /healthz        liveness\n\
          GET /readyz         readiness (the database answers)\n\
          GET /version        version and storage backend\n\
-         GET /api/v1/stats   persons per status (counts only)\n\n\
+         GET /api/v1/stats   persons per status (counts only)\n\
+         GET /log/checkpoint the shared log's latest signed checkpoint (C2SP tlog-checkpoint)\n\
+         GET /log/tile/...   its hash tiles and entry bundles (C2SP tlog-tiles)\n\
+         GET /api/v1/log/proof/inclusion?index=I&size=N, /api/v1/log/proof/consistency?old=M&new=N\n\
+         GET /api/v1/log/public-key   the log's verifier key\n\n\
          The registry itself is reached with the `homeward` command line for now:\n\
          homeward person list, homeward person show ID, homeward export persons.\n",
     )

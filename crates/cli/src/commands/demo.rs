@@ -73,6 +73,7 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     if existing.is_empty() {
         eprintln!("loading the demo conflict with {} persons into {} ...", args.persons, backend::describe(settings));
         let created = load(store.as_ref(), args.persons, args.seed).await?;
+        crate::commands::log::publish(store.as_ref(), settings).await?;
         eprintln!("created {created} persons with their status histories");
     } else {
         eprintln!("{} already holds data: serving it as it is", backend::describe(settings));
@@ -99,7 +100,7 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     };
     let local = listener.local_addr()?;
     print_summary(Some(local), &counts, example.first().map(|p| p.id.to_string()), settings);
-    homeward_web::serve(listener, homeward_web::AppState { store }).await?;
+    crate::commands::serve::serve(store, settings, listener).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -93,6 +93,9 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCo
         }
         w.flush()?;
     }
+    if result.committed {
+        crate::commands::log::publish(store.as_ref(), settings).await?;
+    }
     let c = result.counts;
     let mut out = std::io::stdout().lock();
     if result.committed {

@@ -29,9 +29,16 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create the data folder {}", settings.data_dir.display()))?;
     let store = backend::open(settings).await?;
     println!("database ready: {}", backend::describe(settings));
+    let signer = crate::commands::log::signer(settings)?;
+    println!(
+        "log key: {} (public key: {})",
+        homeward_service::log::keys::key_path(&settings.data_dir).display(),
+        signer.verifier().to_key_string()
+    );
     if let Some(setup) = setup {
         store.set_conflict(&setup).await?;
         println!("conflict set up: {} ({} parties and a mediator)", setup.name, setup.parties.len() - 1);
+        crate::commands::log::publish(store.as_ref(), settings).await?;
     } else if store.conflict().await?.is_none() {
         println!("no conflict set up yet: run `homeward init --setup FILE` (see docs/examples/conflict.toml)");
     }

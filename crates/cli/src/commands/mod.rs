@@ -6,6 +6,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod init;
+pub mod log;
 pub mod person;
 pub mod serve;
 pub mod status;

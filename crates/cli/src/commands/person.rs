@@ -132,6 +132,7 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCo
             let first_status =
                 StatusEvent { status: a.status, occurred_on: a.status_date, place: a.status_place, details: None };
             let id = store.add_person(NewPerson { source, identity, first_status }).await?;
+            crate::commands::log::publish(store.as_ref(), settings).await?;
             println!("{id}");
         }
         Command::Show { id, json } => {

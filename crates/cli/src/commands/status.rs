@@ -39,6 +39,7 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCo
         Command::Add { person, status, reported_by, date, place, details } => {
             let event = StatusEvent { status, occurred_on: date, place, details };
             let rec = store.add_status_event(person, event, &reported_by).await?;
+            crate::commands::log::publish(store.as_ref(), settings).await?;
             println!("status {} recorded as event {} of person {person}", rec.event.status, rec.seq);
         }
     }

@@ -137,3 +137,22 @@ pub async fn prove_consistency(store: &dyn Store, old: u64, new: u64) -> Result<
 pub async fn root_at(store: &dyn Store, size: u64) -> Result<Hash, LogError> {
     with_hashes(store, |r| homeward_tlog::tree_hash(size, r)).await
 }
+
+/// A C2SP tlog-tiles hash tile's data, read from the stored hashes.
+pub async fn tile_data(store: &dyn Store, tile: &homeward_tlog::Tile) -> Result<Vec<u8>, LogError> {
+    with_hashes(store, |r| homeward_tlog::read_tile(tile, r)).await
+}
+
+/// A C2SP tlog-tiles entry bundle: the leaves' bytes, each with its length.
+pub async fn entry_bundle_data(store: &dyn Store, bundle: &homeward_tlog::EntryBundle) -> Result<Vec<u8>, LogError> {
+    let start = bundle.start_index();
+    let entries = store.entries(start, start + u64::from(bundle.width())).await?;
+    if entries.len() != usize::from(bundle.width()) {
+        return Err(LogError::Tree(format!("entries {start}.. are not all sequenced")));
+    }
+    let leaves = entries
+        .iter()
+        .map(|e| e.leaf().expect("sequenced").to_bytes().map_err(|err| LogError::Tree(err.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    homeward_tlog::encode_entry_bundle(&leaves).map_err(|e| LogError::Tree(e.to_string()))
+}

@@ -1,0 +1,161 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use homeward_service::log::{keys, reveal, sequence_and_sign, verify};
+use homeward_store::Store;
+use homeward_tlog::{Signer, Verifier};
+
+use crate::backend;
+use crate::settings::Settings;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Recompute the log from the database and report every difference.
+    #[command(
+        after_help = "Examples:\n  homeward log verify\n  homeward log verify --against checkpoint-2026-06-19.txt\n  \
+                            homeward log verify --json > report.json"
+    )]
+    Verify {
+        /// A checkpoint saved earlier (e.g. by an auditor): the log must still
+        /// contain exactly the history it signed.
+        #[arg(long, value_name = "FILE")]
+        against: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the log's verifier key (C2SP signed-note form) for auditors and witnesses.
+    #[command(after_help = "Examples:\n  homeward log public-key > homeward-log.vkey")]
+    PublicKey,
+    /// Integrate waiting entries and sign a checkpoint now (the server does this continuously).
+    #[command(after_help = "Examples:\n  homeward log sequence")]
+    Sequence,
+    /// Print the latest signed checkpoint.
+    #[command(after_help = "Examples:\n  homeward log checkpoint > checkpoint-$(date +%F).txt")]
+    Checkpoint,
+    /// Export a record's reveal bundle: its content, salt, leaf, inclusion proof and checkpoint.
+    #[command(
+        after_help = "Examples:\n  homeward log reveal person/0190c6e2-7d1a-7cc0-9a4e-2f1c3b5d6e7f/status/2 --out reveal.json\n  \
+                            homeward log reveal identity/0190c6e2-0000-7000-8000-000000000000\n\n\
+                            Only for someone entitled to see the record: the bundle holds its content."
+    )]
+    Reveal {
+        /// The record's id as in the log: conflict, identity/ID or person/ID/status/SEQ.
+        record: String,
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Check a reveal bundle against the log's public key; needs no database.
+    #[command(after_help = "Examples:\n  homeward log check-reveal reveal.json --key \"$(cat homeward-log.vkey)\"")]
+    CheckReveal {
+        file: PathBuf,
+        /// The log's verifier key (default: the key of the local data folder).
+        #[arg(long, value_name = "VKEY")]
+        key: Option<String>,
+    },
+}
+
+/// The log key of this data folder, created on first use.
+pub fn signer(settings: &Settings) -> anyhow::Result<Signer> {
+    let (signer, created) = keys::load_or_create(&settings.data_dir, &keys::new_origin())?;
+    if created {
+        eprintln!(
+            "created the log signing key {} (origin {})",
+            keys::key_path(&settings.data_dir).display(),
+            signer.name()
+        );
+    }
+    Ok(signer)
+}
+
+/// After a command's writes: integrate them and sign a checkpoint, so that
+/// every change made on the command line is published at once.
+pub async fn publish(store: &dyn Store, settings: &Settings) -> anyhow::Result<()> {
+    let signer = signer(settings)?;
+    sequence_and_sign(store, &signer).await.context("cannot sequence the log")?;
+    Ok(())
+}
+
+pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::CheckReveal { file, key } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bundle: reveal::RevealBundle =
+                serde_json::from_str(&text).with_context(|| format!("{}: not a reveal bundle", file.display()))?;
+            let key = match key {
+                Some(k) => Verifier::parse(k.trim()).map_err(|e| anyhow::anyhow!("--key: {e}"))?,
+                None => keys::load(&settings.data_dir)?
+                    .context("no --key given and no log key in the data folder")?
+                    .verifier(),
+            };
+            match reveal::check(&bundle, &key) {
+                Ok(c) => {
+                    println!(
+                        "valid: record {} was logged as leaf {} at {} ms since the epoch, in the signed tree of {} leaves",
+                        c.record_id, c.leaf_index, c.time_ms, c.checkpoint_size
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{}: NOT VALID: {e}", file.display());
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::PublicKey => {
+            println!("{}", signer(settings)?.verifier().to_key_string());
+            Ok(ExitCode::SUCCESS)
+        }
+        command => {
+            let store = backend::open(settings).await?;
+            let signer = signer(settings)?;
+            match command {
+                Command::Sequence => {
+                    let (head, signed) = sequence_and_sign(store.as_ref(), &signer).await?;
+                    println!("{} leaves{}", head.size, if signed { "; checkpoint signed" } else { "" });
+                }
+                Command::Checkpoint => {
+                    sequence_and_sign(store.as_ref(), &signer).await?;
+                    let cp = store.latest_checkpoint().await?.context("the log is empty")?;
+                    print!("{}", cp.note);
+                }
+                Command::Reveal { record, out } => {
+                    sequence_and_sign(store.as_ref(), &signer).await?;
+                    let bundle = reveal::reveal(store.as_ref(), &record).await?;
+                    let json = serde_json::to_string_pretty(&bundle)?;
+                    match out {
+                        Some(path) => std::fs::write(&path, json + "\n")
+                            .with_context(|| format!("cannot write {}", path.display()))?,
+                        None => println!("{json}"),
+                    }
+                }
+                Command::Verify { against, json } => {
+                    let against = against
+                        .map(|p| std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display())))
+                        .transpose()?;
+                    let report = verify::verify(store.clone(), &signer.verifier(), against.as_deref()).await?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&report)?);
+                    } else {
+                        for p in &report.problems {
+                            println!("DIFFERS: {}", p.message);
+                        }
+                        println!(
+                            "{}: {} leaves, {} waiting, {} records, {} checkpoints checked",
+                            if report.ok() { "log verified" } else { "LOG DOES NOT VERIFY" },
+                            report.leaves,
+                            report.waiting,
+                            report.records,
+                            report.checkpoints
+                        );
+                    }
+                    return Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+                }
+                Command::PublicKey | Command::CheckReveal { .. } => unreachable!("handled above"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
