@@ -71,6 +71,9 @@ enum Command {
     /// The shared tamper-evident log: verify, keys, checkpoints, reveal bundles.
     #[command(subcommand)]
     Log(commands::log::Command),
+    /// Run a witness of the shared log, or make its key.
+    #[command(subcommand)]
+    Witness(commands::witness::Command),
     /// Load a demo conflict with a few thousand persons, then serve it.
     #[command(after_help = "Examples:\n  homeward demo\n  homeward demo --persons 10000 --listen 127.0.0.1:9000\n  \
                             homeward demo --no-serve --data-dir /tmp/hw-demo")]
@@ -137,6 +140,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Export(c) => commands::export::run(c, &settings).await,
         Command::Demo(args) => commands::demo::run(args, &settings).await,
         Command::Log(c) => commands::log::run(c, &settings).await,
+        Command::Witness(c) => commands::witness::run(c).await,
         Command::Config(c) => commands::config::run(c),
     }
 }

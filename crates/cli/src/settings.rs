@@ -19,6 +19,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Log filter, e.g. `info` or `homeward=debug,info`.
     pub log: String,
+    /// Witnesses of the shared log (homeward.toml only).
+    pub witnesses: Vec<homeward_service::log::witnesses::WitnessTarget>,
 }
 
 impl Default for Settings {
@@ -28,6 +30,7 @@ impl Default for Settings {
             database_url: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             log: "info".into(),
+            witnesses: Vec::new(),
         }
     }
 }
@@ -70,6 +73,15 @@ listen = "127.0.0.1:8080"
 
 # Log filter (tracing EnvFilter syntax). Logs never contain personal data.
 log = "info"
+
+# Witnesses of the shared log (C2SP tlog-witness), run by each party and the
+# mediator with `homeward witness serve`. Each new checkpoint is offered to
+# every witness; it is published only once every `required` one cosigned it.
+# [[witnesses]]
+# name = "party-a"
+# url = "http://witness.party-a.example:9101"
+# key = "witness.party-a.example+1234abcd+BA..."   # from `homeward witness key`
+# required = true
 "#;
 
 #[cfg(test)]

@@ -76,6 +76,8 @@ fn every_command_has_help_with_examples() {
         &["log", "checkpoint", "--help"],
         &["log", "reveal", "--help"],
         &["log", "check-reveal", "--help"],
+        &["witness", "serve", "--help"],
+        &["witness", "key", "--help"],
     ] {
         let help = env.ok(args);
         assert!(help.contains("Examples:"), "{args:?} has no examples:\n{help}");
@@ -367,4 +369,71 @@ fn the_server_publishes_checkpoints_tiles_and_proofs() {
     assert_eq!(get(&addr, "/api/v1/log/proof/inclusion?index=x").0, 400);
     let (status, body) = get(&addr, "/api/v1/log/public-key");
     assert_eq!((status, body.trim()), (200, key.to_key_string().as_str()));
+}
+
+#[test]
+fn witnesses_cosign_and_a_required_one_gates_publication() {
+    let env = Env::new();
+    env.init();
+    let log_key = env.ok(&["log", "public-key"]).trim().to_owned();
+    let mut witnesses = Vec::new();
+    for name in ["witness.party-a.test", "witness.party-b.test"] {
+        let key_file = env.dir.path().join(format!("{name}.wkey"));
+        let vkey = env.ok(&["witness", "key", "--name", name, "--out", key_file.to_str().unwrap()]).trim().to_owned();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let state = env.dir.path().join(format!("{name}.state.json"));
+        let (server, addr) = start(
+            &env,
+            &[
+                "witness",
+                "serve",
+                "--key",
+                key_file.to_str().unwrap(),
+                "--state",
+                state.to_str().unwrap(),
+                "--log-key",
+                &log_key,
+                "--listen",
+                "127.0.0.1:0",
+            ],
+        );
+        witnesses.push((name, vkey, server, addr, state));
+    }
+    let mut toml = String::new();
+    for (name, vkey, _, addr, _) in &witnesses {
+        toml.push_str(&format!(
+            "[[witnesses]]\nname = \"{name}\"\nurl = \"http://{addr}\"\nkey = \"{vkey}\"\nrequired = true\n\n"
+        ));
+    }
+    env.write("homeward.toml", &toml);
+
+    env.ok(&["import", "persons", repo_file("docs/examples/persons.csv").to_str().unwrap(), "--source", "A"]);
+    let note = env.ok(&["log", "checkpoint"]);
+    let verifiers: Vec<homeward_tlog::Verifier> =
+        witnesses.iter().map(|w| homeward_tlog::Verifier::parse(&w.1).unwrap()).collect();
+    let opened = homeward_tlog::open_note(&note, &verifiers).unwrap();
+    assert_eq!(opened.verified.len(), 2, "both witnesses cosigned: {note}");
+    assert!(note.contains("\n7\n"));
+    // The witnesses remember what they cosigned.
+    for w in &witnesses {
+        assert!(
+            std::fs::read_to_string(&w.4).unwrap().contains("\"size\": 7")
+                || std::fs::read_to_string(&w.4).unwrap().contains("\"size\":7")
+        );
+    }
+
+    // Party B's witness goes away: new changes are sequenced but not published.
+    let (_, _, server_b, _, _) = witnesses.pop().unwrap();
+    drop(server_b);
+    let list = env.ok(&["person", "list", "--status", "held"]);
+    let id = list.split_whitespace().next().unwrap().to_owned();
+    env.ok(&["status", "add", &id, "hospitalised", "--reported-by", "A"]);
+    let note = env.ok(&["log", "checkpoint"]);
+    assert!(note.contains("\n7\n"), "still the checkpoint both witnesses signed: {note}");
+    let out = env.ok(&["log", "verify"]);
+    assert!(out.contains("log verified: 8 leaves"), "{out}");
 }

@@ -3,7 +3,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use homeward_service::log::{keys, reveal, sequence_and_sign, verify};
+use homeward_service::log::witnesses::Witnesses;
+use homeward_service::log::{keys, reveal, sequence_and_publish, verify};
 use homeward_store::Store;
 use homeward_tlog::{Signer, Verifier};
 
@@ -70,11 +71,21 @@ pub fn signer(settings: &Settings) -> anyhow::Result<Signer> {
     Ok(signer)
 }
 
-/// After a command's writes: integrate them and sign a checkpoint, so that
-/// every change made on the command line is published at once.
+/// The configured witnesses, if any.
+pub fn witnesses(settings: &Settings) -> anyhow::Result<Option<std::sync::Arc<Witnesses>>> {
+    if settings.witnesses.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(std::sync::Arc::new(Witnesses::new(&settings.witnesses)?)))
+}
+
+/// After a command's writes: integrate them and sign a checkpoint (offered
+/// to the witnesses), so that every change made on the command line is
+/// published at once.
 pub async fn publish(store: &dyn Store, settings: &Settings) -> anyhow::Result<()> {
     let signer = signer(settings)?;
-    sequence_and_sign(store, &signer).await.context("cannot sequence the log")?;
+    let witnesses = witnesses(settings)?;
+    sequence_and_publish(store, &signer, witnesses.as_deref()).await.context("cannot sequence the log")?;
     Ok(())
 }
 
@@ -111,18 +122,20 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCo
         command => {
             let store = backend::open(settings).await?;
             let signer = signer(settings)?;
+            let witnesses = witnesses(settings)?;
+            let publish = || sequence_and_publish(store.as_ref(), &signer, witnesses.as_deref());
             match command {
                 Command::Sequence => {
-                    let (head, signed) = sequence_and_sign(store.as_ref(), &signer).await?;
+                    let (head, signed) = publish().await?;
                     println!("{} leaves{}", head.size, if signed { "; checkpoint signed" } else { "" });
                 }
                 Command::Checkpoint => {
-                    sequence_and_sign(store.as_ref(), &signer).await?;
+                    publish().await?;
                     let cp = store.latest_checkpoint().await?.context("the log is empty")?;
                     print!("{}", cp.note);
                 }
                 Command::Reveal { record, out } => {
-                    sequence_and_sign(store.as_ref(), &signer).await?;
+                    publish().await?;
                     let bundle = reveal::reveal(store.as_ref(), &record).await?;
                     let json = serde_json::to_string_pretty(&bundle)?;
                     match out {

@@ -39,7 +39,9 @@ pub async fn serve(
     let signer = crate::commands::log::signer(settings)?;
     let log_key = Some(signer.verifier());
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let sequencer = tokio::spawn(homeward_service::log::run_sequencer(store.clone(), signer, SEQUENCE_EVERY, stopped));
+    let witnesses = crate::commands::log::witnesses(settings)?;
+    let sequencer =
+        tokio::spawn(homeward_service::log::run_sequencer(store.clone(), signer, witnesses, SEQUENCE_EVERY, stopped));
     let shutdown = async move {
         homeward_web::shutdown_signal().await;
         let _ = stop.send(true);

@@ -9,6 +9,7 @@
 pub mod keys;
 pub mod reveal;
 pub mod verify;
+pub mod witnesses;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -33,6 +34,16 @@ pub enum LogError {
 /// Integrates every waiting entry and signs a checkpoint for the new size
 /// (if it grew). Returns the head and whether a checkpoint was signed.
 pub async fn sequence_and_sign(store: &dyn Store, signer: &Signer) -> Result<(TreeHead, bool), LogError> {
+    sequence_and_publish(store, signer, None).await
+}
+
+/// As [`sequence_and_sign`], and with witnesses: the checkpoint is offered
+/// to each, and stored (published) only with every required cosignature.
+pub async fn sequence_and_publish(
+    store: &dyn Store,
+    signer: &Signer,
+    witnesses: Option<&witnesses::Witnesses>,
+) -> Result<(TreeHead, bool), LogError> {
     let mut head = store.tree_head().await?;
     loop {
         let next = store.sequence(BATCH).await?;
@@ -45,8 +56,20 @@ pub async fn sequence_and_sign(store: &dyn Store, signer: &Signer) -> Result<(Tr
     if latest.as_ref().is_some_and(|c| c.size >= head.size) {
         return Ok((head, false));
     }
-    let note =
+    let mut note =
         sign_checkpoint(signer.name(), head.size, head.root, signer).map_err(|e| LogError::Sign(e.to_string()))?;
+    if let Some(w) = witnesses.filter(|w| !w.is_empty()) {
+        let cosigned = w.cosign(store, &note, head.size).await?;
+        if !cosigned.missing_required.is_empty() {
+            tracing::warn!(
+                size = head.size,
+                missing = ?cosigned.missing_required,
+                "checkpoint not published: required witnesses did not cosign"
+            );
+            return Ok((head, false));
+        }
+        note = cosigned.note;
+    }
     store.save_checkpoint(&StoredCheckpoint { size: head.size, note }).await?;
     Ok((head, true))
 }
@@ -56,11 +79,12 @@ pub async fn sequence_and_sign(store: &dyn Store, signer: &Signer) -> Result<(Tr
 pub async fn run_sequencer(
     store: std::sync::Arc<dyn Store>,
     signer: Signer,
+    witnesses: Option<std::sync::Arc<witnesses::Witnesses>>,
     interval: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
-        match sequence_and_sign(store.as_ref(), &signer).await {
+        match sequence_and_publish(store.as_ref(), &signer, witnesses.as_deref()).await {
             Ok((head, true)) => tracing::debug!(size = head.size, "checkpoint signed"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "sequencing failed; retrying"),
@@ -69,7 +93,7 @@ pub async fn run_sequencer(
             () = tokio::time::sleep(interval) => {}
             _ = shutdown.changed() => {
                 // One last round, so that nothing accepted waits for the next start.
-                if let Err(e) = sequence_and_sign(store.as_ref(), &signer).await {
+                if let Err(e) = sequence_and_publish(store.as_ref(), &signer, witnesses.as_deref()).await {
                     tracing::error!(error = %e, "final sequencing failed");
                 }
                 return;

@@ -1,0 +1,159 @@
+//! Submitting checkpoints to witnesses (C2SP tlog-witness) and collecting
+//! their cosignatures (C2SP tlog-cosignature).
+//!
+//! Each party and the mediator run a witness (`homeward witness serve`). After
+//! the sequencer signs a checkpoint, it offers it to every configured witness
+//! with a consistency proof from the size that witness last cosigned, and
+//! adds the cosignatures it gets back to the note. A checkpoint is stored,
+//! and so published, only once every *required* witness has cosigned it:
+//! that is what lets a deployment say "nothing counts until both parties'
+//! witnesses have seen it".
+//!
+//! Witnesses are reached over plain HTTP (hyper): put TLS in front of a
+//! witness that is not on the same network.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::Bytes;
+use homeward_store::Store;
+use homeward_tlog::{Verifier, open_note};
+use homeward_witness::{ADD_CHECKPOINT_PATH, AddCheckpointRequest};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::Deserialize;
+
+use super::{LogError, prove_consistency};
+
+/// A witness in `homeward.toml`:
+/// `[[witnesses]] name = "...", url = "http://host:port", key = "<verifier key>", required = true`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessTarget {
+    pub name: String,
+    /// Base URL; checkpoints are POSTed to `{url}/add-checkpoint`.
+    pub url: String,
+    /// The witness's cosignature/v1 verifier key (`homeward witness key` prints it).
+    pub key: String,
+    /// A checkpoint is published only with this witness's cosignature.
+    #[serde(default)]
+    pub required: bool,
+}
+
+#[derive(Debug)]
+pub struct Witnesses {
+    targets: Vec<(WitnessTarget, Verifier)>,
+    /// The size each witness last cosigned, as far as we know.
+    last: Mutex<HashMap<String, u64>>,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WitnessConfigError {
+    #[error("witness {name}: key: {reason}")]
+    Key { name: String, reason: String },
+}
+
+/// The outcome of offering one checkpoint.
+#[derive(Debug)]
+pub struct Cosigned {
+    /// The note with every cosignature obtained.
+    pub note: String,
+    /// Names of required witnesses that did not cosign.
+    pub missing_required: Vec<String>,
+}
+
+impl Witnesses {
+    pub fn new(targets: &[WitnessTarget]) -> Result<Self, WitnessConfigError> {
+        let targets = targets
+            .iter()
+            .map(|t| {
+                Verifier::parse(t.key.trim())
+                    .map(|v| (t.clone(), v))
+                    .map_err(|e| WitnessConfigError::Key { name: t.name.clone(), reason: e.to_string() })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        Ok(Self { targets, last: Mutex::new(HashMap::new()), client })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// Offers `note` (a signed checkpoint of `size` leaves) to every witness.
+    pub async fn cosign(&self, store: &dyn Store, note: &str, size: u64) -> Result<Cosigned, LogError> {
+        let mut lines = Vec::new();
+        let mut missing_required = Vec::new();
+        for (target, verifier) in &self.targets {
+            match self.offer(store, target, verifier, note, size).await {
+                Ok(line) => lines.push(line),
+                Err(reason) => {
+                    tracing::warn!(witness = %target.name, %reason, size, "witness did not cosign");
+                    if target.required {
+                        missing_required.push(target.name.clone());
+                    }
+                }
+            }
+        }
+        let mut with = note.to_owned();
+        for line in lines {
+            with.push_str(&line);
+        }
+        Ok(Cosigned { note: with, missing_required })
+    }
+
+    /// One witness: up to two tries (the first may learn the witness's size from a 409).
+    async fn offer(
+        &self,
+        store: &dyn Store,
+        target: &WitnessTarget,
+        verifier: &Verifier,
+        note: &str,
+        size: u64,
+    ) -> Result<String, String> {
+        for _ in 0..2 {
+            let old = self.last.lock().expect("not poisoned").get(&target.name).copied().unwrap_or(0).min(size);
+            let proof = if old == 0 {
+                Vec::new()
+            } else {
+                prove_consistency(store, old, size).await.map_err(|e| e.to_string())?
+            };
+            let body = AddCheckpointRequest { old_size: old, proof, checkpoint: note.to_owned() }.to_body();
+            let url = format!("{}{ADD_CHECKPOINT_PATH}", target.url.trim_end_matches('/'));
+            let request = hyper::Request::post(&url)
+                .body(Full::new(Bytes::from(body)))
+                .map_err(|e| format!("bad witness URL: {e}"))?;
+            let response = tokio::time::timeout(Duration::from_secs(10), self.client.request(request))
+                .await
+                .map_err(|_| "timed out".to_owned())?
+                .map_err(|e| format!("cannot reach it: {e}"))?;
+            let status = response.status();
+            let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+            let text = String::from_utf8_lossy(&body).to_string();
+            match status.as_u16() {
+                200 => {
+                    // Each line must be a valid cosignature by this witness on this checkpoint.
+                    let candidate = format!("{note}{text}");
+                    let opened = open_note(&candidate, std::slice::from_ref(verifier)).map_err(|e| e.to_string())?;
+                    if opened.verified.is_empty() {
+                        return Err("answered without a valid cosignature".into());
+                    }
+                    self.last.lock().expect("not poisoned").insert(target.name.clone(), size);
+                    return Ok(text);
+                }
+                409 => match text.trim().parse::<u64>() {
+                    Ok(theirs) if theirs <= size => {
+                        self.last.lock().expect("not poisoned").insert(target.name.clone(), theirs);
+                    }
+                    _ => return Err(format!("refused the checkpoint (409): {}", text.trim())),
+                },
+                code => return Err(format!("answered {code}: {}", text.trim())),
+            }
+        }
+        Err("kept answering 409".into())
+    }
+}
