@@ -11,9 +11,11 @@
 //! traits; only the `homeward` binary picks one. Both pass the same suite
 //! (`homeward-store-conformance`).
 
+mod accounts;
 mod error;
 mod model;
 
+pub use accounts::*;
 pub use error::StoreError;
 pub use model::*;
 
