@@ -75,6 +75,9 @@ enum Command {
     /// Settings helpers.
     #[command(subcommand)]
     Config(commands::config::Command),
+    /// User accounts and API tokens.
+    #[command(subcommand)]
+    User(commands::users::Command),
 }
 
 fn main() -> ExitCode {
@@ -134,5 +137,6 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Export(c) => commands::export::run(c, &settings).await,
         Command::Demo(args) => commands::demo::run(args, &settings).await,
         Command::Config(c) => commands::config::run(c),
+        Command::User(c) => commands::users::run(c, &settings).await,
     }
 }

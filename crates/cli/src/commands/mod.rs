@@ -9,6 +9,7 @@ pub mod init;
 pub mod person;
 pub mod serve;
 pub mod status;
+pub mod users;
 
 use std::process::ExitCode;
 
