@@ -49,6 +49,7 @@ enum Command {
     Init(commands::init::Args),
     /// Run the HTTP server.
     #[command(after_help = "Examples:\n  homeward serve\n  homeward serve --listen 0.0.0.0:8080\n  \
+                            homeward serve --secure-cookies    # behind an HTTPS proxy\n  \
                             HOMEWARD_DATABASE_URL=postgres://homeward@db/homeward homeward serve")]
     Serve(commands::serve::Args),
     /// Apply pending database migrations (serve and every command also do).

@@ -3,12 +3,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
-use crate::AppState;
+use crate::auth::login;
+use crate::error::AppError;
+use crate::{AppState, api, csrf, pages};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -16,9 +18,39 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/version", get(version))
+        .route("/static/homeward.css", get(pages::stylesheet))
+        // Accounts: the login form, logout, each role's home page.
+        .route("/login", get(pages::login_form).post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/home", get(pages::home))
+        // The API: any caller (`/me`), the administrator only (`/users`).
+        .route("/api/v1/me", get(api::me))
+        .route("/api/v1/users", get(api::users))
         .route("/api/v1/stats", get(stats))
+        .fallback(not_found)
+        .layer(middleware::from_fn(csrf::protect))
+        .layer(middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// Headers every answer carries: no framing (clickjacking), no MIME sniffing,
+/// no referrer leaving the site, scripts and styles from homeward only.
+async fn security_headers(request: axum::extract::Request, next: middleware::Next) -> Response {
+    use axum::http::HeaderValue;
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    response
 }
 
 async fn index() -> impl IntoResponse {
@@ -28,7 +60,9 @@ async fn index() -> impl IntoResponse {
          GET /healthz        liveness\n\
          GET /readyz         readiness (the database answers)\n\
          GET /version        version and storage backend\n\
-         GET /api/v1/stats   persons per status (counts only)\n\n\
+         GET /api/v1/stats   persons per status (counts only)\n\
+         GET /login          log in (a browser form)\n\
+         GET /api/v1/me      who you are (session or `Authorization: Bearer` API token)\n\n\
          The registry itself is reached with the `homeward` command line for now:\n\
          homeward person list, homeward person show ID, homeward export persons.\n",
     )

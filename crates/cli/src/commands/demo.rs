@@ -102,7 +102,8 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     let local = listener.local_addr()?;
     print_logins(&logins);
     print_summary(Some(local), &counts, example.first().map(|p| p.id.to_string()), settings);
-    homeward_web::serve(listener, homeward_web::AppState { store }).await?;
+    let state = homeward_web::AppState::new(store, accounts, homeward_web::AuthSettings::default());
+    homeward_web::serve(listener, state).await?;
     Ok(ExitCode::SUCCESS)
 }
 
