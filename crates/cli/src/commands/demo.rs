@@ -124,6 +124,7 @@ fn print_summary(
         println!("Open  http://{addr}/               what the server offers");
         println!("      http://{addr}/api/v1/stats   persons per status (public: counts only)");
         println!("      http://{addr}/readyz         readiness");
+        println!("      http://{addr}/login          log in with one of the logins above");
     }
     println!();
     println!("On the command line:");
