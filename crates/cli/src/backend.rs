@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use homeward_store::Store;
+use homeward_store::{AccountStore, Store};
 use homeward_store_postgres::PgStore;
 use homeward_store_sqlite::SqliteStore;
 
@@ -27,18 +27,25 @@ pub fn target(settings: &Settings) -> anyhow::Result<Target<'_>> {
 /// Opens the store and applies pending migrations. Creates the data folder
 /// and the SQLite file when they do not exist yet.
 pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(open_with_accounts(settings).await?.0)
+}
+
+/// Opens the store as both the registry and the account store: one pool or
+/// one SQLite writer serves both.
+pub async fn open_with_accounts(settings: &Settings) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn AccountStore>)> {
     match target(settings)? {
         Target::Postgres(url) => {
-            let store = PgStore::connect(url).await.context("cannot open the PostgreSQL database")?;
-            Ok(Arc::new(store))
+            let store = Arc::new(PgStore::connect(url).await.context("cannot open the PostgreSQL database")?);
+            Ok((store.clone(), store))
         }
         Target::Sqlite(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
             }
-            let store = SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))?;
-            Ok(Arc::new(store))
+            let store =
+                Arc::new(SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))?);
+            Ok((store.clone(), store))
         }
     }
 }

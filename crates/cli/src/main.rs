@@ -49,6 +49,7 @@ enum Command {
     Init(commands::init::Args),
     /// Run the HTTP server.
     #[command(after_help = "Examples:\n  homeward serve\n  homeward serve --listen 0.0.0.0:8080\n  \
+                            homeward serve --secure-cookies    # behind an HTTPS proxy\n  \
                             HOMEWARD_DATABASE_URL=postgres://homeward@db/homeward homeward serve")]
     Serve(commands::serve::Args),
     /// Apply pending database migrations (serve and every command also do).
@@ -81,6 +82,9 @@ enum Command {
     /// Settings helpers.
     #[command(subcommand)]
     Config(commands::config::Command),
+    /// User accounts and API tokens.
+    #[command(subcommand)]
+    User(commands::users::Command),
 }
 
 fn main() -> ExitCode {
@@ -142,5 +146,6 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Log(c) => commands::log::run(c, &settings).await,
         Command::Witness(c) => commands::witness::run(c).await,
         Command::Config(c) => commands::config::run(c),
+        Command::User(c) => commands::users::run(c, &settings).await,
     }
 }

@@ -14,10 +14,12 @@ pub mod conflict;
 pub mod date;
 pub mod ids;
 pub mod person;
+pub mod role;
 pub mod status;
 
 pub use conflict::{ConflictSetup, HandoverPoint, Party, PartyCode, PartyKind};
 pub use date::PartialDate;
 pub use ids::PersonId;
 pub use person::{Category, FieldError, PersonIdentity, RawIdentity, SourceRef};
+pub use role::{InvalidRole, InvalidUsername, Role, RoleKind, UnknownRole, Username};
 pub use status::{Status, StatusEvent, TransitionError};

@@ -7,8 +7,11 @@ use homeward_store::StoreError;
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
-const MIGRATIONS: &[M<'static>] =
-    &[M::up(include_str!("../migrations/0001_registry.sql")), M::up(include_str!("../migrations/0002_log.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../migrations/0001_registry.sql")),
+    M::up(include_str!("../migrations/0002_log.sql")),
+    M::up(include_str!("../migrations/0003_accounts.sql")),
+];
 
 /// Applies what is pending; returns the schema version now in force.
 pub(crate) fn migrate(c: &mut Connection) -> Result<usize, StoreError> {

@@ -11,10 +11,12 @@
 //! traits; only the `homeward` binary picks one. Both pass the same suite
 //! (`homeward-store-conformance`).
 
+mod accounts;
 mod error;
 pub mod log;
 mod model;
 
+pub use accounts::*;
 pub use error::StoreError;
 pub use log::{Actor, AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 pub use model::*;

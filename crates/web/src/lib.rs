@@ -1,18 +1,31 @@
 //! homeward's HTTP server.
 //!
-//! For now it answers the operational endpoints (liveness, readiness,
-//! version) and one public page of counts: nothing in it can show a person.
-//! Accounts, roles, the `/api/v1` registry and the web UI come with issue 5;
-//! until then the registry is reached through the `homeward` command line.
+//! The key decision: authorisation lives in the types. Every handler that
+//! needs a caller takes a role extractor ([`auth::roles`]) as an argument;
+//! the extractor resolves the session cookie or API token once and answers
+//! 404 to a role that may not use the route. Every state-changing request
+//! passes the CSRF layer ([`csrf`]); every error is a problem-details body
+//! ([`error::AppError`]).
+//!
+//! So far it serves accounts (login, logout, home pages, `/api/v1/me`,
+//! `/api/v1/users`), the operational endpoints and one public page of
+//! counts: nothing in it can show a person yet.
 
+pub mod api;
+pub mod auth;
+pub mod csrf;
+pub mod error;
 mod log;
+pub mod pages;
+pub mod ratelimit;
 mod router;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use homeward_store::Store;
+use homeward_store::{AccountStore, Store};
 
+pub use auth::AuthSettings;
 pub use router::router;
 
 /// What every handler can reach.
@@ -21,6 +34,26 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The log's verifier key, published for auditors and witnesses.
     pub log_key: Option<homeward_tlog::Verifier>,
+    pub accounts: Arc<dyn AccountStore>,
+    pub auth: Arc<AuthSettings>,
+    /// Login attempts of any outcome, per address.
+    pub login_attempts: Arc<ratelimit::RateLimiter<String>>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, accounts: Arc<dyn AccountStore>, auth: AuthSettings) -> Self {
+        let login_attempts =
+            ratelimit::RateLimiter::new(auth.login_attempts_per_minute, std::time::Duration::from_secs(60));
+        // The dummy hash for unknown users is made now, not on the first login.
+        homeward_auth::warm_up();
+        Self { store, accounts, auth: Arc::new(auth), login_attempts: Arc::new(login_attempts), log_key: None }
+    }
+
+    /// Publishes the log's verifier key at `/api/v1/log/public-key`.
+    pub fn with_log_key(mut self, key: homeward_tlog::Verifier) -> Self {
+        self.log_key = Some(key);
+        self
+    }
 }
 
 /// Serves until `shutdown` resolves, then finishes in-flight requests.
@@ -31,7 +64,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?addr, backend = state.store.backend(), "serving");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    // Connection info gives handlers the peer address, for per-address limits.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// Resolves on ctrl-c or SIGTERM.

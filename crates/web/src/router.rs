@@ -3,12 +3,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
-use crate::{AppState, log};
+use crate::auth::login;
+use crate::error::AppError;
+use crate::{AppState, api, csrf, log, pages};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -16,14 +18,44 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/version", get(version))
+        .route("/static/homeward.css", get(pages::stylesheet))
+        // Accounts: the login form, logout, each role's home page.
+        .route("/login", get(pages::login_form).post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/home", get(pages::home))
+        // The API: any caller (`/me`), the administrator only (`/users`).
+        .route("/api/v1/me", get(api::me))
+        .route("/api/v1/users", get(api::users))
         .route("/api/v1/stats", get(stats))
         .route("/log/checkpoint", get(log::checkpoint))
         .route("/log/tile/{*rest}", get(log::tile))
         .route("/api/v1/log/proof/inclusion", get(log::inclusion))
         .route("/api/v1/log/proof/consistency", get(log::consistency))
         .route("/api/v1/log/public-key", get(log::public_key))
+        .fallback(not_found)
+        .layer(middleware::from_fn(csrf::protect))
+        .layer(middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// Headers every answer carries: no framing (clickjacking), no MIME sniffing,
+/// no referrer leaving the site, scripts and styles from homeward only.
+async fn security_headers(request: axum::extract::Request, next: middleware::Next) -> Response {
+    use axum::http::HeaderValue;
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    response
 }
 
 async fn index() -> impl IntoResponse {
@@ -37,7 +69,9 @@ async fn index() -> impl IntoResponse {
          GET /log/checkpoint the shared log's latest signed checkpoint (C2SP tlog-checkpoint)\n\
          GET /log/tile/...   its hash tiles and entry bundles (C2SP tlog-tiles)\n\
          GET /api/v1/log/proof/inclusion?index=I&size=N, /api/v1/log/proof/consistency?old=M&new=N\n\
-         GET /api/v1/log/public-key   the log's verifier key\n\n\
+         GET /api/v1/log/public-key   the log's verifier key\n\
+         GET /login          log in (a browser form)\n\
+         GET /api/v1/me      who you are (session or `Authorization: Bearer` API token)\n\n\
          The registry itself is reached with the `homeward` command line for now:\n\
          homeward person list, homeward person show ID, homeward export persons.\n",
     )

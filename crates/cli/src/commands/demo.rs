@@ -68,7 +68,7 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         println!("wrote {n} persons to {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let store = backend::open(settings).await?;
+    let (store, accounts) = backend::open_with_accounts(settings).await?;
     let existing = store.list_persons(&PersonFilter::default(), &Page::first(1)).await?;
     if existing.is_empty() {
         eprintln!("loading the demo conflict with {} persons into {} ...", args.persons, backend::describe(settings));
@@ -78,6 +78,7 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     } else {
         eprintln!("{} already holds data: serving it as it is", backend::describe(settings));
     }
+    let logins = super::users::demo_logins(accounts.as_ref(), &homeward_demo::demo_setup(), &settings.data_dir).await?;
     let counts = store.status_counts().await?;
     let example = store
         .list_persons(
@@ -86,6 +87,7 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         )
         .await?;
     if args.no_serve {
+        print_logins(&logins);
         print_summary(None, &counts, example.first().map(|p| p.id.to_string()), settings);
         return Ok(ExitCode::SUCCESS);
     }
@@ -99,8 +101,10 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         }
     };
     let local = listener.local_addr()?;
+    print_logins(&logins);
     print_summary(Some(local), &counts, example.first().map(|p| p.id.to_string()), settings);
-    crate::commands::serve::serve(store, settings, listener).await?;
+    let state = homeward_web::AppState::new(store, accounts, homeward_web::AuthSettings::default());
+    crate::commands::serve::serve(state, settings, listener).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -121,10 +125,10 @@ fn print_summary(
         println!("Open  http://{addr}/               what the server offers");
         println!("      http://{addr}/api/v1/stats   persons per status (public: counts only)");
         println!("      http://{addr}/readyz         readiness");
+        println!("      http://{addr}/login          log in with one of the logins above");
     }
     println!();
-    println!("Logins: none yet. Accounts and roles (mediator, party officers, caseworker, family, auditor,");
-    println!("admin) come with the web UI; until then the registry is on the command line:");
+    println!("On the command line:");
     let dir = if settings.data_dir.as_os_str() == "data" {
         String::new()
     } else {
@@ -138,5 +142,16 @@ fn print_summary(
     if addr.is_some() {
         println!();
         println!("Stop with Ctrl-C.");
+    }
+}
+
+/// Demo passwords are random per data folder and kept in its demo-logins.txt.
+fn print_logins(logins: &[super::users::DemoLogin]) {
+    use homeward_auth::secrecy::ExposeSecret;
+    println!();
+    println!("Logins (demo accounts, one per role; passwords are random, kept in demo-logins.txt in the data folder):");
+    for l in logins {
+        let password = l.password.as_ref().map_or("(not on file)", |p| p.expose_secret());
+        println!("  {:<14} {:<20} {password}", l.username, l.role);
     }
 }

@@ -10,6 +10,7 @@ pub mod log;
 pub mod person;
 pub mod serve;
 pub mod status;
+pub mod users;
 pub mod witness;
 
 use std::process::ExitCode;
