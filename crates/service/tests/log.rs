@@ -52,6 +52,14 @@ impl Db {
         }
     }
 
+    /// SQL selecting the entry of leaf `i` (SQLite derives the leaf index from the dense id).
+    fn leaf(&self, i: u64) -> String {
+        match self.raw {
+            Raw::Sqlite(_) => format!("id = {}", i + 1),
+            Raw::Postgres { .. } => format!("leaf_index = {i}"),
+        }
+    }
+
     /// SQL for a person id literal.
     fn person(&self, id: PersonId) -> String {
         match self.raw {
@@ -272,7 +280,7 @@ async fn an_inserted_row_is_named(db: Db) {
 async fn a_removed_leaf_is_named(db: Db) {
     let signer = signer();
     populate(&db, &signer).await;
-    db.exec("DELETE FROM log_entry WHERE leaf_index = 5").await;
+    db.exec(&format!("DELETE FROM log_entry WHERE {}", db.leaf(5))).await;
     let report = check(&db, &signer, None).await;
     let (kind, message) = first(&report);
     assert_eq!(kind, ProblemKind::MissingLeaf);
@@ -282,11 +290,18 @@ async fn a_removed_leaf_is_named(db: Db) {
 async fn reordered_leaves_are_named(db: Db) {
     let signer = signer();
     populate(&db, &signer).await;
-    db.exec(
-        "UPDATE log_entry SET leaf_index = -1 WHERE leaf_index = 7;
-         UPDATE log_entry SET leaf_index = 7 WHERE leaf_index = 8;
-         UPDATE log_entry SET leaf_index = 8 WHERE leaf_index = -1;",
-    )
+    let column = match db.raw {
+        Raw::Sqlite(_) => ("id", 1),
+        Raw::Postgres { .. } => ("leaf_index", 0),
+    };
+    let (col, off) = column;
+    db.exec(&format!(
+        "UPDATE log_entry SET {col} = -1 WHERE {col} = {a};
+         UPDATE log_entry SET {col} = {a} WHERE {col} = {b};
+         UPDATE log_entry SET {col} = {b} WHERE {col} = -1;",
+        a = 7 + off,
+        b = 8 + off
+    ))
     .await;
     let (kind, message) = first(&check(&db, &signer, None).await);
     assert_eq!(kind, ProblemKind::TreeMismatch);
@@ -299,9 +314,14 @@ async fn a_truncated_log_is_named(db: Db) {
     // Remove the last person's last two changes, records and leaves alike, and
     // make the tree look whole: only the signed checkpoint remembers.
     let person = db.person(ids[3]);
+    let from_leaf_11 = match db.raw {
+        Raw::Sqlite(_) => "id >= 12",
+        Raw::Postgres { .. } => "leaf_index >= 11",
+    };
     db.exec(&format!(
         "DELETE FROM status_event WHERE person_id = {person};
-         DELETE FROM log_entry WHERE leaf_index >= 11;
+         DELETE FROM log_entry WHERE {from_leaf_11};
+         UPDATE log_tree SET size = 11 WHERE id = 1;
          UPDATE person SET status_seq = 0 WHERE id = {person};"
     ))
     .await;
@@ -322,12 +342,17 @@ async fn a_rewritten_history_is_caught_against_a_saved_checkpoint(db: Db) {
     let saved = db.store.latest_checkpoint().await.unwrap().unwrap().note;
     // An intruder with the database and the log key rewrites leaf 4's time,
     // then rebuilds every hash and re-signs: the database is self-consistent.
-    db.exec(
-        "UPDATE log_entry SET time_ms = time_ms - 86400000 WHERE leaf_index = 4;
-         UPDATE log_entry SET leaf_index = NULL;
+    let reset = match db.raw {
+        Raw::Sqlite(_) => "",
+        Raw::Postgres { .. } => "UPDATE log_entry SET leaf_index = NULL;",
+    };
+    db.exec(&format!(
+        "UPDATE log_entry SET time_ms = time_ms - 86400000 WHERE {};
+         {reset}
          DELETE FROM log_hash; DELETE FROM log_checkpoint;
-         UPDATE log_tree SET size = 0, root = (SELECT root FROM log_tree WHERE id = 1) WHERE id = 1;",
-    )
+         UPDATE log_tree SET size = 0 WHERE id = 1;",
+        db.leaf(4)
+    ))
     .await;
     // Back to the empty root, then let the sequencer re-sign the forged history.
     let empty = homeward_tlog::empty_root().to_hex();

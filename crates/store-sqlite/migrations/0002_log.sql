@@ -8,9 +8,13 @@ ALTER TABLE status_event ADD COLUMN log_id INTEGER;
 
 CREATE UNIQUE INDEX identity_version_id ON identity_version (id);
 
+-- On SQLite there is one writer, so entry ids are assigned densely from 1
+-- in commit order, and an entry's leaf index is simply id - 1 once the tree
+-- has grown past it (log_tree.size): sequencing writes no entry rows at all.
+-- (PostgreSQL, with concurrent writers and gaps in sequences, stores the
+-- leaf index; see its 0002_log.sql.)
 CREATE TABLE log_entry (
     id          INTEGER PRIMARY KEY,
-    leaf_index  INTEGER UNIQUE,
     time_ms     INTEGER NOT NULL,
     actor_role  TEXT NOT NULL,
     actor_party TEXT,
@@ -20,9 +24,6 @@ CREATE TABLE log_entry (
     salt        BLOB NOT NULL,
     commitment  BLOB NOT NULL
 ) STRICT;
-
--- Entries waiting for the sequencer.
-CREATE INDEX log_entry_pending ON log_entry (id) WHERE leaf_index IS NULL;
 
 -- Stored hashes in the layout of homeward_tlog::tree (about two per leaf).
 CREATE TABLE log_hash (

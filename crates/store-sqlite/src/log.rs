@@ -166,7 +166,9 @@ fn bytes32(v: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
     })
 }
 
-const ENTRY_COLUMNS: &str = "e.id, e.leaf_index, e.time_ms, e.actor_role, e.actor_party, e.event_type, e.record_type, e.record_id, e.salt, e.commitment";
+/// The entry columns; the leaf index is `id - 1` for entries the tree has
+/// reached (see migrations/0002_log.sql).
+const ENTRY_COLUMNS: &str = "e.id, CASE WHEN e.id <= (SELECT size FROM log_tree WHERE id = 1) THEN e.id - 1 END, e.time_ms, e.actor_role, e.actor_party, e.event_type, e.record_type, e.record_id, e.salt, e.commitment";
 
 fn entry_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<LogEntry> {
     Ok(LogEntry {
@@ -218,17 +220,27 @@ pub(crate) fn tree_head(c: &Connection) -> Result<TreeHead, StoreError> {
 pub(crate) fn sequence(c: &mut Connection, max: usize) -> Result<TreeHead, StoreError> {
     let tx = c.transaction().map_err(backend_error)?;
     let head = tree_head(&tx)?;
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.leaf_index IS NULL ORDER BY e.id LIMIT ?1");
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.id > ?1 ORDER BY e.id LIMIT ?2");
     let mut entries = tx
         .prepare_cached(&sql)
-        .and_then(|mut st| st.query_map(params![max as i64], |r| entry_from_row(r, 0))?.collect::<Result<Vec<_>, _>>())
+        .and_then(|mut st| {
+            st.query_map(params![head.size as i64, max as i64], |r| entry_from_row(r, 0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
         .map_err(backend_error)?;
     if entries.is_empty() {
         return Ok(head);
     }
     let mut leaf_hashes = Vec::with_capacity(entries.len());
     for (i, e) in entries.iter_mut().enumerate() {
-        e.leaf_index = Some(head.size + i as u64);
+        let index = head.size + i as u64;
+        // Ids are dense: a gap means an entry was deleted behind the store's back.
+        if e.id != index as i64 + 1 {
+            return Err(StoreError::Backend(format!(
+                "log entries are not contiguous at leaf {index}; run `homeward log verify`"
+            )));
+        }
+        e.leaf_index = Some(index);
         let leaf = e.leaf().expect("has an index");
         leaf_hashes.push(leaf.leaf_hash().map_err(|err| StoreError::Backend(format!("log entry {}: {err}", e.id)))?);
     }
@@ -238,11 +250,6 @@ pub(crate) fn sequence(c: &mut Connection, max: usize) -> Result<TreeHead, Store
         let first = stored_hash_count(head.size);
         for (k, h) in new_hashes.iter().enumerate() {
             put.execute(params![(first + k as u64) as i64, h.0.as_slice()]).map_err(backend_error)?;
-        }
-        let mut place =
-            tx.prepare_cached("UPDATE log_entry SET leaf_index = ?2 WHERE id = ?1").map_err(backend_error)?;
-        for e in &entries {
-            place.execute(params![e.id, e.leaf_index.map(|i| i as i64)]).map_err(backend_error)?;
         }
     }
     let size = head.size + entries.len() as u64;
@@ -259,7 +266,8 @@ fn tree_error(e: homeward_tlog::TreeError<StoreError>) -> StoreError {
 
 pub(crate) fn entries(c: &Connection, start: u64, end: u64) -> Result<Vec<LogEntry>, StoreError> {
     let sql = format!(
-        "SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.leaf_index >= ?1 AND e.leaf_index < ?2 ORDER BY e.leaf_index"
+        "SELECT {ENTRY_COLUMNS} FROM log_entry e
+         WHERE e.id > ?1 AND e.id <= ?2 AND e.id <= (SELECT size FROM log_tree WHERE id = 1) ORDER BY e.id"
     );
     c.prepare_cached(&sql)
         .and_then(|mut st| {
@@ -444,16 +452,13 @@ pub(crate) fn audit_records(c: &Connection, sink: &tokio::sync::mpsc::Sender<Aud
 }
 
 pub(crate) fn audit_entries(c: &Connection, sink: &tokio::sync::mpsc::Sender<LogEntry>) -> Result<(), StoreError> {
-    for sql in [
-        format!("SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.leaf_index IS NOT NULL ORDER BY e.leaf_index"),
-        format!("SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.leaf_index IS NULL ORDER BY e.id"),
-    ] {
-        let mut st = c.prepare(&sql).map_err(backend_error)?;
-        let mut rows = st.query([]).map_err(backend_error)?;
-        while let Some(r) = rows.next().map_err(backend_error)? {
-            if sink.blocking_send(entry_from_row(r, 0).map_err(backend_error)?).is_err() {
-                return Ok(());
-            }
+    // Ids are in leaf order: sequenced entries come first, then the waiting ones.
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM log_entry e ORDER BY e.id");
+    let mut st = c.prepare(&sql).map_err(backend_error)?;
+    let mut rows = st.query([]).map_err(backend_error)?;
+    while let Some(r) = rows.next().map_err(backend_error)? {
+        if sink.blocking_send(entry_from_row(r, 0).map_err(backend_error)?).is_err() {
+            return Ok(());
         }
     }
     Ok(())

@@ -19,7 +19,7 @@ use homeward_store::{Store, StoreError, StoredCheckpoint, TreeHead};
 use homeward_tlog::{Hash, HashReader, Signer, TreeError, consistency_proof, inclusion_proof, sign_checkpoint};
 
 /// Entries integrated per sequencing transaction.
-pub const BATCH: usize = 4096;
+pub const BATCH: usize = 16384;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
