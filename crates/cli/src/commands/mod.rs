@@ -6,7 +6,10 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod init;
+pub mod link;
 pub mod person;
+pub mod reconcile;
+pub mod registry;
 pub mod serve;
 pub mod status;
 
