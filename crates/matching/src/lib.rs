@@ -74,8 +74,10 @@
 //! assert!(pairs[0].explanation.to_string().contains("day and month swapped"));
 //! ```
 //!
-//! What this crate does not do: no storage, no network, no threads; the
-//! only I/O is reading (or writing) a CSV through a reader (writer) the
+//! What this crate does not do: no storage, no network, no threads of its
+//! own beyond the scoped ones a batch run uses for blocking and comparing
+//! on every core (the result does not depend on their number); the only
+//! I/O is reading (or writing) a CSV through a reader (writer) the
 //! caller opens. It never decides that two records are the same person:
 //! it ranks and explains, and a person confirms. Name data is compiled
 //! by hand and needs a native speaker's review before it is relied on.
