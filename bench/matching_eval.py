@@ -3,7 +3,7 @@
     python bench/matching_eval.py score PAIRS.csv TRUTH.csv [DATA TOOL TIMEFILE]
         precision, recall and F1 of the (first column, second column) pairs
         of PAIRS.csv against TRUTH.csv, as one JSON line; with the data's
-        name, the tool's and the output of /usr/bin/time -f "%e %M"
+        name, the tool's and the output of /usr/bin/time -f "%e %M %U %S"
     python bench/matching_eval.py febrl DATASET4A.csv DATASET4B.csv OUTDIR
         FEBRL4 in the person-import layout (a.csv, b.csv) with truth.csv:
         the mapping of crates/matching/examples/febrl4.rs (surname, given
@@ -36,8 +36,8 @@ def score(pairs_path, truth_path, data=None, tool=None, time_path=None):
     out = {"precision": p, "recall": r, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
     if time_path:
         # /usr/bin/time writes its line last (a failed command's note before it).
-        secs, kb = open(time_path, encoding="utf-8").read().split()[-2:]
-        out.update(data=data, tool=tool, seconds=float(secs), kb=int(kb))
+        secs, kb, user, system = open(time_path, encoding="utf-8").read().split()[-4:]
+        out.update(data=data, tool=tool, seconds=float(secs), kb=int(kb), cpu=float(user) + float(system))
     print(json.dumps(out))
 
 
@@ -76,7 +76,7 @@ def table(path):
     rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
     print(
         f"{'data':<28} {'tool':<9} {'precision':>9} {'recall':>7} {'F1':>7} {'1-F1':>7} "
-        f"{'time s':>8} {'peak MB':>8}"
+        f"{'time s':>8} {'cpu s':>8} {'peak MB':>8}"
     )
     by_data = {}
     for r in rows:
@@ -85,7 +85,7 @@ def table(path):
         for tool, r in tools.items():
             print(
                 f"{data:<28} {tool:<9} {r['precision']:>9.4f} {r['recall']:>7.4f} {r['f1']:>7.4f} "
-                f"{1 - r['f1']:>7.4f} {r['seconds']:>8.1f} {r['kb'] / 1024:>8.0f}"
+                f"{1 - r['f1']:>7.4f} {r['seconds']:>8.1f} {r['cpu']:>8.1f} {r['kb'] / 1024:>8.0f}"
             )
         h, s = tools.get("homeward"), tools.get("splink")
         if h and s:
@@ -93,6 +93,7 @@ def table(path):
             print(
                 f"{'':<28} {'ratio':<9} error homeward/splink {err:.2f}; "
                 f"splink/homeward time {s['seconds'] / max(h['seconds'], 1e-9):.1f}x, "
+                f"cpu {s['cpu'] / max(h['cpu'], 1e-9):.1f}x, "
                 f"memory {s['kb'] / max(h['kb'], 1):.1f}x"
             )
 
