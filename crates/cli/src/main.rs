@@ -85,6 +85,17 @@ enum Command {
     /// User accounts and API tokens.
     #[command(subcommand)]
     User(commands::users::Command),
+    /// Link requests against a registry list (CSV to CSV, no database): candidate pairs with why.
+    #[command(after_help = "Examples:\n  homeward match requests.csv registry.csv --out pairs.csv\n  \
+                            homeward match requests.csv registry.csv --threshold 0.9 > pairs.csv")]
+    Match(commands::link::Args),
+    /// Reconcile two lists (CSV, no database): matched pairs, unmatched on each side, conflicting fields.
+    #[command(after_help = "Examples:\n  homeward reconcile list-a.csv list-b.csv\n  \
+                            homeward reconcile list-a.csv list-b.csv --out reconciled/")]
+    Reconcile(commands::reconcile::Args),
+    /// Search the stored registry by description, and find likely duplicates in it.
+    #[command(subcommand)]
+    Registry(commands::registry::Command),
 }
 
 fn main() -> ExitCode {
@@ -147,5 +158,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Witness(c) => commands::witness::run(c).await,
         Command::Config(c) => commands::config::run(c),
         Command::User(c) => commands::users::run(c, &settings).await,
+        Command::Match(args) => commands::link::run(&args),
+        Command::Reconcile(args) => commands::reconcile::run(&args),
+        Command::Registry(c) => commands::registry::run(c, &settings).await,
     }
 }

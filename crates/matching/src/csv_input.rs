@@ -1,11 +1,12 @@
-//! Reads match records from the person-import CSV layout
+//! Reads (and, for tests and benchmarks, writes) match records in the
+//! person-import CSV layout
 //! (`record_id,family_name,given_names,patronymic,mother_maiden_name,
 //! birth_date,place_of_birth,rank,service_number,unit,…`). Columns are
 //! found by header name, in any order; columns the matcher does not use
 //! (power, category, status, …) are ignored. Header aliases in other
 //! languages are the import's business (crates/service), not this one's.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use crate::record::{BirthDate, MatchRecord};
 
@@ -108,6 +109,36 @@ pub fn read_records<R: Read>(reader: R) -> Result<Vec<MatchRecord>, CsvError> {
     Ok(out)
 }
 
+/// Writes records in the person-import layout (the ten columns the
+/// matcher reads), so that [`read_records`] reads them back unchanged.
+///
+/// # Errors
+/// The writer's error.
+pub fn write_records<'a, W: Write>(
+    writer: W,
+    records: impl IntoIterator<Item = &'a MatchRecord>,
+) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(writer);
+    w.write_record(COLUMNS)?;
+    for r in records {
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        w.write_record([
+            r.id.clone(),
+            r.family_name.clone(),
+            r.given_names.clone(),
+            o(&r.patronymic),
+            o(&r.mother_maiden_name),
+            r.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+            o(&r.place_of_birth),
+            o(&r.rank),
+            o(&r.service_number),
+            o(&r.unit),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +160,14 @@ a3,Бондар,Юрій,,,1990-05,,,,,UA,pow,
         assert_eq!(records[1].patronymic, None);
         assert_eq!(records[1].birth_date, Some(BirthDate::year_only(1995)));
         assert_eq!(records[2].birth_date.and_then(|d| d.month), Some(5));
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let records = read_records(SAMPLE.as_bytes()).expect("valid");
+        let mut buf = Vec::new();
+        write_records(&mut buf, &records).expect("written");
+        assert_eq!(read_records(buf.as_slice()).expect("read back"), records);
     }
 
     #[test]

