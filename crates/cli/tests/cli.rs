@@ -245,6 +245,8 @@ fn demo_loads_histories_with_the_june_19_exchange_and_serves() {
     assert!(show.contains("handed_over"), "{show}");
     let exported = env.ok(&["export", "persons", "--format", "json"]);
     assert!(exported.contains("2026-06-19"), "the June 19 exchange is in the data");
+    let verified = env.ok(&["log", "verify"]);
+    assert!(verified.starts_with("log verified: "), "every demo change is in the log: {verified}");
 }
 
 fn get_bytes(addr: &str, path: &str) -> (u16, Vec<u8>) {

@@ -172,6 +172,15 @@ impl ConflictSetup {
         Ok(())
     }
 
+    /// The same setup in a canonical order (parties and handover points by
+    /// code), as the store returns it: two setups are the same conflict
+    /// when their canonical forms are equal, and the log commits to this form.
+    pub fn canonical(mut self) -> Self {
+        self.parties.sort_by(|a, b| a.code.cmp(&b.code));
+        self.handover_points.sort_by(|a, b| a.code.cmp(&b.code));
+        self
+    }
+
     pub fn party(&self, code: &PartyCode) -> Option<&Party> {
         self.parties.iter().find(|p| &p.code == code)
     }

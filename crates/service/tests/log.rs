@@ -115,7 +115,11 @@ fn setup() -> ConflictSetup {
             Party { code: code("B"), name: "B".into(), kind: PartyKind::Party },
             Party { code: code("M"), name: "M".into(), kind: PartyKind::Mediator },
         ],
-        handover_points: vec![],
+        // Not in code order, as a setup file may list them.
+        handover_points: vec![
+            homeward_domain::HandoverPoint { code: "Z-POINT".into(), name: "Z".into(), country: "T".into() },
+            homeward_domain::HandoverPoint { code: "A-POINT".into(), name: "A".into(), country: "T".into() },
+        ],
     }
 }
 

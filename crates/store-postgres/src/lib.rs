@@ -192,7 +192,7 @@ impl Store for PgStore {
         // Serialise concurrent set-ups.
         sqlx::query("LOCK TABLE conflict IN EXCLUSIVE MODE").execute(&mut *tx).await.map_err(backend_error)?;
         if let Some(existing) = rows::conflict(&mut tx).await? {
-            if &existing == setup {
+            if existing == setup.clone().canonical() {
                 return Ok(());
             }
             let persons: i64 =

@@ -98,7 +98,7 @@ pub(crate) async fn conflict(c: &mut PgConnection) -> Result<Option<ConflictSetu
     else {
         return Ok(None);
     };
-    let parties = sqlx::query("SELECT code, name, kind FROM party ORDER BY kind DESC, code")
+    let parties = sqlx::query("SELECT code, name, kind FROM party ORDER BY code COLLATE \"C\"")
         .fetch_all(&mut *c)
         .await
         .map_err(backend_error)?
@@ -111,7 +111,7 @@ pub(crate) async fn conflict(c: &mut PgConnection) -> Result<Option<ConflictSetu
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let handover_points = sqlx::query("SELECT code, name, country FROM handover_point ORDER BY code")
+    let handover_points = sqlx::query("SELECT code, name, country FROM handover_point ORDER BY code COLLATE \"C\"")
         .fetch_all(&mut *c)
         .await
         .map_err(backend_error)?

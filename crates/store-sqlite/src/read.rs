@@ -85,7 +85,7 @@ pub(crate) fn conflict(c: &Connection) -> Result<Option<ConflictSetup>, StoreErr
     else {
         return Ok(None);
     };
-    let mut st = c.prepare("SELECT code, name, kind FROM party ORDER BY kind DESC, code").map_err(backend_error)?;
+    let mut st = c.prepare("SELECT code, name, kind FROM party ORDER BY code").map_err(backend_error)?;
     let parties = st
         .query_map([], |r| {
             Ok(Party {

@@ -27,7 +27,7 @@ pub(crate) fn now() -> (OffsetDateTime, String) {
 pub(crate) fn set_conflict(c: &mut Connection, setup: &ConflictSetup) -> Result<(), StoreError> {
     let tx = c.transaction().map_err(backend_error)?;
     if let Some(existing) = crate::read::conflict(&tx)? {
-        if &existing == setup {
+        if existing == setup.clone().canonical() {
             return Ok(());
         }
         let persons: i64 = tx.query_row("SELECT count(*) FROM person", [], |r| r.get(0)).map_err(backend_error)?;

@@ -111,7 +111,9 @@ impl LoggedRecord {
     /// Documented in docs/LOG.md so that an outside program can recompute it.
     pub fn content(&self) -> Value {
         match self {
-            LoggedRecord::Conflict { setup } => json!({ "type": record::CONFLICT, "setup": setup }),
+            LoggedRecord::Conflict { setup } => {
+                json!({ "type": record::CONFLICT, "setup": setup.clone().canonical() })
+            }
             LoggedRecord::IdentityVersion { id, person_id, source, version, identity } => {
                 identity_content(id, *person_id, source, *version, identity)
             }
