@@ -7,14 +7,15 @@
 //! missing ones are fetched in one query and the computation runs again
 //! (it asks for O(log n) hashes, so this converges in a round or two).
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 
 use futures_util::TryStreamExt;
 use homeward_domain::{ConflictSetup, PartyKind, PersonId, SourceRef, StatusEvent};
 use homeward_store::log::{self as hlog, record};
 use homeward_store::{Actor, AuditItem, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead};
-use homeward_tlog::{Hash, HashReader, TreeError, stored_hash_count, stored_hashes_for_records, tree_hash};
+use homeward_tlog::{
+    Hash, NotFetched, PrefetchedHashes, TreeError, stored_hash_count, stored_hashes_for_records, tree_hash,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool};
 
@@ -106,49 +107,20 @@ fn entry(r: &PgRow, at: usize) -> Result<LogEntry, StoreError> {
     })
 }
 
-/// A `HashReader` over the hashes fetched so far, noting what it lacked.
-struct Fetched {
-    known: HashMap<u64, Hash>,
-    missing: RefCell<Vec<u64>>,
-}
-
-#[derive(Debug)]
-struct Missing;
-
-impl HashReader for Fetched {
-    type Error = Missing;
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, Missing> {
-        let lacking: Vec<u64> = indexes.iter().copied().filter(|i| !self.known.contains_key(i)).collect();
-        if !lacking.is_empty() {
-            self.missing.borrow_mut().extend(lacking);
-            return Err(Missing);
-        }
-        Ok(indexes.iter().map(|i| self.known[i]).collect())
-    }
-}
-
-/// Runs a tree computation, fetching the stored hashes it needs.
+/// Runs a tree computation inside the transaction, fetching the stored
+/// hashes it asks for (see `homeward_tlog::PrefetchedHashes`).
 async fn with_hashes<T>(
     c: &mut PgConnection,
-    f: impl Fn(&Fetched) -> Result<T, TreeError<Missing>>,
+    f: impl Fn(&PrefetchedHashes) -> Result<T, TreeError<NotFetched>>,
 ) -> Result<T, StoreError> {
-    let mut reader = Fetched { known: HashMap::new(), missing: RefCell::new(Vec::new()) };
+    let mut reader = PrefetchedHashes::new();
     for _ in 0..64 {
         match f(&reader) {
             Ok(v) => return Ok(v),
-            Err(TreeError::Reader(Missing)) => {
-                let want: Vec<i64> = reader.missing.take().into_iter().map(|i| i as i64).collect();
-                let rows = sqlx::query("SELECT idx, hash FROM log_hash WHERE idx = ANY($1)")
-                    .bind(&want)
-                    .fetch_all(&mut *c)
-                    .await
-                    .map_err(backend_error)?;
-                if rows.len() < want.len() {
-                    return Err(StoreError::Backend("stored hashes of the log are missing".into()));
-                }
-                for r in &rows {
-                    reader.known.insert(get::<i64>(r, 0)? as u64, hash(get(r, 1)?)?);
-                }
+            Err(TreeError::Reader(NotFetched)) => {
+                let want = reader.take_missing();
+                let got = read_hashes(&mut *c, &want).await?;
+                reader.add(want.into_iter().zip(got));
             }
             Err(e) => return Err(StoreError::Backend(format!("log tree: {e}"))),
         }

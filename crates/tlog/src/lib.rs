@@ -64,7 +64,8 @@ pub use tiles::{
     encode_entry_bundle, new_tiles, parse_tile_path, read_tile, verify_entry_bundle,
 };
 pub use tree::{
-    HashReader, MemoryStore, TreeError, consistency_proof, inclusion_proof, split_stored_hash_index, stored_hash_count,
-    stored_hash_index, stored_hashes_for_record, stored_hashes_for_records, tree_hash,
+    HashReader, MemoryStore, NotFetched, PrefetchedHashes, TreeError, consistency_proof, inclusion_proof,
+    split_stored_hash_index, stored_hash_count, stored_hash_index, stored_hashes_for_record, stored_hashes_for_records,
+    tree_hash,
 };
 pub use verify::{ProofError, root_from_inclusion_proof, verify_consistency, verify_inclusion};

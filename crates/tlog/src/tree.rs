@@ -484,3 +484,52 @@ mod tests {
         assert!(matches!(tree_hash(3, &Short), Err(TreeError::WrongHashCount { wanted: 2, got: 0 })));
     }
 }
+
+/// A [`HashReader`] over the hashes fetched so far, noting the ones it
+/// lacked, for storage that can only be read asynchronously (a database):
+/// run the computation; on [`TreeError::Reader`] fetch
+/// [`take_missing`](Self::take_missing) with [`add`](Self::add) and run it
+/// again. Tree computations read O(log n) hashes, so this ends in a round or two.
+#[derive(Debug, Default)]
+pub struct PrefetchedHashes {
+    known: std::collections::HashMap<u64, Hash>,
+    missing: std::cell::RefCell<Vec<u64>>,
+}
+
+/// Some stored hashes have not been fetched yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("stored hashes not fetched yet")]
+pub struct NotFetched;
+
+impl PrefetchedHashes {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The indexes asked for and not known, sorted and without repeats; forgets them.
+    pub fn take_missing(&self) -> Vec<u64> {
+        let mut v = self.missing.take();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Records fetched hashes.
+    pub fn add(&mut self, hashes: impl IntoIterator<Item = (u64, Hash)>) {
+        self.known.extend(hashes);
+    }
+}
+
+impl HashReader for PrefetchedHashes {
+    type Error = NotFetched;
+
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, NotFetched> {
+        let lacking: Vec<u64> = indexes.iter().copied().filter(|i| !self.known.contains_key(i)).collect();
+        if !lacking.is_empty() {
+            self.missing.borrow_mut().extend(lacking);
+            return Err(NotFetched);
+        }
+        Ok(indexes.iter().map(|i| self.known[i]).collect())
+    }
+}

@@ -11,12 +11,12 @@ pub mod reveal;
 pub mod verify;
 pub mod witnesses;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::Duration;
 
 use homeward_store::{Store, StoreError, StoredCheckpoint, TreeHead};
-use homeward_tlog::{Hash, HashReader, Signer, TreeError, consistency_proof, inclusion_proof, sign_checkpoint};
+use homeward_tlog::{
+    Hash, NotFetched, PrefetchedHashes, Signer, TreeError, consistency_proof, inclusion_proof, sign_checkpoint,
+};
 
 /// Entries integrated per sequencing transaction.
 pub const BATCH: usize = 16384;
@@ -102,44 +102,21 @@ pub async fn run_sequencer(
     }
 }
 
-/// A `HashReader` over hashes fetched so far; notes what it lacked.
-struct Fetched {
-    known: HashMap<u64, Hash>,
-    missing: RefCell<Vec<u64>>,
-}
-
-#[derive(Debug)]
-struct Missing;
-
-impl HashReader for Fetched {
-    type Error = Missing;
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, Missing> {
-        let lacking: Vec<u64> = indexes.iter().copied().filter(|i| !self.known.contains_key(i)).collect();
-        if !lacking.is_empty() {
-            self.missing.borrow_mut().extend(lacking);
-            return Err(Missing);
-        }
-        Ok(indexes.iter().map(|i| self.known[i]).collect())
-    }
-}
-
 /// Runs a tree computation over the store's stored hashes: the tree
 /// functions read synchronously, so the hashes they ask for are fetched (in
 /// one query per round) and the computation runs again.
 async fn with_hashes<T>(
     store: &dyn Store,
-    f: impl Fn(&Fetched) -> Result<T, TreeError<Missing>>,
+    f: impl Fn(&PrefetchedHashes) -> Result<T, TreeError<NotFetched>>,
 ) -> Result<T, LogError> {
-    let mut reader = Fetched { known: HashMap::new(), missing: RefCell::new(Vec::new()) };
+    let mut reader = PrefetchedHashes::new();
     for _ in 0..64 {
         match f(&reader) {
             Ok(v) => return Ok(v),
-            Err(TreeError::Reader(Missing)) => {
-                let mut want = reader.missing.take();
-                want.sort_unstable();
-                want.dedup();
+            Err(TreeError::Reader(NotFetched)) => {
+                let want = reader.take_missing();
                 let got = store.read_hashes(&want).await?;
-                reader.known.extend(want.into_iter().zip(got));
+                reader.add(want.into_iter().zip(got));
             }
             Err(e) => return Err(LogError::Tree(e.to_string())),
         }
