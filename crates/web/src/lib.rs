@@ -19,6 +19,7 @@ mod log;
 pub mod pages;
 pub mod ratelimit;
 mod router;
+pub mod ui;
 pub mod v1;
 
 use std::net::SocketAddr;

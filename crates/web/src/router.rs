@@ -10,7 +10,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::login;
 use crate::error::AppError;
-use crate::{AppState, api, csrf, log, pages, v1};
+use crate::{AppState, api, csrf, log, pages, ui, v1};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -28,6 +28,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/users", get(api::users))
         .route("/api/v1/stats", get(stats))
         .route("/api/v1/openapi.json", get(v1::openapi::serve))
+        // Pages: the registry, a person, the CSV import, the public log, the language menu.
+        .route("/static/htmx.min.js", get(ui::htmx))
+        .route("/registry", get(ui::registry))
+        .route("/registry/{id}", get(ui::person))
+        .route(
+            "/import",
+            get(ui::import_form)
+                .post(ui::import_upload)
+                .layer(DefaultBodyLimit::max(v1::imports::MAX_CSV_BODY + 64 * 1024)),
+        )
+        .route("/public/log", get(ui::public_log))
+        .route("/language", post(ui::set_language))
         // The registry: capabilities decide who sees and changes what (homeward_service::registry).
         .route(
             "/api/v1/persons",

@@ -6,3 +6,4 @@ mod bad_input;
 mod matrix;
 mod openapi;
 mod support;
+mod ui;
