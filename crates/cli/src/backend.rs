@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use homeward_store::{AccountStore, Store};
+use homeward_store::{AccessLogStore, AccountStore, Store};
 use homeward_store_postgres::PgStore;
 use homeward_store_sqlite::SqliteStore;
 
@@ -33,10 +33,19 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 /// Opens the store as both the registry and the account store: one pool or
 /// one SQLite writer serves both.
 pub async fn open_with_accounts(settings: &Settings) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn AccountStore>)> {
+    let (store, accounts, _) = open_for_server(settings).await?;
+    Ok((store, accounts))
+}
+
+/// The three faces of one database the server needs: the registry, the
+/// accounts and the access log, on one pool or one SQLite writer.
+pub async fn open_for_server(
+    settings: &Settings,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn AccountStore>, Arc<dyn AccessLogStore>)> {
     match target(settings)? {
         Target::Postgres(url) => {
             let store = Arc::new(PgStore::connect(url).await.context("cannot open the PostgreSQL database")?);
-            Ok((store.clone(), store))
+            Ok((store.clone(), store.clone(), store))
         }
         Target::Sqlite(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -45,7 +54,7 @@ pub async fn open_with_accounts(settings: &Settings) -> anyhow::Result<(Arc<dyn 
             }
             let store =
                 Arc::new(SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))?);
-            Ok((store.clone(), store))
+            Ok((store.clone(), store.clone(), store))
         }
     }
 }

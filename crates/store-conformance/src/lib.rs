@@ -3,6 +3,7 @@
 //! reads `sqlite::case` or `postgres::case`. A backend is correct when it
 //! passes all of them; no case knows which backend it runs on.
 
+pub mod access;
 pub mod accounts;
 
 use std::sync::Arc;

@@ -7,6 +7,7 @@
 //! Queries are checked at run time (`sqlx::query`), not at compile time, so
 //! the build needs no database and no offline query data.
 
+mod access;
 mod accounts;
 mod import;
 mod log;

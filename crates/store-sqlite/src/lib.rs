@@ -11,6 +11,7 @@
 //!
 //! `synchronous = FULL`: a committed status change survives a power loss.
 
+mod access;
 mod accounts;
 mod conn;
 mod import;

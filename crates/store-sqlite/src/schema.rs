@@ -11,6 +11,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0001_registry.sql")),
     M::up(include_str!("../migrations/0002_log.sql")),
     M::up(include_str!("../migrations/0003_accounts.sql")),
+    M::up(include_str!("../migrations/0004_access.sql")),
 ];
 
 /// Applies what is pending; returns the schema version now in force.

@@ -11,11 +11,13 @@
 //! traits; only the `homeward` binary picks one. Both pass the same suite
 //! (`homeward-store-conformance`).
 
+pub mod access;
 mod accounts;
 mod error;
 pub mod log;
 mod model;
 
+pub use access::{AccessEntry, AccessLogStore, AccessQuery, AccessRecord};
 pub use accounts::*;
 pub use error::StoreError;
 pub use log::{Actor, AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};

@@ -23,13 +23,38 @@ pub enum AppError {
     TooManyRequests { retry_after: u64 },
     /// The request is malformed; the message is fixed text naming the field.
     BadRequest(&'static str),
+    /// The body is larger than the route accepts.
+    PayloadTooLarge,
+    /// The body is not of a media type the route accepts.
+    UnsupportedMediaType(&'static str),
+    /// It clashes with what exists (a record id taken, no conflict set up).
+    /// The message names fields and rules, never personal values.
+    Conflict(String),
+    /// Well-formed but refused by a rule: invalid fields (named, never
+    /// quoted) or an illegal status transition (with the reason).
+    Unprocessable { detail: String, errors: Vec<homeward_domain::FieldError> },
+    /// The request was understood and the caller is known, but not allowed.
+    Forbidden(&'static str),
     /// Anything else: logged with its detail, answered generically.
     Internal(String),
 }
 
 impl From<StoreError> for AppError {
+    /// Store errors that are about the request become 4xx with the store's
+    /// message, which names fields, party codes and statuses only (see
+    /// `StoreError`); the rest are internal.
     fn from(e: StoreError) -> Self {
-        AppError::Internal(format!("store: {e}"))
+        match e {
+            StoreError::Transition(t) => AppError::Unprocessable { detail: t.to_string(), errors: Vec::new() },
+            StoreError::UnknownParty { field, .. } => AppError::Unprocessable {
+                detail: format!("{field}: not one of the conflict's parties"),
+                errors: vec![homeward_domain::FieldError::new(field, "not one of the conflict's parties")],
+            },
+            StoreError::NoConflict => AppError::Conflict(e.to_string()),
+            StoreError::Conflict(msg) => AppError::Conflict(msg),
+            StoreError::NotFound(_) => AppError::NotFound,
+            other => AppError::Internal(format!("store: {other}")),
+        }
     }
 }
 
@@ -41,12 +66,24 @@ impl From<tokio::task::JoinError> for AppError {
 
 /// A problem-details response.
 pub fn problem(status: StatusCode, detail: &str) -> Response {
-    let body = json!({
+    problem_with(status, detail, serde_json::Map::new())
+}
+
+/// A problem-details response with extension members (RFC 9457 section 3.2).
+pub fn problem_with(
+    status: StatusCode,
+    detail: &str,
+    extensions: serde_json::Map<String, serde_json::Value>,
+) -> Response {
+    let mut body = json!({
         "type": "about:blank",
         "title": status.canonical_reason().unwrap_or("Error"),
         "status": status.as_u16(),
         "detail": detail,
     });
+    if let Some(map) = body.as_object_mut() {
+        map.extend(extensions);
+    }
     let mut resp = (status, body.to_string()).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     resp
@@ -73,6 +110,19 @@ impl IntoResponse for AppError {
                 r
             }
             AppError::BadRequest(msg) => problem(StatusCode::BAD_REQUEST, msg),
+            AppError::PayloadTooLarge => {
+                problem(StatusCode::PAYLOAD_TOO_LARGE, "the body is larger than this endpoint accepts")
+            }
+            AppError::UnsupportedMediaType(msg) => problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, msg),
+            AppError::Conflict(msg) => problem(StatusCode::CONFLICT, &msg),
+            AppError::Forbidden(msg) => problem(StatusCode::FORBIDDEN, msg),
+            AppError::Unprocessable { detail, errors } => {
+                let mut ext = serde_json::Map::new();
+                if !errors.is_empty() {
+                    ext.insert("errors".into(), json!(errors));
+                }
+                problem_with(StatusCode::UNPROCESSABLE_ENTITY, &detail, ext)
+            }
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error")

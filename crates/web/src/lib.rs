@@ -7,9 +7,9 @@
 //! passes the CSRF layer ([`csrf`]); every error is a problem-details body
 //! ([`error::AppError`]).
 //!
-//! So far it serves accounts (login, logout, home pages, `/api/v1/me`,
-//! `/api/v1/users`), the operational endpoints and one public page of
-//! counts: nothing in it can show a person yet.
+//! Person data is reached only through the capability extractors
+//! ([`auth::capabilities`]), which ask `homeward_service::registry` for the
+//! caller's right: the roles table of DESIGN.md is written there, once.
 
 pub mod api;
 pub mod auth;
@@ -19,11 +19,14 @@ mod log;
 pub mod pages;
 pub mod ratelimit;
 mod router;
+pub mod ui;
+pub mod v1;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use homeward_store::{AccountStore, Store};
+use homeward_service::registry::Registry;
+use homeward_store::{AccessLogStore, AccountStore, Store};
 
 pub use auth::AuthSettings;
 pub use router::router;
@@ -35,18 +38,36 @@ pub struct AppState {
     /// The log's verifier key, published for auditors and witnesses.
     pub log_key: Option<homeward_tlog::Verifier>,
     pub accounts: Arc<dyn AccountStore>,
+    /// Where every read of a person's record is written.
+    pub access: Arc<dyn AccessLogStore>,
+    /// The registry's use cases with authorisation and access logging.
+    pub registry: Registry,
     pub auth: Arc<AuthSettings>,
     /// Login attempts of any outcome, per address.
     pub login_attempts: Arc<ratelimit::RateLimiter<String>>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, accounts: Arc<dyn AccountStore>, auth: AuthSettings) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        accounts: Arc<dyn AccountStore>,
+        access: Arc<dyn AccessLogStore>,
+        auth: AuthSettings,
+    ) -> Self {
         let login_attempts =
             ratelimit::RateLimiter::new(auth.login_attempts_per_minute, std::time::Duration::from_secs(60));
         // The dummy hash for unknown users is made now, not on the first login.
         homeward_auth::warm_up();
-        Self { store, accounts, auth: Arc::new(auth), login_attempts: Arc::new(login_attempts), log_key: None }
+        let registry = Registry::new(store.clone(), access.clone());
+        Self {
+            store,
+            accounts,
+            access,
+            registry,
+            auth: Arc::new(auth),
+            login_attempts: Arc::new(login_attempts),
+            log_key: None,
+        }
     }
 
     /// Publishes the log's verifier key at `/api/v1/log/public-key`.

@@ -5,7 +5,9 @@
 //! this is safe to publish.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::v1::extract::ApiQuery;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use homeward_service::log as service;
@@ -103,8 +105,9 @@ pub async fn tile(State(state): State<AppState>, Path(rest): Path<String>) -> Re
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     index: u64,
     /// Default: the latest checkpoint's size.
@@ -116,7 +119,9 @@ fn hashes(proof: &[Hash]) -> Vec<String> {
 }
 
 /// `GET /api/v1/log/proof/inclusion?index=I[&size=N]`
-pub async fn inclusion(State(state): State<AppState>, Query(q): Query<InclusionQuery>) -> Response {
+#[utoipa::path(get, path = "/api/v1/log/proof/inclusion", tag = "log", params(InclusionQuery), security(()),
+    responses((status = 200, body = crate::v1::model::ProofOut), (status = 400, body = crate::v1::model::Problem, content_type = "application/problem+json")))]
+pub async fn inclusion(State(state): State<AppState>, ApiQuery(q): ApiQuery<InclusionQuery>) -> Response {
     let published = match published_size(&state).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -131,8 +136,9 @@ pub async fn inclusion(State(state): State<AppState>, Query(q): Query<InclusionQ
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     old: u64,
     /// Default: the latest checkpoint's size.
@@ -140,7 +146,9 @@ pub struct ConsistencyQuery {
 }
 
 /// `GET /api/v1/log/proof/consistency?old=M[&new=N]`
-pub async fn consistency(State(state): State<AppState>, Query(q): Query<ConsistencyQuery>) -> Response {
+#[utoipa::path(get, path = "/api/v1/log/proof/consistency", tag = "log", params(ConsistencyQuery), security(()),
+    responses((status = 200, body = crate::v1::model::ProofOut), (status = 400, body = crate::v1::model::Problem, content_type = "application/problem+json")))]
+pub async fn consistency(State(state): State<AppState>, ApiQuery(q): ApiQuery<ConsistencyQuery>) -> Response {
     let published = match published_size(&state).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -156,6 +164,8 @@ pub async fn consistency(State(state): State<AppState>, Query(q): Query<Consiste
 }
 
 /// `GET /api/v1/log/public-key`: the log's verifier key, signed-note form.
+#[utoipa::path(get, path = "/api/v1/log/public-key", tag = "log", security(()),
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 404, body = crate::v1::model::Problem, content_type = "application/problem+json")))]
 pub async fn public_key(State(state): State<AppState>) -> Response {
     match &state.log_key {
         Some(k) => {

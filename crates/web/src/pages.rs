@@ -25,6 +25,8 @@ pub struct HomePage {
     title: &'static str,
     summary: &'static str,
     items: Vec<&'static str>,
+    /// The pages this role may open (the same capabilities the pages check).
+    links: Vec<(&'static str, &'static str)>,
 }
 
 pub async fn login_form() -> LoginPage {
@@ -65,8 +67,22 @@ pub async fn home(user: CurrentUser) -> impl IntoResponse {
             vec!["Users and API tokens", "Keys", "Backups"],
         ),
     };
-    let page =
-        HomePage { username: user.user.username.to_string(), role_label: user.role.to_string(), title, summary, items };
+    let mut links = Vec::new();
+    if homeward_service::registry::Reader::for_role(&user.role).is_some() {
+        links.push(("/registry", "Registry"));
+    }
+    if homeward_service::registry::Registrar::for_role(&user.role).is_some() {
+        links.push(("/import", "Import a CSV file"));
+    }
+    links.push(("/public/log", "The shared log"));
+    let page = HomePage {
+        username: user.user.username.to_string(),
+        role_label: user.role.to_string(),
+        title,
+        summary,
+        items,
+        links,
+    };
     // A page with a user's name on it is not for shared caches or the back button after logout.
     ([(header::CACHE_CONTROL, "no-store")], page)
 }

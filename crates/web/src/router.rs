@@ -1,6 +1,6 @@
 //! Every route of the server, in one place.
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -10,7 +10,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::login;
 use crate::error::AppError;
-use crate::{AppState, api, csrf, log, pages};
+use crate::{AppState, api, csrf, log, pages, ui, v1};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -27,6 +27,35 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me", get(api::me))
         .route("/api/v1/users", get(api::users))
         .route("/api/v1/stats", get(stats))
+        .route("/api/v1/openapi.json", get(v1::openapi::serve))
+        // Pages: the registry, a person, the CSV import, the public log, the language menu.
+        .route("/static/htmx.min.js", get(ui::htmx))
+        .route("/registry", get(ui::registry))
+        .route("/registry/{id}", get(ui::person))
+        .route(
+            "/import",
+            get(ui::import_form)
+                .post(ui::import_upload)
+                .layer(DefaultBodyLimit::max(v1::imports::MAX_CSV_BODY + 64 * 1024)),
+        )
+        .route("/public/log", get(ui::public_log))
+        .route("/language", post(ui::set_language))
+        // The registry: capabilities decide who sees and changes what (homeward_service::registry).
+        .route(
+            "/api/v1/persons",
+            get(v1::persons::list).post(v1::persons::register).layer(DefaultBodyLimit::max(v1::persons::MAX_JSON_BODY)),
+        )
+        .route("/api/v1/persons/{id}", get(v1::persons::show))
+        .route(
+            "/api/v1/persons/{id}/status",
+            post(v1::persons::add_status).layer(DefaultBodyLimit::max(v1::persons::MAX_JSON_BODY)),
+        )
+        .route("/api/v1/conflict", get(v1::conflict::show))
+        .route(
+            "/api/v1/imports/persons",
+            post(v1::imports::persons).layer(DefaultBodyLimit::max(v1::imports::MAX_CSV_BODY)),
+        )
+        .route("/api/v1/access-log", get(v1::access_log::list))
         .route("/log/checkpoint", get(log::checkpoint))
         .route("/log/tile/{*rest}", get(log::tile))
         .route("/api/v1/log/proof/inclusion", get(log::inclusion))

@@ -74,7 +74,7 @@ impl TestApp {
                 .await
                 .unwrap();
         }
-        let state = AppState::new(store.clone(), store.clone(), auth);
+        let state = AppState::new(store.clone(), store.clone(), store.clone(), auth);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = homeward_web::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -68,7 +68,7 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         println!("wrote {n} persons to {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let (store, accounts) = backend::open_with_accounts(settings).await?;
+    let (store, accounts, access) = backend::open_for_server(settings).await?;
     let existing = store.list_persons(&PersonFilter::default(), &Page::first(1)).await?;
     if existing.is_empty() {
         eprintln!("loading the demo conflict with {} persons into {} ...", args.persons, backend::describe(settings));
@@ -103,7 +103,7 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     let local = listener.local_addr()?;
     print_logins(&logins);
     print_summary(Some(local), &counts, example.first().map(|p| p.id.to_string()), settings);
-    let state = homeward_web::AppState::new(store, accounts, homeward_web::AuthSettings::default());
+    let state = homeward_web::AppState::new(store, accounts, access, homeward_web::AuthSettings::default());
     crate::commands::serve::serve(state, settings, listener).await?;
     Ok(ExitCode::SUCCESS)
 }

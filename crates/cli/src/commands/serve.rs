@@ -23,13 +23,13 @@ pub struct Args {
 const SEQUENCE_EVERY: Duration = Duration::from_millis(250);
 
 pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let (store, accounts) = backend::open_with_accounts(settings).await?;
+    let (store, accounts, access) = backend::open_for_server(settings).await?;
     let addr = args.listen.unwrap_or(settings.listen);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     println!("homeward is serving {} at http://{local}/", backend::describe(settings));
     let auth = homeward_web::AuthSettings { secure_cookies: args.secure_cookies, ..Default::default() };
-    serve(homeward_web::AppState::new(store, accounts, auth), settings, listener).await?;
+    serve(homeward_web::AppState::new(store, accounts, access, auth), settings, listener).await?;
     Ok(ExitCode::SUCCESS)
 }
 

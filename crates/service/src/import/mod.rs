@@ -34,11 +34,14 @@ pub struct ImportOptions {
     pub batch_rows: usize,
     /// Validate everything, then roll back.
     pub dry_run: bool,
+    /// Refuse rows whose `source` column names another party: a party
+    /// officer imports as its own party only.
+    pub only_own_source: bool,
 }
 
 impl ImportOptions {
     pub fn new(source: PartyCode) -> Self {
-        Self { source, mapping: HashMap::new(), batch_rows: 2000, dry_run: false }
+        Self { source, mapping: HashMap::new(), batch_rows: 2000, dry_run: false, only_own_source: false }
     }
 }
 
@@ -98,6 +101,17 @@ pub async fn import_persons_csv(
     let file = std::fs::File::open(path)
         .map_err(|e| ImportError::Open { path: path.display().to_string(), reason: e.kind().to_string() })?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    import_persons_from(store, file, total, options, progress).await
+}
+
+/// Imports CSV from any reader (a file, a request body) of `total` bytes.
+pub async fn import_persons_from<R: std::io::Read + Send + 'static>(
+    store: &dyn Store,
+    input: R,
+    total: u64,
+    options: &ImportOptions,
+    progress: &dyn Progress,
+) -> Result<ImportReport, ImportError> {
     progress.start(total);
 
     // Parse on a thread of its own; two batches in flight keep both cores busy.
@@ -105,8 +119,8 @@ pub async fn import_persons_csv(
     let opts = options.clone();
     let parser = std::thread::Builder::new()
         .name("import-parse".into())
-        .spawn(move || parse_file(file, &opts, &tx))
-        .map_err(|e| ImportError::Open { path: path.display().to_string(), reason: e.to_string() })?;
+        .spawn(move || parse_file(input, &opts, &tx))
+        .map_err(|e| ImportError::Open { path: "(input)".to_owned(), reason: e.to_string() })?;
 
     let mut import = store.begin_import().await?;
     let mut report = ImportReport {
@@ -138,7 +152,7 @@ pub async fn import_persons_csv(
 }
 
 /// Reads, validates and batches the file; runs on the parser thread.
-fn parse_file(file: std::fs::File, options: &ImportOptions, tx: &tokio::sync::mpsc::Sender<Message>) {
+fn parse_file(file: impl std::io::Read, options: &ImportOptions, tx: &tokio::sync::mpsc::Sender<Message>) {
     let counters = Arc::new(Counters::default());
     let limited = LimitedReader::new(std::io::BufReader::with_capacity(1 << 16, file), counters.clone());
     let mut csv =
@@ -296,6 +310,10 @@ fn parse_row(
         }
     }
     let source = match source.map(PartyCode::parse).transpose() {
+        Ok(Some(s)) if options.only_own_source && s != options.source => {
+            errors.push(reject("source", format!("must be {}: you import as your own party only", options.source)));
+            options.source.clone()
+        }
         Ok(s) => s.unwrap_or_else(|| options.source.clone()),
         Err(e) => {
             errors.push(reject("source", e.to_string()));

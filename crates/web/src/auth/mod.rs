@@ -4,6 +4,7 @@
 //! that compiles has had its caller's role checked: authorisation lives here,
 //! not in the handlers.
 
+pub mod capabilities;
 pub mod login;
 pub mod roles;
 

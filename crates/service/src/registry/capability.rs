@@ -1,0 +1,135 @@
+//! Capabilities: values made only from a role that passes the check.
+//! Their fields are private, so no other code can forge one.
+
+use homeward_domain::{ConflictSetup, PartyCode, PartyKind, Role};
+use homeward_store::{IdentityVersion, PersonRecord, PersonSummary};
+
+/// Which persons a reader sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every person (the mediator).
+    All,
+    /// Persons whose power is the party, or whom the party registered.
+    Party(PartyCode),
+}
+
+/// The right to read person records, within a scope.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    scope: Scope,
+}
+
+impl Reader {
+    /// The mediator reads everything, a party officer its party's scope; no other role reads persons.
+    pub fn for_role(role: &Role) -> Option<Self> {
+        match role {
+            Role::Mediator => Some(Self { scope: Scope::All }),
+            Role::PartyOfficer { party } => Some(Self { scope: Scope::Party(party.clone()) }),
+            Role::Caseworker | Role::Family | Role::Auditor | Role::Admin => None,
+        }
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// Whether the reader sees this person (the rule in the module docs).
+    pub fn may_see(&self, record: &PersonRecord) -> bool {
+        match &self.scope {
+            Scope::All => true,
+            Scope::Party(party) => {
+                primary(record).is_some_and(|p| &p.identity.power == party || &p.source.source == party)
+            }
+        }
+    }
+
+    /// The same rule on a listing line, which carries the primary identity.
+    pub fn may_see_summary(&self, s: &PersonSummary) -> bool {
+        match &self.scope {
+            Scope::All => true,
+            Scope::Party(party) => &s.power == party || &s.source.source == party,
+        }
+    }
+}
+
+/// The primary identity: the source record that created the person (the
+/// earliest recorded), at its latest version. Listings show the same one.
+pub fn primary(record: &PersonRecord) -> Option<&IdentityVersion> {
+    let first = record.identities.first()?;
+    record.identities.iter().filter(|v| v.source == first.source).max_by_key(|v| v.version)
+}
+
+/// The right to register persons (one at a time or by import) as a party's source.
+#[derive(Debug, Clone)]
+pub struct Registrar {
+    party: PartyCode,
+}
+
+impl Registrar {
+    /// Party officers register as their own party. The mediator reports
+    /// status events but does not register persons: parties register the
+    /// people they hold and their own missing.
+    pub fn for_role(role: &Role) -> Option<Self> {
+        match role {
+            Role::PartyOfficer { party } => Some(Self { party: party.clone() }),
+            _ => None,
+        }
+    }
+
+    pub fn party(&self) -> &PartyCode {
+        &self.party
+    }
+}
+
+/// The right to append status events to the persons one may see, reported by one's party.
+#[derive(Debug, Clone)]
+pub struct Reporter {
+    reader: Reader,
+    party: PartyCode,
+}
+
+impl Reporter {
+    /// Party officers report as their party; the mediator as the conflict's
+    /// mediator party (handovers, refusals after its interview). `None` for
+    /// every other role, and for the mediator before the conflict is set up.
+    pub fn for_role(role: &Role, setup: Option<&ConflictSetup>) -> Option<Self> {
+        let reader = Reader::for_role(role)?;
+        let party = match role {
+            Role::PartyOfficer { party } => party.clone(),
+            Role::Mediator => setup?.parties.iter().find(|p| p.kind == PartyKind::Mediator)?.code.clone(),
+            _ => return None,
+        };
+        Some(Self { reader, party })
+    }
+
+    pub fn reader(&self) -> &Reader {
+        &self.reader
+    }
+
+    pub fn party(&self) -> &PartyCode {
+        &self.party
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> PartyCode {
+        PartyCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn only_the_mediator_and_party_officers_read_persons() {
+        assert_eq!(Reader::for_role(&Role::Mediator).unwrap().scope(), &Scope::All);
+        let officer = Role::PartyOfficer { party: code("A") };
+        assert_eq!(Reader::for_role(&officer).unwrap().scope(), &Scope::Party(code("A")));
+        for role in [Role::Caseworker, Role::Family, Role::Auditor, Role::Admin] {
+            assert!(Reader::for_role(&role).is_none(), "{role}");
+            assert!(Registrar::for_role(&role).is_none(), "{role}");
+            assert!(Reporter::for_role(&role, None).is_none(), "{role}");
+        }
+        assert!(Registrar::for_role(&Role::Mediator).is_none());
+        assert_eq!(Registrar::for_role(&officer).unwrap().party(), &code("A"));
+    }
+}

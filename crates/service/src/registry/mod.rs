@@ -1,0 +1,170 @@
+//! The registry's use cases with authorisation: the one place where the
+//! roles table of DESIGN.md decides who sees and changes which person.
+//!
+//! The key decision: a capability is a value only this module can make,
+//! from a role ([`Reader::for_role`], [`Registrar::for_role`],
+//! [`Reporter::for_role`]); every registry function takes one. A handler
+//! that compiles has been through the check, and the check is written once.
+//! A person the reader may not see is answered as `None`, exactly like an
+//! unknown id, so that nobody learns what exists beyond what they may see.
+//!
+//! Every read of a person's record appends to the access log before the
+//! record is returned ([`Registry::person`], [`Registry::list`]).
+//!
+//! The visibility rule (DESIGN.md, "Actors and roles"), on the person's
+//! *primary* identity (the source record that created the person, at its
+//! latest version):
+//! - the mediator sees every person;
+//! - an officer of party X sees a person whose power is X (X's own people,
+//!   held by the other side or missing), and a person X registered (the
+//!   people X holds, and anything else X reported);
+//! - caseworkers, families, auditors and admins see no person (tracing
+//!   requests will give caseworkers and families their own, narrower view).
+
+mod capability;
+
+pub use capability::{Reader, Registrar, Reporter, Scope};
+
+use std::sync::Arc;
+
+use homeward_domain::{PersonId, PersonIdentity, SourceRef, StatusEvent};
+use homeward_store::{
+    AccessEntry, AccessLogStore, NewPerson, Page, PersonFilter, PersonRecord, PersonSummary, StatusRecord, Store,
+    StoreError, UserId,
+};
+use time::OffsetDateTime;
+
+/// Who is reading, for the access log.
+#[derive(Debug, Clone)]
+pub struct Accessor {
+    pub user: UserId,
+    /// The role as `Role`'s Display spells it.
+    pub role: String,
+    /// The route template, never the raw URL (which may carry a query).
+    pub endpoint: &'static str,
+}
+
+/// Why a registry change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The person does not exist or the caller may not see it.
+    #[error("person not found")]
+    NotFound,
+    /// A field of the request is invalid (named, never quoted).
+    #[error(transparent)]
+    Invalid(#[from] homeward_domain::FieldError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The registry over a store and its access log.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    store: Arc<dyn Store>,
+    access: Arc<dyn AccessLogStore>,
+}
+
+impl Registry {
+    pub fn new(store: Arc<dyn Store>, access: Arc<dyn AccessLogStore>) -> Self {
+        Self { store, access }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// One page of the persons `reader` may see, in id order, with the
+    /// caller's filters. Each person listed is an access.
+    pub async fn list(
+        &self,
+        reader: &Reader,
+        filter: &PersonFilter,
+        page: &Page,
+        who: &Accessor,
+    ) -> Result<Vec<PersonSummary>, StoreError> {
+        let rows = match reader.scope() {
+            Scope::All => self.store.list_persons(filter, page).await?,
+            Scope::Party(party) => {
+                // Visible = power is X, or source is X: two keyset queries
+                // on the store's AND-only filter, merged by id. Both are in
+                // id order after `page.after`, so the first `limit` ids of
+                // the merge are the first `limit` visible ids.
+                let mut merged: Vec<PersonSummary> = Vec::new();
+                let by_power = filter.power.as_ref().is_none_or(|p| p == party);
+                if by_power {
+                    let f = PersonFilter { power: Some(party.clone()), ..filter.clone() };
+                    merged.extend(self.store.list_persons(&f, page).await?);
+                }
+                let by_source = filter.source.as_ref().is_none_or(|s| s == party);
+                if by_source {
+                    let f = PersonFilter { source: Some(party.clone()), ..filter.clone() };
+                    merged.extend(self.store.list_persons(&f, page).await?);
+                }
+                merged.sort_by_key(|p| p.id);
+                merged.dedup_by_key(|p| p.id);
+                merged.truncate(page.limit.clamp(1, Page::MAX_LIMIT) as usize);
+                merged
+            }
+        };
+        debug_assert!(rows.iter().all(|r| reader.may_see_summary(r)));
+        self.log_access(who, rows.iter().map(|r| r.id)).await?;
+        Ok(rows)
+    }
+
+    /// A person's whole record, if `reader` may see it; the read is logged.
+    pub async fn person(
+        &self,
+        reader: &Reader,
+        id: PersonId,
+        who: &Accessor,
+    ) -> Result<Option<PersonRecord>, StoreError> {
+        let Some(record) = self.store.person(id).await? else {
+            return Ok(None);
+        };
+        if !reader.may_see(&record) {
+            return Ok(None);
+        }
+        self.log_access(who, std::iter::once(id)).await?;
+        Ok(Some(record))
+    }
+
+    /// Registers a person as the registrar's party.
+    pub async fn register(
+        &self,
+        registrar: &Registrar,
+        record_id: &str,
+        identity: PersonIdentity,
+        first_status: StatusEvent,
+    ) -> Result<PersonId, RegistryError> {
+        let source = SourceRef::parse(registrar.party().clone(), record_id)?;
+        Ok(self.store.add_person(NewPerson { source, identity, first_status }).await?)
+    }
+
+    /// Appends a status event to a person the reporter may see, reported by its party.
+    pub async fn report_status(
+        &self,
+        reporter: &Reporter,
+        id: PersonId,
+        event: StatusEvent,
+    ) -> Result<StatusRecord, RegistryError> {
+        let record = self.store.person(id).await?.ok_or(RegistryError::NotFound)?;
+        if !reporter.reader().may_see(&record) {
+            return Err(RegistryError::NotFound);
+        }
+        Ok(self.store.add_status_event(id, event, reporter.party()).await?)
+    }
+
+    async fn log_access(&self, who: &Accessor, ids: impl Iterator<Item = PersonId>) -> Result<(), StoreError> {
+        let at = OffsetDateTime::now_utc();
+        let entries: Vec<AccessEntry> = ids
+            .map(|person| AccessEntry {
+                at,
+                user: who.user,
+                role: who.role.clone(),
+                person,
+                endpoint: who.endpoint.to_owned(),
+            })
+            .collect();
+        self.access.record_access(&entries).await
+    }
+}

@@ -1,0 +1,328 @@
+//! The server-rendered pages of the registry: the list with search and
+//! filters, a person's page, the CSV import, the public log page, and the
+//! language menu. Like the API, every page that shows persons takes a
+//! capability extractor and calls `homeward_service::registry`, so the
+//! same rule decides, and every read is in the access log.
+//!
+//! htmx (vendored, `/static/htmx.min.js`) only narrows the list as one
+//! types; every page works without scripts.
+
+pub mod i18n;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{Form, Multipart, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use homeward_domain::{PartyCode, PersonId, Status};
+use homeward_store::{Page, PersonFilter};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::capabilities::{CanRead, CanRegister};
+use crate::error::AppError;
+use crate::v1::extract::{ApiQuery, PersonIdPath};
+use crate::v1::model::{ImportReportOut, PersonOut};
+use i18n::{Lang, Strings, with_latin};
+
+/// What every page's frame needs: words, language, who is logged in.
+#[derive(Debug)]
+pub struct Frame {
+    pub t: &'static Strings,
+    pub lang: &'static str,
+    pub langs: Vec<(&'static str, &'static str)>,
+    pub username: Option<String>,
+    pub can_read: bool,
+    pub can_import: bool,
+}
+
+impl Frame {
+    fn new(lang: Lang, user: Option<&CurrentUser>) -> Self {
+        let role = user.map(|u| &u.role);
+        Self {
+            t: lang.t(),
+            lang: lang.code(),
+            langs: Lang::ALL.iter().map(|l| (l.code(), l.native_name())).collect(),
+            username: user.map(|u| u.user.username.to_string()),
+            can_read: role.is_some_and(|r| homeward_service::registry::Reader::for_role(r).is_some()),
+            can_import: role.is_some_and(|r| homeward_service::registry::Registrar::for_role(r).is_some()),
+        }
+    }
+}
+
+/// A name with its Latin form beside it.
+#[derive(Debug)]
+pub struct Name {
+    pub written: String,
+    pub latin: Option<String>,
+}
+
+impl Name {
+    fn of(s: &str) -> Self {
+        let (written, latin) = with_latin(s);
+        Self { written, latin }
+    }
+}
+
+#[derive(Debug)]
+pub struct Row {
+    pub id: String,
+    pub name: Name,
+    pub birth_date: String,
+    pub status: &'static str,
+    pub power: String,
+    pub source: String,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "registry.html")]
+pub struct RegistryPage {
+    f: Frame,
+    q: String,
+    status: String,
+    power: String,
+    source: String,
+    statuses: Vec<&'static str>,
+    parties: Vec<String>,
+    rows: Vec<Row>,
+    next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    power: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    after: String,
+}
+
+/// Lower-case Latin skeleton for search: "Коваленко" and "Kovalenko" meet.
+fn search_key(s: &str) -> String {
+    let (_, latin) = with_latin(s);
+    latin.unwrap_or_else(|| s.to_owned()).to_lowercase()
+}
+
+/// Rows scanned for a name search: the search looks through this many
+/// visible persons (from `after`), not the whole registry.
+const SEARCH_SCAN: u32 = 1000;
+const PAGE: u32 = 50;
+
+pub async fn registry(
+    can: CanRead,
+    lang: Lang,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<RegistryQuery>,
+) -> Result<Response, AppError> {
+    let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+    let bad = |_| AppError::BadRequest("a filter does not parse");
+    let filter = PersonFilter {
+        status: opt(&q.status).map(|s| s.parse::<Status>()).transpose().map_err(|_| AppError::BadRequest("status"))?,
+        power: opt(&q.power).map(|s| PartyCode::parse(&s)).transpose().map_err(bad)?,
+        source: opt(&q.source).map(|s| PartyCode::parse(&s)).transpose().map_err(bad)?,
+    };
+    let after = opt(&q.after).map(|s| s.parse::<PersonId>()).transpose().map_err(|_| AppError::BadRequest("after"))?;
+    let needle = opt(&q.q).map(|s| search_key(&s));
+    let limit = if needle.is_some() { SEARCH_SCAN } else { PAGE };
+    let found =
+        state.registry.list(&can.reader, &filter, &Page { after, limit }, &can.accessor("GET /registry")).await?;
+    let next = (found.len() == limit as usize).then(|| found.last().map(|r| r.id.to_string())).flatten();
+    let rows = found
+        .into_iter()
+        .filter(|r| {
+            needle.as_ref().is_none_or(|n| search_key(&format!("{} {}", r.family_name, r.given_names)).contains(n))
+        })
+        .map(|r| Row {
+            id: r.id.to_string(),
+            name: Name::of(&format!("{} {}", r.family_name, r.given_names)),
+            birth_date: r.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+            status: r.status.as_str(),
+            power: r.power.to_string(),
+            source: r.source.source.to_string(),
+        })
+        .collect();
+    let parties = state
+        .store
+        .conflict()
+        .await?
+        .map(|s| s.parties.into_iter().map(|p| p.code.to_string()).collect())
+        .unwrap_or_default();
+    let page = RegistryPage {
+        f: Frame::new(lang, Some(&can.user)),
+        q: q.q,
+        status: q.status,
+        power: q.power,
+        source: q.source,
+        statuses: Status::ALL.iter().map(|s| s.as_str()).collect(),
+        parties,
+        rows,
+        next,
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
+}
+
+#[derive(Debug)]
+pub struct IdentityView {
+    pub source: String,
+    pub record_id: String,
+    pub version: u32,
+    pub recorded_at: String,
+    pub fields: Vec<(&'static str, Name)>,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "person.html")]
+pub struct PersonPage {
+    f: Frame,
+    title: Name,
+    person: PersonOut,
+    identities: Vec<IdentityView>,
+}
+
+pub async fn person(
+    can: CanRead,
+    lang: Lang,
+    State(state): State<AppState>,
+    PersonIdPath(id): PersonIdPath,
+) -> Result<Response, AppError> {
+    let record =
+        state.registry.person(&can.reader, id, &can.accessor("GET /registry/{id}")).await?.ok_or(AppError::NotFound)?;
+    let person = PersonOut::from(record);
+    let identities: Vec<IdentityView> = person
+        .identities
+        .iter()
+        .map(|v| {
+            let i = &v.identity;
+            let mut fields = vec![("family_name", Name::of(&i.family_name)), ("given_names", Name::of(&i.given_names))];
+            let optional = [
+                ("patronymic", &i.patronymic),
+                ("mother_maiden_name", &i.mother_maiden_name),
+                ("birth_date", &i.birth_date),
+                ("place_of_birth", &i.place_of_birth),
+                ("rank", &i.rank),
+                ("service_number", &i.service_number),
+                ("unit", &i.unit),
+                ("person_to_inform", &i.person_to_inform),
+                ("correspondence_address", &i.correspondence_address),
+            ];
+            fields.extend(optional.into_iter().filter_map(|(k, v)| v.as_deref().map(|v| (k, Name::of(v)))));
+            fields.push(("power", Name::of(&i.power)));
+            fields.push(("category", Name::of(&i.category)));
+            IdentityView {
+                source: v.source.clone(),
+                record_id: v.record_id.clone(),
+                version: v.version,
+                recorded_at: v.recorded_at.clone(),
+                fields,
+            }
+        })
+        .collect();
+    let title = person
+        .identities
+        .first()
+        .map(|v| Name::of(&format!("{} {}", v.identity.family_name, v.identity.given_names)))
+        .unwrap_or_else(|| Name::of(""));
+    let page = PersonPage { f: Frame::new(lang, Some(&can.user)), title, person, identities };
+    Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "import.html")]
+pub struct ImportPage {
+    f: Frame,
+    report: Option<ImportReportOut>,
+    error: Option<&'static str>,
+}
+
+pub async fn import_form(can: CanRegister, lang: Lang) -> ImportPage {
+    ImportPage { f: Frame::new(lang, Some(&can.user)), report: None, error: None }
+}
+
+/// The form posts `multipart/form-data` with the file and the dry-run box.
+pub async fn import_upload(
+    can: CanRegister,
+    lang: Lang,
+    State(state): State<AppState>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, AppError> {
+    let frame = Frame::new(lang, Some(&can.user));
+    let mut multipart = multipart.map_err(|_| AppError::BadRequest("the form must be sent as multipart/form-data"))?;
+    let (mut file, mut dry_run) = (None::<Bytes>, false);
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some("file") => {
+                    file = Some(field.bytes().await.map_err(|e| multipart_error(e.status()))?);
+                }
+                Some("dry_run") => dry_run = true,
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(e) => return Err(multipart_error(e.status())),
+        }
+    }
+    let Some(file) = file.filter(|f| !f.is_empty()) else {
+        let page = ImportPage { f: frame, report: None, error: Some("choose a CSV file") };
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let report = crate::v1::imports::import(&state, &can, file, dry_run).await?;
+    tracing::info!(user.id = %can.user.user.id, rows = report.rows, committed = report.committed, "import from the web form");
+    Ok(ImportPage { f: frame, report: Some(report), error: None }.into_response())
+}
+
+fn multipart_error(status: axum::http::StatusCode) -> AppError {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge
+    } else {
+        AppError::BadRequest("the form could not be read")
+    }
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "public_log.html")]
+pub struct PublicLogPage {
+    f: Frame,
+    checkpoint: Option<String>,
+    counts: Vec<(&'static str, u64)>,
+}
+
+/// Public: no login, no personal data (a checkpoint, counts).
+pub async fn public_log(lang: Lang, State(state): State<AppState>) -> Result<PublicLogPage, AppError> {
+    let checkpoint = state.store.latest_checkpoint().await?.map(|c| c.note);
+    let counts = state.store.status_counts().await?.into_iter().map(|(s, n)| (s.as_str(), n)).collect();
+    Ok(PublicLogPage { f: Frame::new(lang, None), checkpoint, counts })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LangForm {
+    lang: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// Sets the language cookie and goes back to a page of homeward's own.
+pub async fn set_language(Form(form): Form<LangForm>) -> Response {
+    let lang = Lang::parse(&form.lang).unwrap_or(Lang::En);
+    // Only a local path: never an open redirect.
+    let back = if form.back.starts_with('/') && !form.back.starts_with("//") { form.back } else { "/home".into() };
+    (
+        [(header::SET_COOKIE, format!("homeward_lang={}; Path=/; SameSite=Strict; Max-Age=31536000", lang.code()))],
+        Redirect::to(&back),
+    )
+        .into_response()
+}
+
+pub async fn htmx() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        include_str!("../../static/vendor/htmx-2.0.11.min.js"),
+    )
+}

@@ -1,0 +1,165 @@
+//! Browser journeys in headless Debian chromium through chromedriver: each
+//! role logs in, walks its main page, tries one forbidden thing, and every
+//! page is saved as a screenshot under `test-output/`.
+//!
+//! Skipped when `/usr/bin/chromedriver` is missing, except with CI=true
+//! (`.ci/run` installs chromium and chromium-driver).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::support::{PASSWORD, TestApp};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Our own child, by its handle: nothing else is touched.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn driver() -> Option<Driver> {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but chromium-driver is not installed");
+        eprintln!("skipped: {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    Some(Driver { child, url: format!("http://127.0.0.1:{port}"), _profile: tempfile::tempdir().unwrap() })
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let profile = tempfile::tempdir_in(driver._profile.path()).unwrap().keep();
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=412,915",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let caps: serde_json::Map<String, serde_json::Value> = caps.as_object().unwrap().clone();
+    // chromedriver needs a moment to listen.
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&driver.url).await {
+            Ok(c) => return c,
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    panic!("cannot start a chromium session");
+}
+
+fn out_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-output");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(out_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn login(c: &Client, app: &TestApp, user: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Id("username")).await.unwrap().send_keys(user).await.unwrap();
+    c.find(Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();
+    // The home page's navigation shows once the redirect after login has loaded.
+    c.wait().for_element(Locator::Css("main nav")).await.unwrap();
+    let url = c.current_url().await.unwrap();
+    assert!(url.path().ends_with("/home"), "{user} lands on the home page, not {url}");
+}
+
+async fn text(c: &Client) -> String {
+    c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_walks_its_pages_in_chromium() {
+    let Some(driver) = driver() else { return };
+    let app = TestApp::start().await;
+    let p = app.persons;
+    for user in ["mediator", "officer-a", "officer-b", "caseworker", "family", "auditor", "admin"] {
+        let c = browser(&driver).await;
+        login(&c, &app, user).await;
+        shot(&c, &format!("{user}-home")).await;
+        match user {
+            "mediator" | "officer-a" | "officer-b" => {
+                c.find(Locator::LinkText("Registry")).await.unwrap().click().await.unwrap();
+                c.wait().for_element(Locator::Id("results")).await.unwrap();
+                let body = text(&c).await;
+                assert!(body.contains("Бондаренко"), "{user} sees the person held by A");
+                shot(&c, &format!("{user}-registry")).await;
+                // Type in the search box: htmx narrows the list in place.
+                c.find(Locator::Id("q")).await.unwrap().send_keys("bondarenko").await.unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+                let results = c.find(Locator::Id("results")).await.unwrap().text().await.unwrap();
+                assert!(results.contains("Бондаренко") && !results.contains("Коваленко"), "{user}: search narrows");
+                c.find(Locator::XPath("//a[contains(., 'Бондаренко')]")).await.unwrap().click().await.unwrap();
+                c.wait().for_element(Locator::Css("ol.timeline")).await.unwrap();
+                assert!(text(&c).await.contains("Bondarenko"), "Latin form beside Cyrillic");
+                shot(&c, &format!("{user}-person")).await;
+                // The forbidden thing: the other party's own person.
+                let forbidden = match user {
+                    "officer-a" => Some(p.b_own),
+                    "officer-b" => Some(p.a_own),
+                    _ => None,
+                };
+                if let Some(id) = forbidden {
+                    c.goto(&app.url(&format!("/registry/{id}"))).await.unwrap();
+                    let body = text(&c).await;
+                    assert!(body.contains("there is nothing here"), "{user}: {body}");
+                    shot(&c, &format!("{user}-forbidden")).await;
+                    c.goto(&app.url("/import")).await.unwrap();
+                    assert!(text(&c).await.contains("Import a CSV file"));
+                    shot(&c, &format!("{user}-import")).await;
+                } else {
+                    // The mediator registers no persons.
+                    c.goto(&app.url("/import")).await.unwrap();
+                    assert!(text(&c).await.contains("there is nothing here"));
+                    shot(&c, &format!("{user}-forbidden")).await;
+                }
+            }
+            _ => {
+                c.goto(&app.url("/registry")).await.unwrap();
+                assert!(text(&c).await.contains("there is nothing here"), "{user} sees no registry");
+                shot(&c, &format!("{user}-forbidden")).await;
+            }
+        }
+        c.goto(&app.url("/public/log")).await.unwrap();
+        assert!(text(&c).await.contains("How to verify"));
+        shot(&c, &format!("{user}-public-log")).await;
+        c.close().await.unwrap();
+    }
+    // Anonymous: the registry sends the browser to the login page; the language menu works.
+    let c = browser(&driver).await;
+    c.goto(&app.url("/registry")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/login"));
+    c.goto(&app.url("/public/log")).await.unwrap();
+    c.find(Locator::Css("#lang option[value=uk]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form[action='/language'] button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("html[lang=uk]")).await.unwrap();
+    assert!(text(&c).await.contains("Як перевірити"), "Ukrainian after choosing it");
+    shot(&c, "anonymous-public-log-uk").await;
+    c.close().await.unwrap();
+}

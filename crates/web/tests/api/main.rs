@@ -1,0 +1,10 @@
+//! The registry API tested from outside: a real server on 127.0.0.1:0 and a
+//! real HTTP client (see `support.rs`).
+
+mod access;
+mod bad_input;
+mod browser;
+mod matrix;
+mod openapi;
+mod support;
+mod ui;

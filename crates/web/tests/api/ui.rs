@@ -1,0 +1,58 @@
+//! The pages over real HTTP: the same rule as the API, names with their
+//! Latin form, the language by Accept-Language or the menu.
+
+use crate::support::TestApp;
+
+async fn page(app: &TestApp, role: &str, path: &str, lang: &str) -> (u16, String) {
+    let resp = app
+        .request(role, reqwest::Method::GET, path)
+        .header("accept", "text/html")
+        .header("accept-language", lang)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_registry_page_shows_what_the_role_may_see() {
+    let app = TestApp::start().await;
+    let (status, html) = page(&app, "officer-a", "/registry", "uk-UA,uk;q=0.9").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Реєстр"), "Ukrainian by Accept-Language");
+    assert!(html.contains("Коваленко") && html.contains("Kovalenko"), "name with its Latin form");
+    assert!(html.contains("Бондаренко"), "B's person held by A");
+    assert!(!html.contains("Шевченко"), "B's own person is not A's to see");
+    let (_, html) = page(&app, "officer-a", "/registry?q=kovalenko", "en").await;
+    assert!(html.contains("Коваленко") && !html.contains("Бондаренко"), "search across scripts");
+
+    let (status, html) = page(&app, "mediator", &format!("/registry/{}", app.persons.b_own), "ru").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("История статусов") && html.contains("Shevchenko"));
+    let (status, _) = page(&app, "officer-a", &format!("/registry/{}", app.persons.b_own), "en").await;
+    assert_eq!(status, 404);
+    for role in ["caseworker", "family", "auditor", "admin"] {
+        assert_eq!(page(&app, role, "/registry", "en").await.0, 404, "{role}");
+        assert_eq!(page(&app, role, "/import", "en").await.0, 404, "{role}");
+    }
+    assert_eq!(page(&app, "anonymous", "/registry", "en").await.0, 303, "to the login page");
+    let (status, html) = page(&app, "anonymous", "/public/log", "en").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("How to verify") && !html.contains("Коваленко"));
+
+    // The page read is in the access log, like an API read.
+    let log: serde_json::Value = app.get("mediator", "/api/v1/access-log").await.json().await.unwrap();
+    assert!(log["items"].as_array().unwrap().iter().any(|i| i["endpoint"] == "GET /registry/{id}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_import_form_reports_rejections() {
+    let app = TestApp::start().await;
+    let csv = "record_id,family_name,given_names,power,category,status\nW-1,,Петро,A,military,missing\n";
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("list.csv"));
+    let resp = app.request("officer-a", reqwest::Method::POST, "/import").multipart(form).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Nothing was written") && html.contains("family_name"), "{html}");
+}
