@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use homeward_store::{AccessLogStore, AccountStore, Store};
+use homeward_store::seal::KEYRING_FILE;
+use homeward_store::{AccessLogStore, AccountStore, Keyring, Store};
 use homeward_store_postgres::PgStore;
 use homeward_store_sqlite::SqliteStore;
 
@@ -22,6 +23,11 @@ pub fn target(settings: &Settings) -> anyhow::Result<Target<'_>> {
         Some(_) => anyhow::bail!("database_url must start with postgres://, postgresql:// or sqlite://"),
         None => Ok(Target::Sqlite(settings.sqlite_path())),
     }
+}
+
+/// The field keyring's file: `field-keys` in the data folder.
+pub fn keyring_path(settings: &Settings) -> std::path::PathBuf {
+    settings.data_dir.join(KEYRING_FILE)
 }
 
 /// Opens the store and applies pending migrations. Creates the data folder
@@ -42,9 +48,39 @@ pub async fn open_with_accounts(settings: &Settings) -> anyhow::Result<(Arc<dyn 
 pub async fn open_for_server(
     settings: &Settings,
 ) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn AccountStore>, Arc<dyn AccessLogStore>)> {
+    let path = keyring_path(settings);
+    match Keyring::load(&path)? {
+        Some(keys) => open_with_keys(settings, keys).await,
+        None => {
+            // First use (or `init`): a new keyring, unless the database
+            // already holds sealed values, which only the lost file opens.
+            let keys = Keyring::generate();
+            let opened = open_with_keys(settings, keys.clone()).await?;
+            let usage = opened.0.seal_usage().await?;
+            if !usage.by_key.is_empty() {
+                anyhow::bail!(
+                    "the field keyring {} is missing, and the database holds {} sealed contact values: \
+                     restore the file from your backup",
+                    path.display(),
+                    usage.by_key.values().sum::<u64>()
+                );
+            }
+            keys.save(&path)?;
+            tracing::info!(path = %path.display(), "created the field keyring");
+            Ok(opened)
+        }
+    }
+}
+
+/// Opens the store with a given field keyring.
+pub async fn open_with_keys(
+    settings: &Settings,
+    keys: Keyring,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn AccountStore>, Arc<dyn AccessLogStore>)> {
     match target(settings)? {
         Target::Postgres(url) => {
-            let store = Arc::new(PgStore::connect(url).await.context("cannot open the PostgreSQL database")?);
+            let store =
+                Arc::new(PgStore::connect_with(url, keys).await.context("cannot open the PostgreSQL database")?);
             Ok((store.clone(), store.clone(), store))
         }
         Target::Sqlite(path) => {
@@ -52,8 +88,9 @@ pub async fn open_for_server(
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
             }
-            let store =
-                Arc::new(SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))?);
+            let store = Arc::new(
+                SqliteStore::open_with(&path, keys).await.with_context(|| format!("cannot open {}", path.display()))?,
+            );
             Ok((store.clone(), store.clone(), store))
         }
     }

@@ -72,6 +72,9 @@ enum Command {
     /// The shared tamper-evident log: verify, keys, checkpoints, reveal bundles.
     #[command(subcommand)]
     Log(commands::log::Command),
+    /// The field keys that encrypt contact fields at rest: status, rotate.
+    #[command(subcommand)]
+    Keys(commands::keys::Command),
     /// Run a witness of the shared log, or make its key.
     #[command(subcommand)]
     Witness(commands::witness::Command),
@@ -155,6 +158,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Export(c) => commands::export::run(c, &settings).await,
         Command::Demo(args) => commands::demo::run(args, &settings).await,
         Command::Log(c) => commands::log::run(c, &settings).await,
+        Command::Keys(c) => commands::keys::run(c, &settings).await,
         Command::Witness(c) => commands::witness::run(c).await,
         Command::Config(c) => commands::config::run(c),
         Command::User(c) => commands::users::run(c, &settings).await,

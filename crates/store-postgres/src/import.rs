@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use homeward_domain::{PersonId, Status};
-use homeward_store::{ImportCounts, ImportRow, PersonImport, RowRejection, StoreError};
+use homeward_store::{ImportCounts, ImportRow, Keyring, PersonImport, RowRejection, StoreError};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::{backend_error, check_parties, now, party_codes, rows};
@@ -14,16 +14,17 @@ pub(crate) struct PgImport {
     tx: Option<Transaction<'static, Postgres>>,
     parties: HashSet<String>,
     counts: ImportCounts,
+    keys: std::sync::Arc<Keyring>,
 }
 
 impl PgImport {
-    pub(crate) async fn begin(pool: &PgPool) -> Result<Self, StoreError> {
+    pub(crate) async fn begin(pool: &PgPool, keys: std::sync::Arc<Keyring>) -> Result<Self, StoreError> {
         let mut tx = pool.begin().await.map_err(backend_error)?;
         let parties = party_codes(&mut tx).await?;
         if parties.is_empty() {
             return Err(StoreError::NoConflict);
         }
-        Ok(Self { tx: Some(tx), parties, counts: ImportCounts::default() })
+        Ok(Self { tx: Some(tx), parties, counts: ImportCounts::default(), keys })
     }
 }
 
@@ -78,7 +79,18 @@ impl PersonImport for PgImport {
                     }
                     let id = PersonId::new();
                     rows::insert_person(tx, id, e.status, &row.source, now).await?;
-                    rows::insert_identity(tx, &log, id, &row.source, 1, now, row.identity(), row.fingerprint()).await?;
+                    rows::insert_identity(
+                        tx,
+                        &self.keys,
+                        &log,
+                        id,
+                        &row.source,
+                        1,
+                        now,
+                        row.identity(),
+                        row.fingerprint(),
+                    )
+                    .await?;
                     rows::insert_event(tx, &log, id, 1, e, reporter, now).await?;
                     self.counts.created += 1;
                     self.counts.status_events += 1;
@@ -101,6 +113,7 @@ impl PersonImport for PgImport {
                     if changed {
                         rows::insert_identity(
                             tx,
+                            &self.keys,
                             &log,
                             person,
                             &row.source,

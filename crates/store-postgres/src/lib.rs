@@ -12,6 +12,7 @@ mod accounts;
 mod import;
 mod log;
 mod rows;
+mod seal;
 
 use std::collections::HashSet;
 use std::str::FromStr;
@@ -21,8 +22,8 @@ use homeward_domain::{ConflictSetup, PartyCode, PersonId, PersonIdentity, Source
 use homeward_store::log::event;
 use homeward_store::{AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 use homeward_store::{
-    ExportRow, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary, StatusRecord, Store,
-    StoreError,
+    ExportRow, Keyring, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary, SealUsage,
+    StatusRecord, Store, StoreError,
 };
 use homeward_tlog::Hash;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -37,17 +38,29 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    keys: std::sync::Arc<Keyring>,
 }
 
 impl PgStore {
-    /// Connects and applies migrations.
+    /// Connects and applies migrations, with a fresh in-memory field keyring:
+    /// for tests. Contact fields written through it open with no other keyring.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         Self::connect_in_schema(url, None).await
+    }
+
+    /// Connects with the keyring that seals the database's contact fields.
+    pub async fn connect_with(url: &str, keys: Keyring) -> Result<Self, StoreError> {
+        Self::connect_in_schema_with(url, None, keys).await
     }
 
     /// Connects with `search_path` set to `schema` (created if missing):
     /// each test gets its own schema in the shared test database.
     pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        Self::connect_in_schema_with(url, schema, Keyring::generate()).await
+    }
+
+    /// [`PgStore::connect_in_schema`] with a given keyring.
+    pub async fn connect_in_schema_with(url: &str, schema: Option<&str>, keys: Keyring) -> Result<Self, StoreError> {
         let mut options = PgConnectOptions::from_str(url)
             .map_err(|_| StoreError::Backend("the PostgreSQL URL does not parse".into()))?;
         if let Some(schema) = schema {
@@ -64,7 +77,7 @@ impl PgStore {
             options = options.options([("search_path", schema)]);
         }
         let pool = PgPoolOptions::new().max_connections(8).connect_with(options).await.map_err(backend_error)?;
-        let store = Self { pool };
+        let store = Self { pool, keys: std::sync::Arc::new(keys) };
         store.migrate().await?;
         Ok(store)
     }
@@ -148,7 +161,7 @@ impl LogStore for PgStore {
         record_id: &str,
     ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
         let mut c = self.pool.acquire().await.map_err(backend_error)?;
-        log::entry_for_record(&mut c, record_type, record_id).await
+        log::entry_for_record(&mut c, &self.keys, record_type, record_id).await
     }
 
     async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
@@ -164,7 +177,7 @@ impl LogStore for PgStore {
     }
 
     async fn audit_records(&self, sink: tokio::sync::mpsc::Sender<AuditItem>) -> Result<(), StoreError> {
-        log::audit_records(&self.pool, sink).await
+        log::audit_records(&self.pool, &self.keys, sink).await
     }
 
     async fn audit_entries(&self, sink: tokio::sync::mpsc::Sender<LogEntry>) -> Result<(), StoreError> {
@@ -264,8 +277,18 @@ impl Store for PgStore {
         let now = now();
         rows::insert_person(&mut tx, id, new.first_status.status, &new.source, now).await?;
         let log = log::Appender::new(&mut tx).await?;
-        rows::insert_identity(&mut tx, &log, id, &new.source, 1, now, &new.identity, &new.identity.fingerprint())
-            .await?;
+        rows::insert_identity(
+            &mut tx,
+            &self.keys,
+            &log,
+            id,
+            &new.source,
+            1,
+            now,
+            &new.identity,
+            &new.identity.fingerprint(),
+        )
+        .await?;
         rows::insert_event(&mut tx, &log, id, 1, &new.first_status, &new.source.source, now).await?;
         tx.commit().await.map_err(|e| {
             // A concurrent insert of the same source record loses here.
@@ -284,7 +307,7 @@ impl Store for PgStore {
 
     async fn person(&self, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
         let mut c = self.pool.acquire().await.map_err(backend_error)?;
-        rows::person(&mut c, id).await
+        rows::person(&mut c, &self.keys, id).await
     }
 
     async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {
@@ -330,10 +353,26 @@ impl Store for PgStore {
     }
 
     async fn begin_import(&self) -> Result<Box<dyn PersonImport>, StoreError> {
-        Ok(Box::new(import::PgImport::begin(&self.pool).await?))
+        Ok(Box::new(import::PgImport::begin(&self.pool, self.keys.clone()).await?))
     }
 
     async fn export_persons(&self, sink: tokio::sync::mpsc::Sender<ExportRow>) -> Result<u64, StoreError> {
-        rows::export_persons(&self.pool, sink).await
+        rows::export_persons(&self.pool, &self.keys, sink).await
+    }
+
+    async fn seal_usage(&self) -> Result<SealUsage, StoreError> {
+        seal::usage(&self.pool).await
+    }
+
+    async fn reseal_contacts(&self, batch: usize) -> Result<u64, StoreError> {
+        let batch = batch.max(1);
+        let mut total = 0;
+        loop {
+            let n = seal::reseal_batch(&self.pool, &self.keys, batch).await?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use futures_util::TryStreamExt;
 use homeward_domain::{ConflictSetup, PartyKind, PersonId, SourceRef, StatusEvent};
 use homeward_store::log::{self as hlog, record};
-use homeward_store::{Actor, AuditItem, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead};
+use homeward_store::{Actor, AuditItem, Keyring, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead};
 use homeward_tlog::{
     Hash, NotFetched, PrefetchedHashes, TreeError, stored_hash_count, stored_hashes_for_records, tree_hash,
 };
@@ -236,13 +236,16 @@ async fn entry_by_id(c: &mut PgConnection, id: i64) -> Result<Option<LogEntry>, 
 }
 
 /// id, person_id, source, record_id, version, identity columns from `at`.
-fn identity_record(r: &PgRow, at: usize) -> Result<LoggedRecord, StoreError> {
+fn identity_record(r: &PgRow, at: usize, keys: &Keyring) -> Result<LoggedRecord, StoreError> {
+    let source = SourceRef { source: rows::party(get(r, at + 2)?)?, record_id: get(r, at + 3)? };
+    let version = get::<i32>(r, at + 4)? as u32;
+    let name = homeward_store::seal::identity_name(source.source.as_str(), &source.record_id, version);
     Ok(LoggedRecord::IdentityVersion {
         id: get::<Option<String>>(r, at)?.unwrap_or_default(),
         person_id: PersonId(get(r, at + 1)?),
-        source: SourceRef { source: rows::party(get(r, at + 2)?)?, record_id: get(r, at + 3)? },
-        version: get::<i32>(r, at + 4)? as u32,
-        identity: Box::new(rows::identity(r, at + 5)?),
+        identity: Box::new(rows::identity(r, at + 5, keys, name)?),
+        source,
+        version,
     })
 }
 
@@ -272,6 +275,7 @@ async fn conflict_record(c: &mut PgConnection) -> Result<Option<(Option<i64>, Co
 
 pub(crate) async fn entry_for_record(
     c: &mut PgConnection,
+    keys: &Keyring,
     record_type: &str,
     record_id: &str,
 ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
@@ -289,7 +293,7 @@ pub(crate) async fn entry_for_record(
             .await
             .map_err(backend_error)?;
             match r {
-                Some(r) => Some((get(&r, 0)?, identity_record(&r, 1)?)),
+                Some(r) => Some((get(&r, 0)?, identity_record(&r, 1, keys)?)),
                 None => None,
             }
         }
@@ -356,7 +360,11 @@ pub(crate) async fn stored_hashes(pool: &PgPool, start: u64, end: u64) -> Result
     rows.iter().map(|r| hash(get(r, 0)?)).collect()
 }
 
-pub(crate) async fn audit_records(pool: &PgPool, sink: tokio::sync::mpsc::Sender<AuditItem>) -> Result<(), StoreError> {
+pub(crate) async fn audit_records(
+    pool: &PgPool,
+    keys: &Keyring,
+    sink: tokio::sync::mpsc::Sender<AuditItem>,
+) -> Result<(), StoreError> {
     let mut c = pool.acquire().await.map_err(backend_error)?;
     if let Some((log_id, setup)) = conflict_record(&mut c).await? {
         let entry = match log_id {
@@ -385,7 +393,7 @@ pub(crate) async fn audit_records(pool: &PgPool, sink: tokio::sync::mpsc::Sender
         let mut rows = sqlx::query(sql).fetch(&mut *c);
         while let Some(r) = rows.try_next().await.map_err(backend_error)? {
             let entry = if get::<Option<i64>>(&r, 0)?.is_some() { Some(entry(&r, 0)?) } else { None };
-            let record = if is_identity { identity_record(&r, 10)? } else { status_record(&r, 10)? };
+            let record = if is_identity { identity_record(&r, 10, keys)? } else { status_record(&r, 10)? };
             if sink.send(AuditItem::Record { record: Box::new(record), entry }).await.is_err() {
                 return Ok(());
             }

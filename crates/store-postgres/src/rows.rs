@@ -7,7 +7,8 @@ use homeward_domain::{
 };
 use homeward_store::log::{self as hlog, event, record};
 use homeward_store::{
-    ExportRow, IdentityVersion, Page, PersonFilter, PersonRecord, PersonSummary, StatusRecord, StoreError,
+    ExportRow, IdentityVersion, Keyring, Page, PersonFilter, PersonRecord, PersonSummary, SealedIdentity, StatusRecord,
+    StoreError, seal,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
@@ -62,8 +63,10 @@ macro_rules! identity_columns {
     };
 }
 
-pub(crate) fn identity(r: &PgRow, at: usize) -> Result<PersonIdentity, StoreError> {
-    Ok(PersonIdentity {
+/// The identity columns from `at`, with the contact fields opened; `record`
+/// names the row in an error (see [`seal::identity_name`]).
+pub(crate) fn identity(r: &PgRow, at: usize, keys: &Keyring, record: String) -> Result<PersonIdentity, StoreError> {
+    SealedIdentity::from_row(PersonIdentity {
         family_name: get(r, at)?,
         given_names: get(r, at + 1)?,
         patronymic: get(r, at + 2)?,
@@ -78,6 +81,7 @@ pub(crate) fn identity(r: &PgRow, at: usize) -> Result<PersonIdentity, StoreErro
         person_to_inform: get(r, at + 11)?,
         correspondence_address: get(r, at + 12)?,
     })
+    .open(keys, record)
 }
 
 /// status, occurred_on, place, details at columns 0-3.
@@ -163,6 +167,7 @@ pub(crate) async fn insert_person(
 #[expect(clippy::too_many_arguments, reason = "the row's parts")]
 pub(crate) async fn insert_identity(
     c: &mut PgConnection,
+    keys: &Keyring,
     log: &Appender,
     person: PersonId,
     source: &SourceRef,
@@ -174,6 +179,7 @@ pub(crate) async fn insert_identity(
     let id = Uuid::now_v7().to_string();
     let event_type = if version == 1 { event::PERSON_REGISTERED } else { event::IDENTITY_AMENDED };
     let content = hlog::identity_content(&id, person, source, version, i);
+    let (person_to_inform, correspondence_address) = seal::seal_contacts(keys, i);
     let log_id = log
         .append(
             &mut *c,
@@ -207,8 +213,8 @@ pub(crate) async fn insert_identity(
     .bind(&i.unit)
     .bind(i.power.as_str())
     .bind(i.category.as_str())
-    .bind(&i.person_to_inform)
-    .bind(&i.correspondence_address)
+    .bind(person_to_inform)
+    .bind(correspondence_address)
     .bind(&id)
     .bind(log_id)
     .execute(&mut *c)
@@ -290,7 +296,11 @@ pub(crate) async fn event_at(c: &mut PgConnection, id: PersonId, seq: u32) -> Re
     event(&r)
 }
 
-pub(crate) async fn person(c: &mut PgConnection, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
+pub(crate) async fn person(
+    c: &mut PgConnection,
+    keys: &Keyring,
+    id: PersonId,
+) -> Result<Option<PersonRecord>, StoreError> {
     let Some(r) = sqlx::query("SELECT status, created_at FROM person WHERE id = $1")
         .bind(id.0)
         .fetch_optional(&mut *c)
@@ -311,12 +321,10 @@ pub(crate) async fn person(c: &mut PgConnection, id: PersonId) -> Result<Option<
     .map_err(backend_error)?
     .iter()
     .map(|r| {
-        Ok(IdentityVersion {
-            source: SourceRef { source: party(get(r, 0)?)?, record_id: get(r, 1)? },
-            version: get::<i32>(r, 2)? as u32,
-            recorded_at: get(r, 3)?,
-            identity: identity(r, 4)?,
-        })
+        let source = SourceRef { source: party(get(r, 0)?)?, record_id: get(r, 1)? };
+        let version = get::<i32>(r, 2)? as u32;
+        let name = seal::identity_name(source.source.as_str(), &source.record_id, version);
+        Ok(IdentityVersion { recorded_at: get(r, 3)?, identity: identity(r, 4, keys, name)?, source, version })
     })
     .collect::<Result<Vec<_>, StoreError>>()?;
     let timeline = sqlx::query(
@@ -382,6 +390,7 @@ pub(crate) async fn list_persons(
 
 pub(crate) async fn export_persons(
     pool: &PgPool,
+    keys: &Keyring,
     sink: tokio::sync::mpsc::Sender<ExportRow>,
 ) -> Result<u64, StoreError> {
     let sql = concat!(
@@ -397,14 +406,17 @@ pub(crate) async fn export_persons(
     let mut stream = sqlx::query(sql).fetch(pool);
     let mut n = 0;
     while let Some(r) = stream.try_next().await.map_err(backend_error)? {
+        let source = SourceRef { source: party(get(&r, 1)?)?, record_id: get(&r, 2)? };
+        let version = get::<i32>(&r, 3)? as u32;
+        let name = seal::identity_name(source.source.as_str(), &source.record_id, version);
         let row = ExportRow {
             person_id: PersonId(get(&r, 0)?),
-            source: SourceRef { source: party(get(&r, 1)?)?, record_id: get(&r, 2)? },
-            version: get::<i32>(&r, 3)? as u32,
             status: status(get(&r, 4)?)?,
             status_occurred_on: date(get(&r, 5)?)?,
             status_place: get(&r, 6)?,
-            identity: identity(&r, 7)?,
+            identity: identity(&r, 7, keys, name)?,
+            source,
+            version,
         };
         if sink.send(row).await.is_err() {
             break;

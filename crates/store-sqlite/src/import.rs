@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use homeward_domain::{PersonId, Status};
-use homeward_store::{ImportCounts, ImportRow, PersonImport, RowRejection, StoreError};
+use homeward_store::{ImportCounts, ImportRow, Keyring, PersonImport, RowRejection, StoreError, seal};
 use rusqlite::{Connection, ToSql};
 use tokio::sync::OwnedMutexGuard;
 
@@ -27,6 +27,7 @@ struct State {
     parties: HashSet<String>,
     counts: ImportCounts,
     log: Appender,
+    keys: std::sync::Arc<Keyring>,
 }
 
 /// A larger page cache keeps a big import's pages out of the WAL until commit.
@@ -34,7 +35,10 @@ const IMPORT_PRAGMAS: &str = "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -65
 const NORMAL_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;";
 
 impl SqliteImport {
-    pub(crate) async fn begin(guard: OwnedMutexGuard<Connection>) -> Result<Self, StoreError> {
+    pub(crate) async fn begin(
+        guard: OwnedMutexGuard<Connection>,
+        keys: std::sync::Arc<Keyring>,
+    ) -> Result<Self, StoreError> {
         tokio::task::spawn_blocking(move || {
             let parties = write::party_codes(&guard)?;
             if parties.is_empty() {
@@ -49,7 +53,7 @@ impl SqliteImport {
             guard.execute_batch(IMPORT_PRAGMAS).map_err(backend_error)?;
             guard.execute_batch("BEGIN IMMEDIATE").map_err(backend_error)?;
             let log = Appender::new(&guard)?;
-            Ok(Self { conn: Some(guard), state: Some(State { parties, counts: ImportCounts::default(), log }) })
+            Ok(Self { conn: Some(guard), state: Some(State { parties, counts: ImportCounts::default(), log, keys }) })
         })
         .await
         .map_err(join_error)?
@@ -130,7 +134,7 @@ fn sorted(parties: &HashSet<String>) -> String {
 }
 
 fn write_rows(c: &Connection, state: &mut State, rows: Vec<ImportRow>) -> Result<Vec<RowRejection>, StoreError> {
-    let State { parties, counts, log } = state;
+    let State { parties, counts, log, keys } = state;
     log.time_ms = homeward_store::log::now_ms();
     let mut rejections = Vec::new();
     let (_, now) = write::now();
@@ -140,7 +144,7 @@ fn write_rows(c: &Connection, state: &mut State, rows: Vec<ImportRow>) -> Result
     let mut pending_keys: HashSet<(&str, &str)> = HashSet::with_capacity(CHUNK);
     for row in &rows {
         if pending_keys.contains(&(row.source.source.as_str(), row.source.record_id.as_str())) {
-            insert_new_persons(c, log, &now, &pending)?;
+            insert_new_persons(c, keys, log, &now, &pending)?;
             pending.clear();
             pending_keys.clear();
         }
@@ -152,14 +156,24 @@ fn write_rows(c: &Connection, state: &mut State, rows: Vec<ImportRow>) -> Result
                 counts.created += 1;
                 counts.status_events += 1;
                 if pending.len() == CHUNK {
-                    insert_new_persons(c, log, &now, &pending)?;
+                    insert_new_persons(c, keys, log, &now, &pending)?;
                     pending.clear();
                     pending_keys.clear();
                 }
             }
             Ok(RowPlan::Update { person, new_version, new_event_seq }) => {
                 if let Some(v) = new_version {
-                    write::insert_identity(c, log, person, &row.source, v, &now, row.identity(), row.fingerprint())?;
+                    write::insert_identity(
+                        c,
+                        keys,
+                        log,
+                        person,
+                        &row.source,
+                        v,
+                        &now,
+                        row.identity(),
+                        row.fingerprint(),
+                    )?;
                     counts.amended += 1;
                 }
                 if let (Some(seq), Some(e)) = (new_event_seq, &row.status) {
@@ -180,7 +194,7 @@ fn write_rows(c: &Connection, state: &mut State, rows: Vec<ImportRow>) -> Result
             }
         }
     }
-    insert_new_persons(c, log, &now, &pending)?;
+    insert_new_persons(c, keys, log, &now, &pending)?;
     Ok(rejections)
 }
 
@@ -227,6 +241,7 @@ fn chunk_statements() -> &'static [String; 4] {
 /// their first status events, a chunk per statement.
 fn insert_new_persons(
     c: &Connection,
+    keys: &Keyring,
     log: &mut Appender,
     now: &str,
     rows: &[(PersonId, &ImportRow)],
@@ -237,7 +252,7 @@ fn insert_new_persons(
         for (id, row) in rows {
             let e = row.status.as_ref().expect("planned with a status");
             write::insert_person(c, *id, e.status, &row.source, now)?;
-            write::insert_identity(c, log, *id, &row.source, 1, now, row.identity(), row.fingerprint())?;
+            write::insert_identity(c, keys, log, *id, &row.source, 1, now, row.identity(), row.fingerprint())?;
             write::insert_event(c, log, *id, 1, e, row.reported_by.as_ref().unwrap_or(&row.source.source), now)?;
         }
         return Ok(());
@@ -258,6 +273,7 @@ fn insert_new_persons(
     for (id, row) in rows {
         let e = row.status.as_ref().expect("planned with a status");
         let i = row.identity();
+        let (person_to_inform, correspondence_address) = seal::seal_contacts(keys, i);
         let pid = id.0.as_bytes();
         let reporter = row.reported_by.as_ref().unwrap_or(&row.source.source);
         let version_id = uuid::Uuid::now_v7().to_string();
@@ -302,8 +318,8 @@ fn insert_new_persons(
         bind(&mut identity, &mut v, i.unit.as_deref())?;
         bind(&mut identity, &mut v, i.power.as_str())?;
         bind(&mut identity, &mut v, i.category.as_str())?;
-        bind(&mut identity, &mut v, i.person_to_inform.as_deref())?;
-        bind(&mut identity, &mut v, i.correspondence_address.as_deref())?;
+        bind(&mut identity, &mut v, person_to_inform.as_deref())?;
+        bind(&mut identity, &mut v, correspondence_address.as_deref())?;
         bind(&mut identity, &mut v, version_id.as_str())?;
         bind(&mut identity, &mut v, identity_log)?;
 

@@ -18,6 +18,7 @@ mod import;
 mod log;
 mod read;
 mod schema;
+mod seal;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -28,8 +29,8 @@ use async_trait::async_trait;
 use homeward_domain::{ConflictSetup, PartyCode, PersonId, Status, StatusEvent};
 use homeward_store::{AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 use homeward_store::{
-    ExportRow, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary, StatusRecord, Store,
-    StoreError,
+    ExportRow, Keyring, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary, SealUsage,
+    StatusRecord, Store, StoreError,
 };
 use homeward_tlog::Hash;
 use rusqlite::Connection;
@@ -46,11 +47,19 @@ pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Vec<Arc<Mutex<Connection>>>>,
     next_reader: Arc<AtomicUsize>,
+    keys: Arc<Keyring>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file and applies migrations.
+    /// Opens (creating if needed) the database file and applies migrations,
+    /// with a fresh in-memory field keyring: for tests and throwaway
+    /// databases. Contact fields written through it open with no other keyring.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, Keyring::generate()).await
+    }
+
+    /// Opens the database with the keyring that seals its contact fields.
+    pub async fn open_with(path: impl AsRef<Path>, keys: Keyring) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let p = path.clone();
         let (writer, readers) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
@@ -67,6 +76,7 @@ impl SqliteStore {
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::new(readers),
             next_reader: Arc::new(AtomicUsize::new(0)),
+            keys: Arc::new(keys),
         })
     }
 
@@ -141,7 +151,8 @@ impl LogStore for SqliteStore {
         record_id: &str,
     ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
         let (t, id) = (record_type.to_owned(), record_id.to_owned());
-        self.read(move |c| log::entry_for_record(c, &t, &id)).await
+        let keys = self.keys.clone();
+        self.read(move |c| log::entry_for_record(c, &keys, &t, &id)).await
     }
 
     async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
@@ -158,7 +169,8 @@ impl LogStore for SqliteStore {
     }
 
     async fn audit_records(&self, sink: tokio::sync::mpsc::Sender<AuditItem>) -> Result<(), StoreError> {
-        self.read(move |c| log::audit_records(c, &sink)).await
+        let keys = self.keys.clone();
+        self.read(move |c| log::audit_records(c, &keys, &sink)).await
     }
 
     async fn audit_entries(&self, sink: tokio::sync::mpsc::Sender<LogEntry>) -> Result<(), StoreError> {
@@ -191,11 +203,13 @@ impl Store for SqliteStore {
     }
 
     async fn add_person(&self, new: NewPerson) -> Result<PersonId, StoreError> {
-        self.write(move |c| write::add_person(c, new)).await
+        let keys = self.keys.clone();
+        self.write(move |c| write::add_person(c, &keys, new)).await
     }
 
     async fn person(&self, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
-        self.read(move |c| read::person(c, id)).await
+        let keys = self.keys.clone();
+        self.read(move |c| read::person(c, &keys, id)).await
     }
 
     async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {
@@ -219,10 +233,28 @@ impl Store for SqliteStore {
 
     async fn begin_import(&self) -> Result<Box<dyn PersonImport>, StoreError> {
         let guard = self.writer.clone().lock_owned().await;
-        Ok(Box::new(import::SqliteImport::begin(guard).await?))
+        Ok(Box::new(import::SqliteImport::begin(guard, self.keys.clone()).await?))
     }
 
     async fn export_persons(&self, sink: tokio::sync::mpsc::Sender<ExportRow>) -> Result<u64, StoreError> {
-        self.read(move |c| read::export_persons(c, &sink)).await
+        let keys = self.keys.clone();
+        self.read(move |c| read::export_persons(c, &keys, &sink)).await
+    }
+
+    async fn seal_usage(&self) -> Result<SealUsage, StoreError> {
+        self.read(seal::usage).await
+    }
+
+    async fn reseal_contacts(&self, batch: usize) -> Result<u64, StoreError> {
+        let batch = batch.max(1);
+        let mut total = 0;
+        loop {
+            let keys = self.keys.clone();
+            let n = self.write(move |c| seal::reseal_batch(c, &keys, batch)).await?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use homeward_domain::{PartyKind, PersonId, SourceRef};
 use homeward_store::log::{self as hlog, record};
-use homeward_store::{Actor, AuditItem, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead};
+use homeward_store::{Actor, AuditItem, Keyring, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead, seal};
 use homeward_tlog::{Hash, HashReader, stored_hash_count, stored_hashes_for_records, tree_hash};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -286,6 +286,7 @@ fn entry_by_id(c: &Connection, id: i64) -> Result<Option<LogEntry>, StoreError> 
 /// The record and its entry, found from the record's side (records point to entries).
 pub(crate) fn entry_for_record(
     c: &Connection,
+    keys: &Keyring,
     record_type: &str,
     record_id: &str,
 ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
@@ -304,9 +305,12 @@ pub(crate) fn entry_for_record(
             let sql = format!(
                 "SELECT log_id, id, person_id, source, record_id, version, {IDENTITY_COLUMNS} FROM identity_version WHERE id = ?1"
             );
-            c.prepare_cached(&sql)
-                .and_then(|mut st| st.query_row(params![id], |r| Ok((r.get(0)?, identity_record(r, 1)?))).optional())
-                .map_err(backend_error)?
+            let mut st = c.prepare_cached(&sql).map_err(backend_error)?;
+            let mut rows = st.query(params![id]).map_err(backend_error)?;
+            match rows.next().map_err(backend_error)? {
+                Some(r) => Some((r.get(0).map_err(backend_error)?, identity_record(r, 1, keys)?)),
+                None => None,
+            }
         }
         record::STATUS_EVENT => {
             let mut parts = record_id.split('/');
@@ -333,15 +337,21 @@ pub(crate) fn entry_for_record(
     }
 }
 
-/// id, person_id, source, record_id, version, identity columns from `at`.
-fn identity_record(r: &Row<'_>, at: usize) -> rusqlite::Result<LoggedRecord> {
-    Ok(LoggedRecord::IdentityVersion {
-        id: r.get::<_, Option<String>>(at)?.unwrap_or_default(),
-        person_id: read::person_id(r.get_ref(at + 1)?)?,
-        source: SourceRef { source: read::party(r.get_ref(at + 2)?)?, record_id: r.get(at + 3)? },
-        version: r.get(at + 4)?,
-        identity: Box::new(read::identity_from_row(r, at + 5)?),
-    })
+/// id, person_id, source, record_id, version, identity columns from `at`;
+/// the contact fields are opened.
+fn identity_record(r: &Row<'_>, at: usize, keys: &Keyring) -> Result<LoggedRecord, StoreError> {
+    let (id, person_id, source, version, sealed) = (|| {
+        Ok::<_, rusqlite::Error>((
+            r.get::<_, Option<String>>(at)?.unwrap_or_default(),
+            read::person_id(r.get_ref(at + 1)?)?,
+            SourceRef { source: read::party(r.get_ref(at + 2)?)?, record_id: r.get(at + 3)? },
+            r.get::<_, u32>(at + 4)?,
+            read::identity_from_row(r, at + 5)?,
+        ))
+    })()
+    .map_err(backend_error)?;
+    let identity = sealed.open(keys, seal::identity_name(source.source.as_str(), &source.record_id, version))?;
+    Ok(LoggedRecord::IdentityVersion { id, person_id, source, version, identity: Box::new(identity) })
 }
 
 /// person_id, seq, status, occurred_on, place, details, reported_by from `at`.
@@ -393,7 +403,11 @@ pub(crate) fn stored_hashes(c: &Connection, start: u64, end: u64) -> Result<Vec<
 }
 
 /// Every record with its entry, then entries whose record is gone.
-pub(crate) fn audit_records(c: &Connection, sink: &tokio::sync::mpsc::Sender<AuditItem>) -> Result<(), StoreError> {
+pub(crate) fn audit_records(
+    c: &Connection,
+    keys: &Keyring,
+    sink: &tokio::sync::mpsc::Sender<AuditItem>,
+) -> Result<(), StoreError> {
     let send = |item: AuditItem| sink.blocking_send(item).is_ok();
     // The conflict's setup.
     if let Some(setup) = read::conflict(c)? {
@@ -424,8 +438,11 @@ pub(crate) fn audit_records(c: &Connection, sink: &tokio::sync::mpsc::Sender<Aud
                 Some(_) => Some(entry_from_row(r, 0).map_err(backend_error)?),
                 None => None,
             };
-            let record = if kind == record::IDENTITY_VERSION { identity_record(r, 10) } else { status_record(r, 10) }
-                .map_err(backend_error)?;
+            let record = if kind == record::IDENTITY_VERSION {
+                identity_record(r, 10, keys)?
+            } else {
+                status_record(r, 10).map_err(backend_error)?
+            };
             if !send(AuditItem::Record { record: Box::new(record), entry }) {
                 return Ok(());
             }

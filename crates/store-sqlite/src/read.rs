@@ -6,7 +6,8 @@ use homeward_domain::{
     SourceRef, Status, StatusEvent,
 };
 use homeward_store::{
-    ExportRow, IdentityVersion, Page, PersonFilter, PersonRecord, PersonSummary, StatusRecord, StoreError,
+    ExportRow, IdentityVersion, Keyring, Page, PersonFilter, PersonRecord, PersonSummary, SealedIdentity, StatusRecord,
+    StoreError, seal,
 };
 use rusqlite::types::{FromSqlError, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -59,8 +60,9 @@ pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<StatusEvent> {
 pub(crate) const IDENTITY_COLUMNS: &str = "family_name, given_names, patronymic, mother_maiden_name, birth_date, place_of_birth, \
      rank, service_number, unit, power, category, person_to_inform, correspondence_address";
 
-pub(crate) fn identity_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<PersonIdentity> {
-    Ok(PersonIdentity {
+/// The contact fields come back sealed: [`SealedIdentity::open`] them.
+pub(crate) fn identity_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<SealedIdentity> {
+    Ok(SealedIdentity::from_row(PersonIdentity {
         family_name: r.get(at)?,
         given_names: r.get(at + 1)?,
         patronymic: r.get(at + 2)?,
@@ -74,7 +76,7 @@ pub(crate) fn identity_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Pers
         category: r.get_ref(at + 10)?.as_str().ok().and_then(Category::parse).ok_or_else(|| bad("category"))?,
         person_to_inform: r.get(at + 11)?,
         correspondence_address: r.get(at + 12)?,
-    })
+    }))
 }
 
 pub(crate) fn conflict(c: &Connection) -> Result<Option<ConflictSetup>, StoreError> {
@@ -106,7 +108,7 @@ pub(crate) fn conflict(c: &Connection) -> Result<Option<ConflictSetup>, StoreErr
     Ok(Some(ConflictSetup { name, parties, handover_points }))
 }
 
-pub(crate) fn person(c: &Connection, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
+pub(crate) fn person(c: &Connection, keys: &Keyring, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
     let Some((status, created_at)) = c
         .prepare_cached("SELECT status, created_at FROM person WHERE id = ?1")
         .and_then(|mut st| {
@@ -124,16 +126,22 @@ pub(crate) fn person(c: &Connection, id: PersonId) -> Result<Option<PersonRecord
     let mut st = c.prepare_cached(&sql).map_err(backend_error)?;
     let identities = st
         .query_map(params![id.0.as_bytes()], |r| {
-            Ok(IdentityVersion {
-                source: SourceRef { source: party(r.get_ref(0)?)?, record_id: r.get(1)? },
-                version: r.get(2)?,
-                recorded_at: timestamp(r.get_ref(3)?)?,
-                identity: identity_from_row(r, 4)?,
-            })
+            Ok((
+                SourceRef { source: party(r.get_ref(0)?)?, record_id: r.get(1)? },
+                r.get::<_, u32>(2)?,
+                timestamp(r.get_ref(3)?)?,
+                identity_from_row(r, 4)?,
+            ))
         })
         .map_err(backend_error)?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(backend_error)?;
+        .map_err(backend_error)?
+        .into_iter()
+        .map(|(source, version, recorded_at, sealed)| {
+            let name = seal::identity_name(source.source.as_str(), &source.record_id, version);
+            Ok(IdentityVersion { identity: sealed.open(keys, name)?, source, version, recorded_at })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let mut st = c
         .prepare_cached(
             "SELECT status, occurred_on, place, details, seq, reported_by, recorded_at FROM status_event
@@ -212,7 +220,11 @@ pub(crate) fn status_counts(c: &Connection) -> Result<Vec<(Status, u64)>, StoreE
     Ok(rows)
 }
 
-pub(crate) fn export_persons(c: &Connection, sink: &tokio::sync::mpsc::Sender<ExportRow>) -> Result<u64, StoreError> {
+pub(crate) fn export_persons(
+    c: &Connection,
+    keys: &Keyring,
+    sink: &tokio::sync::mpsc::Sender<ExportRow>,
+) -> Result<u64, StoreError> {
     let sql = format!(
         "SELECT iv.person_id, iv.source, iv.record_id, iv.version, p.status, se.occurred_on, se.place, {IDENTITY_COLUMNS}
          FROM identity_version iv
@@ -226,18 +238,20 @@ pub(crate) fn export_persons(c: &Connection, sink: &tokio::sync::mpsc::Sender<Ex
     let mut rows = st.query([]).map_err(backend_error)?;
     let mut n = 0;
     while let Some(r) = rows.next().map_err(backend_error)? {
-        let row = (|| -> rusqlite::Result<ExportRow> {
-            Ok(ExportRow {
-                person_id: person_id(r.get_ref(0)?)?,
-                source: SourceRef { source: party(r.get_ref(1)?)?, record_id: r.get(2)? },
-                version: r.get(3)?,
-                status: status(r.get_ref(4)?)?,
-                status_occurred_on: date(r.get_ref(5)?)?,
-                status_place: r.get(6)?,
-                identity: identity_from_row(r, 7)?,
-            })
+        let (person_id, source, version, status, status_occurred_on, status_place, sealed) = (|| {
+            Ok::<_, rusqlite::Error>((
+                person_id(r.get_ref(0)?)?,
+                SourceRef { source: party(r.get_ref(1)?)?, record_id: r.get(2)? },
+                r.get::<_, u32>(3)?,
+                status(r.get_ref(4)?)?,
+                date(r.get_ref(5)?)?,
+                r.get(6)?,
+                identity_from_row(r, 7)?,
+            ))
         })()
         .map_err(backend_error)?;
+        let identity = sealed.open(keys, seal::identity_name(source.source.as_str(), &source.record_id, version))?;
+        let row = ExportRow { person_id, source, version, status, status_occurred_on, status_place, identity };
         if sink.blocking_send(row).is_err() {
             // The reader went away (a closed pipe, a cancelled request): stop quietly.
             break;

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use homeward_domain::{ConflictSetup, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent};
-use homeward_store::{NewPerson, StatusRecord, StoreError};
+use homeward_store::{Keyring, NewPerson, StatusRecord, StoreError, seal};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
@@ -90,7 +90,7 @@ pub(crate) fn check_parties(
     Ok(())
 }
 
-pub(crate) fn add_person(c: &mut Connection, new: NewPerson) -> Result<PersonId, StoreError> {
+pub(crate) fn add_person(c: &mut Connection, keys: &Keyring, new: NewPerson) -> Result<PersonId, StoreError> {
     let tx = c.transaction().map_err(backend_error)?;
     let parties = party_codes(&tx)?;
     check_parties(&parties, &new.source, &new.identity)?;
@@ -105,7 +105,7 @@ pub(crate) fn add_person(c: &mut Connection, new: NewPerson) -> Result<PersonId,
     let (_, now) = now();
     let mut log = Appender::new(&tx)?;
     insert_person(&tx, id, new.first_status.status, &new.source, &now)?;
-    insert_identity(&tx, &mut log, id, &new.source, 1, &now, &new.identity, &new.identity.fingerprint())?;
+    insert_identity(&tx, keys, &mut log, id, &new.source, 1, &now, &new.identity, &new.identity.fingerprint())?;
     insert_event(&tx, &mut log, id, 1, &new.first_status, &new.source.source, &now)?;
     tx.commit().map_err(backend_error)?;
     Ok(id)
@@ -152,6 +152,7 @@ pub(crate) fn insert_person(
 #[expect(clippy::too_many_arguments, reason = "the row's parts")]
 pub(crate) fn insert_identity(
     c: &Connection,
+    keys: &Keyring,
     log: &mut Appender,
     person: PersonId,
     source: &SourceRef,
@@ -163,6 +164,7 @@ pub(crate) fn insert_identity(
     let id = uuid::Uuid::now_v7().to_string();
     let event_type = if version == 1 { event::PERSON_REGISTERED } else { event::IDENTITY_AMENDED };
     let content = hlog::identity_content(&id, person, source, version, i);
+    let (person_to_inform, correspondence_address) = seal::seal_contacts(keys, i);
     let log_id = log.append(
         c,
         Some(source.source.as_str()),
@@ -196,8 +198,8 @@ pub(crate) fn insert_identity(
             i.unit,
             i.power.as_str(),
             i.category.as_str(),
-            i.person_to_inform,
-            i.correspondence_address,
+            person_to_inform,
+            correspondence_address,
             id,
             log_id,
         ])

@@ -16,12 +16,14 @@ mod accounts;
 mod error;
 pub mod log;
 mod model;
+pub mod seal;
 
 pub use access::{AccessEntry, AccessLogStore, AccessQuery, AccessRecord};
 pub use accounts::*;
 pub use error::StoreError;
 pub use log::{Actor, AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 pub use model::*;
+pub use seal::{Keyring, SealError, SealUsage, SealedIdentity};
 
 use async_trait::async_trait;
 use homeward_domain::{ConflictSetup, PersonId, StatusEvent};
@@ -71,6 +73,14 @@ pub trait Store: LogStore + Send + Sync + std::fmt::Debug {
     /// Streams the latest identity version of every source record, in
     /// (source, record id) order, into `sink`. Returns the number of rows.
     async fn export_persons(&self, sink: tokio::sync::mpsc::Sender<ExportRow>) -> Result<u64, StoreError>;
+
+    /// How many sealed contact values each field key seals (see [`seal`]).
+    async fn seal_usage(&self) -> Result<SealUsage, StoreError>;
+
+    /// Re-seals with the store's current field key every contact value sealed
+    /// with another key (or not sealed), `batch` rows per transaction. The log
+    /// is untouched: it commits to plaintext. Returns the values re-sealed.
+    async fn reseal_contacts(&self, batch: usize) -> Result<u64, StoreError>;
 }
 
 /// An import in progress: one transaction. Dropping it without

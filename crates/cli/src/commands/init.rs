@@ -29,6 +29,10 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create the data folder {}", settings.data_dir.display()))?;
     let store = backend::open(settings).await?;
     println!("database ready: {}", backend::describe(settings));
+    println!(
+        "field keys: {} (seals contact fields; back it up: without it they cannot be read)",
+        backend::keyring_path(settings).display()
+    );
     let signer = crate::commands::log::signer(settings)?;
     println!(
         "log key: {} (public key: {})",

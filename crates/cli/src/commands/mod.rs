@@ -6,6 +6,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod init;
+pub mod keys;
 pub mod link;
 pub mod log;
 pub mod person;

@@ -1,0 +1,76 @@
+//! Field-key rotation: re-sealing contact columns with the current key.
+//! The log is not touched: it commits to the plaintext, which does not change.
+
+use futures_util::TryStreamExt;
+use homeward_store::seal::{self, SEALED_COLUMNS};
+use homeward_store::{Keyring, SealUsage, StoreError};
+use sqlx::{PgPool, Row};
+
+use crate::backend_error;
+
+pub(crate) async fn usage(pool: &PgPool) -> Result<SealUsage, StoreError> {
+    let mut usage = SealUsage::default();
+    let mut rows = sqlx::query(
+        "SELECT person_to_inform FROM identity_version WHERE person_to_inform IS NOT NULL
+         UNION ALL
+         SELECT correspondence_address FROM identity_version WHERE correspondence_address IS NOT NULL",
+    )
+    .fetch(pool);
+    while let Some(r) = rows.try_next().await.map_err(backend_error)? {
+        usage.count(&r.try_get::<String, _>(0).map_err(backend_error)?);
+    }
+    Ok(usage)
+}
+
+/// Re-seals up to `batch` rows whose contact fields are not sealed with the
+/// current key, in one transaction. Returns the number of values re-sealed
+/// (0: nothing left).
+pub(crate) async fn reseal_batch(pool: &PgPool, keys: &Keyring, batch: usize) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await.map_err(backend_error)?;
+    let current = format!("hw1:{}:%", keys.current_id());
+    let rows = sqlx::query(
+        "SELECT source, record_id, version, person_to_inform, correspondence_address FROM identity_version
+         WHERE (person_to_inform IS NOT NULL AND person_to_inform NOT LIKE $1)
+            OR (correspondence_address IS NOT NULL AND correspondence_address NOT LIKE $1)
+         LIMIT $2
+         FOR UPDATE",
+    )
+    .bind(&current)
+    .bind(batch as i64)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(backend_error)?;
+    let mut n = 0;
+    for r in rows {
+        let source: String = r.try_get(0).map_err(backend_error)?;
+        let record_id: String = r.try_get(1).map_err(backend_error)?;
+        let version: i32 = r.try_get(2).map_err(backend_error)?;
+        for (k, column) in SEALED_COLUMNS.iter().enumerate() {
+            let Some(value) = r.try_get::<Option<String>, _>(3 + k).map_err(backend_error)? else { continue };
+            let resealed = keys.reseal(column, &value).map_err(|reason| StoreError::Sealed {
+                record: seal::identity_name(&source, &record_id, version as u32),
+                column,
+                reason,
+            })?;
+            if let Some(v) = resealed {
+                let sql = if k == 0 {
+                    "UPDATE identity_version SET person_to_inform = $1 WHERE source = $2 AND record_id = $3 AND version = $4"
+                } else {
+                    "UPDATE identity_version SET correspondence_address = $1
+                     WHERE source = $2 AND record_id = $3 AND version = $4"
+                };
+                sqlx::query(sql)
+                    .bind(v)
+                    .bind(&source)
+                    .bind(&record_id)
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend_error)?;
+                n += 1;
+            }
+        }
+    }
+    tx.commit().await.map_err(backend_error)?;
+    Ok(n)
+}

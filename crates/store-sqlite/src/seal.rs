@@ -1,0 +1,74 @@
+//! Field-key rotation: re-sealing contact columns with the current key.
+//! The log is not touched: it commits to the plaintext, which does not change.
+
+use homeward_store::seal::{self, SEALED_COLUMNS};
+use homeward_store::{Keyring, SealUsage, StoreError};
+use rusqlite::{Connection, params};
+
+use crate::backend_error;
+
+pub(crate) fn usage(c: &Connection) -> Result<SealUsage, StoreError> {
+    let mut usage = SealUsage::default();
+    for col in SEALED_COLUMNS {
+        let sql = format!("SELECT {col} FROM identity_version WHERE {col} IS NOT NULL");
+        let mut st = c.prepare(&sql).map_err(backend_error)?;
+        let mut rows = st.query([]).map_err(backend_error)?;
+        while let Some(r) = rows.next().map_err(backend_error)? {
+            usage.count(r.get_ref(0).map_err(backend_error)?.as_str().unwrap_or_default());
+        }
+    }
+    Ok(usage)
+}
+
+/// Re-seals up to `batch` rows whose contact fields are not sealed with the
+/// current key, in one transaction. Returns the number of values re-sealed
+/// (0: nothing left).
+pub(crate) fn reseal_batch(c: &mut Connection, keys: &Keyring, batch: usize) -> Result<u64, StoreError> {
+    let tx = c.transaction().map_err(backend_error)?;
+    let current = format!("hw1:{}:%", keys.current_id());
+    let rows = {
+        let mut st = tx
+            .prepare_cached(
+                "SELECT source, record_id, version, person_to_inform, correspondence_address FROM identity_version
+                 WHERE (person_to_inform IS NOT NULL AND person_to_inform NOT LIKE ?1)
+                    OR (correspondence_address IS NOT NULL AND correspondence_address NOT LIKE ?1)
+                 LIMIT ?2",
+            )
+            .map_err(backend_error)?;
+        st.query_map(params![current, batch as i64], |r| {
+            Ok((
+                (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?),
+                [r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?],
+            ))
+        })
+        .map_err(backend_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend_error)?
+    };
+    let mut n = 0;
+    for ((source, record_id, version), values) in rows {
+        let mut resealed: [Option<String>; 2] = [None, None];
+        for (k, column) in SEALED_COLUMNS.iter().enumerate() {
+            if let Some(v) = &values[k] {
+                resealed[k] = keys.reseal(column, v).map_err(|reason| StoreError::Sealed {
+                    record: seal::identity_name(&source, &record_id, version),
+                    column,
+                    reason,
+                })?;
+            }
+        }
+        for (k, column) in SEALED_COLUMNS.iter().enumerate() {
+            if let Some(v) = &resealed[k] {
+                let sql = format!(
+                    "UPDATE identity_version SET {column} = ?1 WHERE source = ?2 AND record_id = ?3 AND version = ?4"
+                );
+                tx.prepare_cached(&sql)
+                    .and_then(|mut st| st.execute(params![v, source, record_id, version]))
+                    .map_err(backend_error)?;
+                n += 1;
+            }
+        }
+    }
+    tx.commit().map_err(backend_error)?;
+    Ok(n)
+}
