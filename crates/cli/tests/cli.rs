@@ -71,6 +71,8 @@ fn every_command_has_help_with_examples() {
         &["demo", "--help"],
         &["config", "example", "--help"],
         &["log", "verify", "--help"],
+        &["keys", "status", "--help"],
+        &["keys", "rotate", "--help"],
         &["log", "public-key", "--help"],
         &["log", "sequence", "--help"],
         &["log", "checkpoint", "--help"],

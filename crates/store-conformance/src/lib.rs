@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod seal;
 
 use std::sync::Arc;
 

@@ -1,0 +1,139 @@
+//! Runs the sealing case against SQLite (always) and PostgreSQL (when
+//! HOMEWARD_TEST_DATABASE_URL is set; with CI=true a missing URL fails), with
+//! raw SQL on each database: rusqlite on the SQLite file, sqlx in the test's
+//! PostgreSQL schema.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use homeward_store::Keyring;
+use homeward_store_conformance::DynStore;
+use homeward_store_conformance::seal::{RawDb, contact_fields_are_sealed_at_rest_and_rotate};
+use homeward_store_postgres::PgStore;
+use homeward_store_sqlite::SqliteStore;
+use sqlx::Row;
+
+type Contacts = Vec<(String, Option<String>, Option<String>)>;
+
+const SELECT: &str =
+    "SELECT record_id, person_to_inform, correspondence_address FROM identity_version ORDER BY record_id";
+
+struct Sqlite {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+#[async_trait]
+impl RawDb for Sqlite {
+    async fn open(&self, keys: Keyring) -> DynStore {
+        Arc::new(SqliteStore::open_with(&self.path, keys).await.unwrap())
+    }
+
+    async fn contacts(&self) -> Contacts {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let c = rusqlite::Connection::open(path).unwrap();
+            let mut st = c.prepare(SELECT).unwrap();
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().collect::<Result<_, _>>().unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn exec(&self, sql: &str) {
+        let (path, sql) = (self.path.clone(), sql.to_owned());
+        tokio::task::spawn_blocking(move || rusqlite::Connection::open(path).unwrap().execute_batch(&sql).unwrap())
+            .await
+            .unwrap();
+    }
+}
+
+struct Postgres {
+    url: String,
+    schema: String,
+    stores: std::sync::Mutex<Vec<PgStore>>,
+}
+
+impl Postgres {
+    async fn pool(&self) -> sqlx::PgPool {
+        let options = sqlx::postgres::PgConnectOptions::from_str(&self.url)
+            .unwrap()
+            .options([("search_path", self.schema.as_str())]);
+        sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_with(options).await.unwrap()
+    }
+}
+
+#[async_trait]
+impl RawDb for Postgres {
+    async fn open(&self, keys: Keyring) -> DynStore {
+        let store = PgStore::connect_in_schema_with(&self.url, Some(&self.schema), keys).await.unwrap();
+        self.stores.lock().unwrap().push(store.clone());
+        Arc::new(store)
+    }
+
+    async fn contacts(&self) -> Contacts {
+        let pool = self.pool().await;
+        let rows = sqlx::query(SELECT).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect()
+    }
+
+    async fn exec(&self, sql: &str) {
+        let pool = self.pool().await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_contact_fields_are_sealed_at_rest_and_rotate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("homeward.db");
+    contact_fields_are_sealed_at_rest_and_rotate(Box::new(Sqlite { _dir: dir, path })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_contact_fields_are_sealed_at_rest_and_rotate() {
+    let url = match std::env::var("HOMEWARD_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but HOMEWARD_TEST_DATABASE_URL is not set: the PostgreSQL suite must run in CI")
+        }
+        _ => {
+            eprintln!("skipped: HOMEWARD_TEST_DATABASE_URL is not set");
+            return;
+        }
+    };
+    let schema = format!("hw_seal_{}", uuid::Uuid::now_v7().simple());
+    let db = Arc::new(Postgres { url: url.clone(), schema: schema.clone(), stores: Default::default() });
+    let outcome = tokio::spawn({
+        let db = db.clone();
+        async move { contact_fields_are_sealed_at_rest_and_rotate(Box::new(ArcDb(db))).await }
+    })
+    .await;
+    let stores = std::mem::take(&mut *db.stores.lock().unwrap());
+    for s in stores {
+        s.pool().close().await;
+    }
+    PgStore::drop_schema(&url, &schema).await.unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Lets the test keep the database to drop its schema after the case.
+struct ArcDb(Arc<Postgres>);
+
+#[async_trait]
+impl RawDb for ArcDb {
+    async fn open(&self, keys: Keyring) -> DynStore {
+        self.0.open(keys).await
+    }
+    async fn contacts(&self) -> Contacts {
+        self.0.contacts().await
+    }
+    async fn exec(&self, sql: &str) {
+        self.0.exec(sql).await
+    }
+}
