@@ -65,7 +65,11 @@ pub async fn open_for_server(
                     usage.by_key.values().sum::<u64>()
                 );
             }
-            keys.save(&path)?;
+            let kept = keys.clone().save_new(&path)?;
+            if kept != keys {
+                // Another process made the keyring first: use that one.
+                return open_with_keys(settings, kept).await;
+            }
             tracing::info!(path = %path.display(), "created the field keyring");
             Ok(opened)
         }

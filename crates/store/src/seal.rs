@@ -53,7 +53,7 @@ pub enum SealError {
 }
 
 /// Numbered keys; new values are sealed with the highest-numbered one.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Keyring {
     keys: BTreeMap<u32, [u8; 32]>,
 }
@@ -113,9 +113,10 @@ impl Keyring {
                 c.encrypt(&XNonce::from(nonce), Payload { msg: plaintext.as_bytes(), aad: column.as_bytes() })
                     .map_err(|_| SealError::Decrypt)
             })
-            // A keyring always has a 32-byte current key, and encryption of a
-            // short message cannot fail; refuse to write plaintext regardless.
-            .unwrap_or_default();
+            // A keyring always holds its current key, and XChaCha20-Poly1305
+            // fails only on messages of hundreds of gigabytes: never store a
+            // value that could not be opened.
+            .expect("a field value seals with the current key");
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
@@ -201,13 +202,31 @@ impl Keyring {
 
     /// Writes the keyring (mode 0600), replacing the file atomically.
     pub fn save(&self, path: &Path) -> Result<(), SealError> {
+        self.write(path, true)
+    }
+
+    /// Writes the keyring where there is none; if another process made one
+    /// first, that one is kept and returned, so two first runs cannot end
+    /// up sealing with different keys.
+    pub fn save_new(self, path: &Path) -> Result<Self, SealError> {
+        match self.write(path, false) {
+            Ok(()) => Ok(self),
+            Err(SealError::File { .. }) if path.exists() => {
+                Self::load(path)?.ok_or_else(|| SealError::Empty { path: path.display().to_string() })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write(&self, path: &Path, replace: bool) -> Result<(), SealError> {
         let shown = path.display().to_string();
         let io = |e: std::io::Error| SealError::File { path: shown.clone(), reason: e.kind().to_string() };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let tmp = path.with_extension("new");
-        let _ = std::fs::remove_file(&tmp);
+        let mut nonce = [0u8; 6];
+        rand::fill(&mut nonce);
+        let tmp = path.with_extension(format!("new-{}", nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -222,8 +241,9 @@ impl Keyring {
             writeln!(file, "{id} {}", STANDARD.encode(key)).map_err(io)?;
         }
         file.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)?;
-        Ok(())
+        let placed = if replace { std::fs::rename(&tmp, path) } else { std::fs::hard_link(&tmp, path) };
+        let _ = std::fs::remove_file(&tmp);
+        placed.map_err(io)
     }
 
     /// Loads the keyring, creating it with one key on first use.
@@ -231,9 +251,7 @@ impl Keyring {
         if let Some(k) = Self::load(path)? {
             return Ok((k, false));
         }
-        let k = Self::generate();
-        k.save(path)?;
-        Ok((k, true))
+        Ok((Self::generate().save_new(path)?, true))
     }
 }
 
@@ -327,6 +345,9 @@ mod tests {
         k.save(&path).unwrap();
         let k = Keyring::load(&path).unwrap().unwrap();
         assert_eq!(k.key_ids(), vec![1, 2]);
+        let other = Keyring::generate().save_new(&path).unwrap();
+        assert_eq!(other.key_ids(), vec![1, 2], "an existing keyring is kept");
+        assert_eq!(other.open("correspondence_address", &old).unwrap(), "Kyiv");
         let new = k.reseal("correspondence_address", &old).unwrap().unwrap();
         assert_eq!(key_id(&new).unwrap(), 2);
         assert_eq!(k.reseal("correspondence_address", &new).unwrap(), None);
