@@ -40,11 +40,27 @@ CREATE TABLE plain_entry (id BIGINT, time_ms BIGINT, actor_role TEXT, actor_part
     event_type TEXT, record_type TEXT, record_id TEXT, salt BYTEA, commitment BYTEA);
 ";
 
-const INSERT_PERSON_SQLITE: &str = "INSERT INTO plain_person VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-const INSERT_IDENTITY_SQLITE: &str = "INSERT INTO plain_identity VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
-    ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
-const INSERT_EVENT_SQLITE: &str = "INSERT INTO plain_event VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-const INSERT_ENTRY_SQLITE: &str = "INSERT INTO plain_entry VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+/// The four inserts, into the plain tables or into homeward's own tables
+/// (whose columns are in the same order).
+#[derive(Debug)]
+pub struct SqliteSql {
+    person: String,
+    identity: String,
+    event: String,
+    entry: String,
+}
+
+impl SqliteSql {
+    fn new(person: &str, identity: &str, event: &str, entry: &str) -> Self {
+        let values = |n: usize| (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+        Self {
+            person: format!("INSERT INTO {person} VALUES ({})", values(6)),
+            identity: format!("INSERT INTO {identity} VALUES ({})", values(21)),
+            event: format!("INSERT INTO {event} VALUES ({})", values(9)),
+            entry: format!("INSERT INTO {entry} VALUES ({})", values(9)),
+        }
+    }
+}
 
 const INSERT_PERSON_PG: &str = "INSERT INTO plain_person VALUES ($1, $2, $3, $4, $5, $6)";
 const INSERT_IDENTITY_PG: &str = "INSERT INTO plain_identity VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
@@ -54,7 +70,7 @@ const INSERT_ENTRY_PG: &str = "INSERT INTO plain_entry VALUES ($1, $2, $3, $4, $
 
 #[derive(Debug)]
 pub enum Baseline {
-    Sqlite(Connection),
+    Sqlite(Connection, SqliteSql),
     Pg(PgPool),
 }
 
@@ -71,7 +87,24 @@ impl Baseline {
         let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
         anyhow::ensure!(mode == "wal", "the baseline file is not in WAL mode");
         c.execute_batch(SQLITE_SCHEMA)?;
-        Ok(Self::Sqlite(c))
+        Ok(Self::Sqlite(c, SqliteSql::new("plain_person", "plain_identity", "plain_event", "plain_entry")))
+    }
+
+    /// A fresh SQLite file with homeward's schema (its migrations, so its
+    /// keys and indexes), written with the same plain inserts: what the
+    /// schema alone costs, without homeward's code. Foreign-key checks are
+    /// off, as in homeward's import.
+    pub async fn sqlite_schema(path: &Path) -> anyhow::Result<Self> {
+        crate::remove_db(path);
+        homeward_store_sqlite::SqliteStore::migrate(path).await?;
+        let c = Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = OFF;
+             PRAGMA cache_size = -32768;",
+        )?;
+        Ok(Self::Sqlite(c, SqliteSql::new("person", "identity_version", "status_event", "log_entry")))
     }
 
     /// Plain tables in the store's schema (its pool sets the search path).
@@ -83,12 +116,12 @@ impl Baseline {
     /// One status event per transaction (and its entry row with `with_entry`).
     pub async fn single(&mut self, rows: &[(PlainEvent, PlainEntry)], with_entry: bool) -> anyhow::Result<()> {
         match self {
-            Baseline::Sqlite(c) => {
+            Baseline::Sqlite(c, sql) => {
                 for (ev, en) in rows {
                     let tx = c.transaction()?;
-                    sqlite_event(&tx, ev)?;
+                    sqlite_event(&tx, &sql.event, ev)?;
                     if with_entry {
-                        sqlite_entry(&tx, en)?;
+                        sqlite_entry(&tx, &sql.entry, en)?;
                     }
                     tx.commit()?;
                 }
@@ -111,10 +144,10 @@ impl Baseline {
     /// event rows (and their two entry rows with `with_entry`).
     pub async fn batch(&mut self, rows: &[PlainPerson], with_entry: bool) -> anyhow::Result<()> {
         match self {
-            Baseline::Sqlite(c) => {
+            Baseline::Sqlite(c, sql) => {
                 let tx = c.transaction()?;
                 for p in rows {
-                    tx.prepare_cached(INSERT_PERSON_SQLITE)?.execute(params![
+                    tx.prepare_cached(&sql.person)?.execute(params![
                         p.id.as_slice(),
                         p.status,
                         1,
@@ -123,7 +156,7 @@ impl Baseline {
                         crate::data::RECORDED_AT
                     ])?;
                     let i = &p.identity;
-                    tx.prepare_cached(INSERT_IDENTITY_SQLITE)?.execute(params![
+                    tx.prepare_cached(&sql.identity)?.execute(params![
                         p.source,
                         p.record_id,
                         1,
@@ -146,10 +179,10 @@ impl Baseline {
                         p.identity_id,
                         p.entries[0].id
                     ])?;
-                    sqlite_event(&tx, &p.event)?;
+                    sqlite_event(&tx, &sql.event, &p.event)?;
                     if with_entry {
                         for e in &p.entries {
-                            sqlite_entry(&tx, e)?;
+                            sqlite_entry(&tx, &sql.entry, e)?;
                         }
                     }
                 }
@@ -192,8 +225,8 @@ impl Baseline {
     }
 }
 
-fn sqlite_event(c: &Connection, e: &PlainEvent) -> rusqlite::Result<()> {
-    c.prepare_cached(INSERT_EVENT_SQLITE)?.execute(params![
+fn sqlite_event(c: &Connection, sql: &str, e: &PlainEvent) -> rusqlite::Result<()> {
+    c.prepare_cached(sql)?.execute(params![
         e.person_id.as_slice(),
         e.seq,
         e.status,
@@ -207,8 +240,8 @@ fn sqlite_event(c: &Connection, e: &PlainEvent) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn sqlite_entry(c: &Connection, e: &PlainEntry) -> rusqlite::Result<()> {
-    c.prepare_cached(INSERT_ENTRY_SQLITE)?.execute(params![
+fn sqlite_entry(c: &Connection, sql: &str, e: &PlainEntry) -> rusqlite::Result<()> {
+    c.prepare_cached(sql)?.execute(params![
         e.id,
         e.time_ms,
         e.actor_role,
