@@ -9,7 +9,10 @@
 #    per transaction (Store::add_status_event) and batches of 256 import rows
 #    per transaction (Store::begin_import/write_batch/finish), each against
 #    plain inserts of the same rows in a fresh file with the same pragmas, in
-#    the same run, round after round; then sequence(4096) throughput.
+#    the same run, the methods taking turns in slices of 100 transactions (10
+#    batches) so that all see the same disk and CPU weather; baselines are
+#    plain tables, and homeward's own tables written with the same plain
+#    inserts (the schema's cost without homeward's code); then sequence(4096).
 # 2. Inclusion and consistency proofs at 1M (a real log: import of 500,000
 #    persons, two entries each) and 10M leaves (synthetic entries, real
 #    sequencer), through homeward_service::log, each proof verified.
@@ -40,6 +43,8 @@ echo
 echo "== 1. durable appends, SQLite (load $(cut -d' ' -f1-3 /proc/loadavg)) =="
 "$bench" appends --dir "$work/appends" --rounds "$rounds" --single "$single" --batches "$batches" --batch-rows 256
 rm -rf "$work/appends"
+echo "-- the log's per-entry CPU work alone (content, RFC 8785, salt, SHA-256; no database):"
+"$bench" commit-cost --rows 102400
 
 if [ -n "${PG:-}" ]; then
   echo

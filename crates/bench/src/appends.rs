@@ -36,6 +36,10 @@ pub struct Args {
     /// Rounds (each runs every method once, the order rotated).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Methods take turns in slices this long (single changes; batches get a
+    /// tenth), so that all see the same disk and CPU weather.
+    #[arg(long, default_value_t = 100)]
+    slice: usize,
     /// Concurrent writers for the concurrent single-change figure.
     #[arg(long, default_value_t = 8)]
     writers: usize,
@@ -54,6 +58,9 @@ struct Run {
 }
 
 impl Run {
+    fn add(&self, other: &Run) -> Run {
+        Run { ops: self.ops + other.ops, entries: self.entries + other.entries, time: self.time + other.time }
+    }
     fn tx_per_s(&self) -> f64 {
         self.ops as f64 / self.time.as_secs_f64()
     }
@@ -80,24 +87,23 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         Option<Baseline>,
         String,
         Option<(String, String)>,
-    ) =
-        match &a.postgres {
-            Some(url) => {
-                let schema = format!("bench_log_{}", std::process::id());
-                let pg = PgStore::connect_in_schema(url, Some(&schema)).await?;
-                let baseline = Baseline::postgres(pg.pool().clone()).await?;
-                (Arc::new(pg), baseline, None, "postgres".into(), Some((url.clone(), schema)))
-            }
-            None => {
-                std::fs::create_dir_all(&a.dir)?;
-                let hw = a.dir.join("homeward.db");
-                crate::remove_db(&hw);
-                let store = SqliteStore::open(&hw).await?;
-                let baseline = Baseline::sqlite(&a.dir.join("plain.db"))?;
-                let floor = Baseline::sqlite_schema(&a.dir.join("schema.db")).await?;
-                (Arc::new(store), baseline, Some(floor), format!("sqlite in {}", a.dir.display()), None)
-            }
-        };
+    ) = match &a.postgres {
+        Some(url) => {
+            let schema = format!("bench_log_{}", std::process::id());
+            let pg = PgStore::connect_in_schema(url, Some(&schema)).await?;
+            let baseline = Baseline::postgres(pg.pool().clone()).await?;
+            (Arc::new(pg), baseline, None, "postgres".into(), Some((url.clone(), schema)))
+        }
+        None => {
+            std::fs::create_dir_all(&a.dir)?;
+            let hw = a.dir.join("homeward.db");
+            crate::remove_db(&hw);
+            let store = SqliteStore::open(&hw).await?;
+            let baseline = Baseline::sqlite(&a.dir.join("plain.db"))?;
+            let floor = Baseline::sqlite_schema(&a.dir.join("schema.db")).await?;
+            (Arc::new(store), baseline, Some(floor), format!("sqlite in {}", a.dir.display()), None)
+        }
+    };
     let result = measure(&a, store.clone(), &mut baseline, floor.as_mut(), &backend).await;
     drop(baseline);
     drop(floor);
@@ -136,13 +142,15 @@ async fn measure(
     let mut single: Vec<Vec<Run>> = vec![Vec::new(); SINGLE.len()];
     let mut batch: Vec<Vec<Run>> = vec![Vec::new(); BATCH.len()];
     for round in 0..a.rounds {
-        // One change per transaction.
-        for k in 0..SINGLE.len() {
-            let m = (k + round) % SINGLE.len();
+        // One change per transaction, the methods taking turns slice by slice.
+        let mut acc: Vec<Option<Run>> = vec![None; SINGLE.len()];
+        let n = a.slice.min(a.single).max(1);
+        for (slice, k) in (0..a.single.div_ceil(n)).flat_map(|s| (0..SINGLE.len()).map(move |k| (s, k))) {
+            let m = (k + round + slice) % SINGLE.len();
             if SCHEMA_SINGLE.contains(&m) && floor.is_none() {
                 continue;
             }
-            let events: Vec<StatusEvent> = (0..a.single).map(data::transfer).collect();
+            let events: Vec<StatusEvent> = (0..n).map(data::transfer).collect();
             let run = match m {
                 0..SINGLE_HW => {
                     let rows = plain_events(&mut work, &mut targets, &events, &mut next_plain_id);
@@ -160,11 +168,11 @@ async fn measure(
                         let (id, by, _) = &targets[i % targets.len()];
                         store.add_status_event(*id, e, by).await?;
                     }
-                    Run { ops: a.single, entries: a.single, time: t.elapsed() }
+                    Run { ops: n, entries: n, time: t.elapsed() }
                 }
                 _ => {
                     let t = Instant::now();
-                    let per = a.single.div_ceil(a.writers);
+                    let per = n.div_ceil(a.writers);
                     let mut tasks = Vec::new();
                     for (w, chunk) in events.chunks(per).enumerate() {
                         let (store, chunk, targets) = (store.clone(), chunk.to_vec(), targets.clone());
@@ -179,31 +187,39 @@ async fn measure(
                     for t in tasks {
                         t.await??;
                     }
-                    Run { ops: a.single, entries: a.single, time: t.elapsed() }
+                    Run { ops: n, entries: n, time: t.elapsed() }
                 }
             };
             if m >= SINGLE_HW {
                 expected_entries += run.entries;
             }
-            print_run(round, SINGLE[m], &run);
-            single[m].push(run);
+            acc[m] = Some(acc[m].map_or(run, |r| r.add(&run)));
         }
-        // Batches through the import path.
-        for k in 0..BATCH.len() {
-            let m = (k + round) % BATCH.len();
+        for (m, run) in acc.into_iter().enumerate() {
+            if let Some(run) = run {
+                print_run(round, SINGLE[m], &run);
+                single[m].push(run);
+            }
+        }
+        // Batches through the import path, taking turns likewise.
+        let mut acc: Vec<Option<Run>> = vec![None; BATCH.len()];
+        let nb = (a.slice / 10).clamp(1, a.batches.max(1));
+        for (slice, k) in (0..a.batches.div_ceil(nb)).flat_map(|s| (0..BATCH.len()).map(move |k| (s, k))) {
+            let m = (k + round + slice) % BATCH.len();
             if SCHEMA_BATCH.contains(&m) && floor.is_none() {
                 continue;
             }
-            let batches: Vec<Vec<ImportRow>> = (0..a.batches).map(|_| work.import_rows(a.batch_rows)).collect();
-            let rows = a.batches * a.batch_rows;
+            let batches: Vec<Vec<ImportRow>> = (0..nb).map(|_| work.import_rows(a.batch_rows)).collect();
+            let rows = nb * a.batch_rows;
             let run = if m < BATCH_HW {
                 let plain: Vec<Vec<PlainPerson>> = batches
                     .iter()
                     .map(|b| {
                         b.iter()
                             .map(|r| {
+                                // Entry ids next + 1 and next + 2: unique in homeward's schema too.
                                 next_plain_id += 2;
-                                data::plain_person(&mut work.rng, next_plain_id, r)
+                                data::plain_person(&mut work.rng, next_plain_id - 1, r)
                             })
                             .collect()
                     })
@@ -216,7 +232,7 @@ async fn measure(
                 for b in &plain {
                     into.batch(b, m == 1 || m == 3).await?;
                 }
-                Run { ops: a.batches, entries: 2 * rows, time: t.elapsed() }
+                Run { ops: nb, entries: 2 * rows, time: t.elapsed() }
             } else {
                 let t = Instant::now();
                 for b in batches {
@@ -228,10 +244,15 @@ async fn measure(
                     ensure!(counts.created as usize == n, "created {} of {n}", counts.created);
                 }
                 expected_entries += 2 * rows;
-                Run { ops: a.batches, entries: 2 * rows, time: t.elapsed() }
+                Run { ops: nb, entries: 2 * rows, time: t.elapsed() }
             };
-            print_run(round, BATCH[m], &run);
-            batch[m].push(run);
+            acc[m] = Some(acc[m].map_or(run, |r| r.add(&run)));
+        }
+        for (m, run) in acc.into_iter().enumerate() {
+            if let Some(run) = run {
+                print_run(round, BATCH[m], &run);
+                batch[m].push(run);
+            }
         }
     }
 
@@ -275,7 +296,11 @@ async fn measure(
         let label = format!("(a) 1/tx: {name}");
         let tx: Vec<f64> = single[m].iter().map(Run::tx_per_s).collect();
         let vs = if m < SINGLE_HW { ratio(&single[m], &single[SINGLE_HW]) } else { String::new() };
-        let en = if m >= SINGLE_HW { fmt(&single[m].iter().map(Run::entries_per_s).collect::<Vec<_>>()) } else { "-".into() };
+        let en = if m >= SINGLE_HW {
+            fmt(&single[m].iter().map(Run::entries_per_s).collect::<Vec<_>>())
+        } else {
+            "-".into()
+        };
         println!("{label:<48} {:>22} {en:>22} {vs:>20}", fmt(&tx));
     }
     for (m, name) in BATCH.iter().enumerate() {
@@ -294,7 +319,12 @@ async fn measure(
         "{:<48} {:>22} {:>22}",
         format!("(c) sequence({}) x{}", a.sequence_batch, calls.len()),
         format!("{:.1} calls/s", calls.len() as f64 / seq_time.as_secs_f64()),
-        format!("{:.0} [{:.0}-{:.0}]", integrated as f64 / seq_time.as_secs_f64(), per_call.first().copied().unwrap_or(0.0), per_call.last().copied().unwrap_or(0.0)),
+        format!(
+            "{:.0} [{:.0}-{:.0}]",
+            integrated as f64 / seq_time.as_secs_f64(),
+            per_call.first().copied().unwrap_or(0.0),
+            per_call.last().copied().unwrap_or(0.0)
+        ),
     );
     println!(
         "(\"homeward slower by\": homeward's time / that baseline's time for the same rows, per round; \

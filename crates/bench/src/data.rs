@@ -98,7 +98,14 @@ pub struct PlainPerson {
     pub entries: [PlainEntry; 2],
 }
 
-fn entry(rng: &mut Rng, id: i64, party: &str, event_type: &'static str, record_type: &'static str, record_id: String) -> PlainEntry {
+fn entry(
+    rng: &mut Rng,
+    id: i64,
+    party: &str,
+    event_type: &'static str,
+    record_type: &'static str,
+    record_id: String,
+) -> PlainEntry {
     PlainEntry {
         id,
         time_ms: 1_781_870_400_000 + id,
@@ -113,7 +120,14 @@ fn entry(rng: &mut Rng, id: i64, party: &str, event_type: &'static str, record_t
 }
 
 /// The plain twin of a status event appended to `person`.
-pub fn plain_event(rng: &mut Rng, id: i64, person: PersonId, seq: u32, e: &StatusEvent, by: &PartyCode) -> (PlainEvent, PlainEntry) {
+pub fn plain_event(
+    rng: &mut Rng,
+    id: i64,
+    person: PersonId,
+    seq: u32,
+    e: &StatusEvent,
+    by: &PartyCode,
+) -> (PlainEvent, PlainEntry) {
     let ev = PlainEvent {
         person_id: *person.0.as_bytes(),
         seq: i64::from(seq),
@@ -137,14 +151,8 @@ pub fn plain_person(rng: &mut Rng, first_id: i64, row: &ImportRow) -> PlainPerso
     let e = row.status.as_ref().expect("a first status");
     let source = row.source.source.to_string();
     let (event, event_entry) = plain_event(rng, first_id + 1, person, 1, e, &row.source.source);
-    let identity_entry = entry(
-        rng,
-        first_id,
-        &source,
-        "person.registered",
-        "identity_version",
-        format!("identity/{identity_id}"),
-    );
+    let identity_entry =
+        entry(rng, first_id, &source, "person.registered", "identity_version", format!("identity/{identity_id}"));
     PlainPerson {
         id: *person.0.as_bytes(),
         status: e.status.as_str(),

@@ -41,6 +41,11 @@ enum Command {
     BuildLog(proofs::BuildArgs),
     /// Times inclusion and consistency proofs over an existing SQLite database.
     Proofs(proofs::ProofArgs),
+    /// CPU cost of the log's per-row work alone (record content, RFC 8785, salt, SHA-256), no database.
+    CommitCost {
+        #[arg(long, default_value_t = 102_400)]
+        rows: usize,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,8 +56,37 @@ fn main() -> anyhow::Result<()> {
             Command::Appends(a) => appends::run(a).await,
             Command::BuildLog(a) => proofs::build(a).await,
             Command::Proofs(a) => proofs::run(a).await,
+            Command::CommitCost { rows } => commit_cost(rows),
         }
     })
+}
+
+/// What the import does for the log per new person, minus the database:
+/// the two records' contents, their canonical JSON, two salts, two SHA-256.
+fn commit_cost(rows: usize) -> anyhow::Result<()> {
+    use homeward_store::log::{commit, identity_content, status_content};
+    let data = data::Workload::new(20_260_619).import_rows(rows);
+    let ids: Vec<(homeward_domain::PersonId, String)> =
+        data.iter().map(|_| (homeward_domain::PersonId::new(), homeward_domain::PersonId::new().to_string())).collect();
+    for round in 0..3 {
+        let t = std::time::Instant::now();
+        let mut x = 0u8;
+        for (row, (person, version_id)) in data.iter().zip(&ids) {
+            let e = row.status.as_ref().expect("a first status");
+            let (_, c1) = commit(&identity_content(version_id, *person, &row.source, 1, row.identity()));
+            let (_, c2) = commit(&status_content(*person, 1, e, row.source.source.as_str()));
+            x ^= c1[0] ^ c2[0];
+        }
+        let d = t.elapsed();
+        println!(
+            "commit cost round {round}: {rows} rows, {} entries in {:.3} s: {:.2} us per entry ({:.0} entries/s on one core) [{x}]",
+            2 * rows,
+            d.as_secs_f64(),
+            d.as_secs_f64() * 1e6 / (2 * rows) as f64,
+            (2 * rows) as f64 / d.as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// A small deterministic generator (splitmix64): random leaves and sizes,
