@@ -27,7 +27,7 @@ trap cleanup EXIT
 
 if [ -z "${HOMEWARD_BIN:-}" ]; then
   cargo build --quiet --locked -p homeward
-  HOMEWARD_BIN="${CARGO_TARGET_DIR:-target}/debug/homeward"
+  HOMEWARD_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/homeward"
 fi
 
 echo "== schemathesis ($version) in a venv under $work"
@@ -53,6 +53,7 @@ done
 echo "== serving on $addr"
 
 status=0
+cd "$work" # schemathesis keeps its cache (.schemathesis/) in the working directory
 for user in mediator officer-a; do
   token="$("$HOMEWARD_BIN" user token "$user" --name schemathesis 2>/dev/null)"
   echo "== schemathesis as $user: --max-examples $max_examples"

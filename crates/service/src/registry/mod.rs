@@ -22,6 +22,7 @@
 //!   requests will give caseworkers and families their own, narrower view).
 
 mod capability;
+mod group_commit;
 
 pub use capability::{Reader, Registrar, Reporter, Scope};
 
@@ -61,12 +62,13 @@ pub enum RegistryError {
 #[derive(Debug, Clone)]
 pub struct Registry {
     store: Arc<dyn Store>,
-    access: Arc<dyn AccessLogStore>,
+    /// Access-log writes, grouped across concurrent reads ([`group_commit`]).
+    access: Arc<group_commit::GroupCommit>,
 }
 
 impl Registry {
     pub fn new(store: Arc<dyn Store>, access: Arc<dyn AccessLogStore>) -> Self {
-        Self { store, access }
+        Self { store, access: Arc::new(group_commit::GroupCommit::new(access)) }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -165,6 +167,6 @@ impl Registry {
                 endpoint: who.endpoint.to_owned(),
             })
             .collect();
-        self.access.record_access(&entries).await
+        self.access.record(entries).await
     }
 }
