@@ -8,9 +8,10 @@
 #   bash bench/api.sh                     # 1,000,000 persons, 10 s per target
 #   PERSONS=100000 DURATION=5s CONNECTIONS=16 bash bench/api.sh
 #
-# Also measured, to split the cost of a read: the same read by the officer of
-# the other party, who may not see that person (404): the record is fetched
-# and checked, but no access-log row is written.
+# Also measured, to split the cost of a read: `/api/v1/me` with the same token
+# (the token lookup alone), and the same read by the officer of the other
+# party, who may not see that person (404): the token is looked up and the
+# record fetched and checked, but no access-log row is written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -83,11 +84,13 @@ run() { # name token path
 }
 echo "== wrk -t$threads -c$connections -d$duration on loopback, $(nproc) cores shared by server and wrk"
 run ceiling "$token_a" /healthz
+run me "$token_a" /api/v1/me
 run read "$token_a" "/api/v1/persons/$id"
 run hidden "$token_b" "/api/v1/persons/$id"
 
 printf '%-44s %10s %9s %10s\n' target requests/s p99_ms non-2xx
 printf '%-44s %10s %9s %10s\n' "GET /healthz (ceiling)" "$(rps "$work/ceiling.txt")" "$(p99_ms "$work/ceiling.txt")" "$(errors "$work/ceiling.txt")"
+printf '%-44s %10s %9s %10s\n' "GET /api/v1/me (token lookup only)" "$(rps "$work/me.txt")" "$(p99_ms "$work/me.txt")" "$(errors "$work/me.txt")"
 printf '%-44s %10s %9s %10s\n' "GET /api/v1/persons/{id} as officer-a" "$(rps "$work/read.txt")" "$(p99_ms "$work/read.txt")" "$(errors "$work/read.txt")"
 printf '%-44s %10s %9s %10s\n' "same, officer-b: 404, no access-log row" "$(rps "$work/hidden.txt")" "$(p99_ms "$work/hidden.txt")" "-"
 awk -v r="$(rps "$work/read.txt")" -v c="$(rps "$work/ceiling.txt")" -v h="$(rps "$work/hidden.txt")" \

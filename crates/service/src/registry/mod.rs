@@ -9,7 +9,9 @@
 //! unknown id, so that nobody learns what exists beyond what they may see.
 //!
 //! Every read of a person's record appends to the access log before the
-//! record is returned ([`Registry::person`], [`Registry::list`]).
+//! record is returned ([`Registry::person`], [`Registry::list`]); concurrent
+//! reads share one transaction (group commit, `group_commit.rs`), and a read
+//! still waits until its own entry is committed.
 //!
 //! The visibility rule (DESIGN.md, "Actors and roles"), on the person's
 //! *primary* identity (the source record that created the person, at its
