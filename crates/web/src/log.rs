@@ -17,14 +17,8 @@ use serde_json::json;
 
 use crate::AppState;
 
-fn problem(status: StatusCode, detail: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"))],
-        Json(json!({ "status": status.as_u16(), "title": status.canonical_reason(), "detail": detail })),
-    )
-        .into_response()
-}
+/// The one problem-details shape (with its `type`), as the document describes it.
+use crate::error::problem;
 
 fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "log read failed");

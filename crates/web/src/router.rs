@@ -64,8 +64,16 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn(csrf::protect))
         .layer(middleware::from_fn(security_headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The span of one request: its method and the route it matched, never the
+/// URI itself. Query strings carry search terms (names), and an unmatched path
+/// may be anything a user typed (docs/LOGGING.md). Handlers add `person.id`.
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    let route = request.extensions().get::<axum::extract::MatchedPath>().map_or("(unmatched)", |m| m.as_str());
+    tracing::debug_span!("request", method = %request.method(), route = %route)
 }
 
 async fn not_found() -> AppError {

@@ -9,7 +9,9 @@
 //! unknown id, so that nobody learns what exists beyond what they may see.
 //!
 //! Every read of a person's record appends to the access log before the
-//! record is returned ([`Registry::person`], [`Registry::list`]).
+//! record is returned ([`Registry::person`], [`Registry::list`]); concurrent
+//! reads share one transaction (group commit, `group_commit.rs`), and a read
+//! still waits until its own entry is committed.
 //!
 //! The visibility rule (DESIGN.md, "Actors and roles"), on the person's
 //! *primary* identity (the source record that created the person, at its
@@ -22,6 +24,7 @@
 //!   requests will give caseworkers and families their own, narrower view).
 
 mod capability;
+mod group_commit;
 
 pub use capability::{Reader, Registrar, Reporter, Scope};
 
@@ -61,12 +64,13 @@ pub enum RegistryError {
 #[derive(Debug, Clone)]
 pub struct Registry {
     store: Arc<dyn Store>,
-    access: Arc<dyn AccessLogStore>,
+    /// Access-log writes, grouped across concurrent reads ([`group_commit`]).
+    access: Arc<group_commit::GroupCommit>,
 }
 
 impl Registry {
     pub fn new(store: Arc<dyn Store>, access: Arc<dyn AccessLogStore>) -> Self {
-        Self { store, access }
+        Self { store, access: Arc::new(group_commit::GroupCommit::new(access)) }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -165,6 +169,6 @@ impl Registry {
                 endpoint: who.endpoint.to_owned(),
             })
             .collect();
-        self.access.record_access(&entries).await
+        self.access.record(entries).await
     }
 }

@@ -20,6 +20,7 @@ pub struct AccessParams {
     /// Entries older than this sequence number (the previous page's `next_before`).
     before: Option<i64>,
     /// Only reads of this person.
+    #[param(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
     person: Option<String>,
     /// Page size, 1-1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]

@@ -27,6 +27,7 @@ const DEFAULT_LIMIT: u32 = 50;
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Start after this person id (the previous page's `next_after`).
+    #[param(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
     after: Option<String>,
     /// Page size, 1-1000 (default 50).
     #[param(minimum = 1, maximum = 1000)]
@@ -83,7 +84,7 @@ pub async fn list(
 /// A person's record: every source's identity versions and the timeline.
 /// An unknown id and a person the caller may not see answer the same 404.
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "registry",
-    params(("id" = String, Path, description = "the person's id (UUID)")),
+    params(("id" = String, Path, description = "the person's id (UUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     responses(
         (status = 200, body = PersonOut),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -149,7 +150,7 @@ pub async fn register(
 /// Appends a status event, reported by the caller's party. An illegal
 /// transition is 422 with the reason.
 #[utoipa::path(post, path = "/api/v1/persons/{id}/status", tag = "registry", request_body = StatusIn,
-    params(("id" = String, Path, description = "the person's id (UUID)")),
+    params(("id" = String, Path, description = "the person's id (UUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     responses(
         (status = 201, body = StatusOut),
         (status = 400, body = Problem, content_type = "application/problem+json"),

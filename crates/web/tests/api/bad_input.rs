@@ -169,3 +169,20 @@ async fn imports_report_rejections_by_line_and_refuse_other_sources() {
     assert_eq!((report["created"].as_u64(), report["committed"].as_bool()), (Some(1), Some(true)));
     assert_eq!(app.person_count().await, before + 1);
 }
+
+/// Found by schemathesis: the log's proof endpoints answered problems without
+/// `type`, a member the OpenAPI document requires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_proof_problems_have_the_documented_shape() {
+    let app = TestApp::start().await;
+    for path in [
+        "/api/v1/log/proof/inclusion?index=9223372036854775808",
+        "/api/v1/log/proof/consistency?old=9223372036854775808",
+    ] {
+        let (status, body) = problem(app.get("auditor", path).await).await;
+        assert_eq!(status, 400, "{path}");
+        for member in ["type", "title", "status", "detail"] {
+            assert!(body.get(member).is_some(), "{path}: no {member} in {body}");
+        }
+    }
+}
