@@ -20,10 +20,9 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use homeward_domain::{ConflictSetup, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent};
 use homeward_store::log::event;
-use homeward_store::{AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 use homeward_store::{
-    ExportRow, Keyring, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary, SealUsage,
-    StatusRecord, Store, StoreError,
+    AuditItem, ExportRow, Keyring, LogEntry, LogStore, LoggedRecord, NewPerson, Page, PersonFilter, PersonImport,
+    PersonRecord, PersonSummary, SealUsage, StatusRecord, Store, StoreError, StoredCheckpoint, TreeHead,
 };
 use homeward_tlog::Hash;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

@@ -27,10 +27,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use homeward_domain::{ConflictSetup, PartyCode, PersonId, Status, StatusEvent};
-use homeward_store::{AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 use homeward_store::{
-    ExportRow, Keyring, NewPerson, Page, PersonFilter, PersonImport, PersonRecord, PersonSummary, SealUsage,
-    StatusRecord, Store, StoreError,
+    AuditItem, ExportRow, Keyring, LogEntry, LogStore, LoggedRecord, NewPerson, Page, PersonFilter, PersonImport,
+    PersonRecord, PersonSummary, SealUsage, StatusRecord, Store, StoreError, StoredCheckpoint, TreeHead,
 };
 use homeward_tlog::Hash;
 use rusqlite::Connection;
