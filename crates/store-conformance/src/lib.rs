@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod jobs;
 pub mod seal;
 
 use std::sync::Arc;

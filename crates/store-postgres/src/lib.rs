@@ -10,6 +10,7 @@
 mod access;
 mod accounts;
 mod import;
+mod jobs;
 mod log;
 mod rows;
 mod seal;

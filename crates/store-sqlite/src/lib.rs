@@ -15,6 +15,7 @@ mod access;
 mod accounts;
 mod conn;
 mod import;
+mod jobs;
 mod log;
 mod read;
 mod schema;

@@ -14,6 +14,7 @@
 pub mod access;
 mod accounts;
 mod error;
+pub mod jobs;
 pub mod log;
 mod model;
 pub mod seal;
@@ -21,6 +22,7 @@ pub mod seal;
 pub use access::{AccessEntry, AccessLogStore, AccessQuery, AccessRecord};
 pub use accounts::*;
 pub use error::StoreError;
+pub use jobs::{ImportJob, ImportJobId, ImportJobStore, JobProgress, JobState, NewImportJob};
 pub use log::{Actor, AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 pub use model::*;
 pub use seal::{Keyring, SealError, SealUsage, SealedIdentity};
@@ -30,7 +32,7 @@ use homeward_domain::{ConflictSetup, PersonId, StatusEvent};
 
 /// Everything homeward keeps. Methods are atomic.
 #[async_trait]
-pub trait Store: LogStore + Send + Sync + std::fmt::Debug {
+pub trait Store: LogStore + ImportJobStore + Send + Sync + std::fmt::Debug {
     /// The backend's name for logs and `--version`: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

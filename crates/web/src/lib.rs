@@ -15,6 +15,7 @@ pub mod api;
 pub mod auth;
 pub mod csrf;
 pub mod error;
+pub mod jobs;
 mod log;
 pub mod pages;
 pub mod ratelimit;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub auth: Arc<AuthSettings>,
     /// Login attempts of any outcome, per address.
     pub login_attempts: Arc<ratelimit::RateLimiter<String>>,
+    /// CSV imports running in the background, and where uploads are spooled.
+    pub import_jobs: Arc<jobs::ImportJobs>,
 }
 
 impl AppState {
@@ -67,7 +70,14 @@ impl AppState {
             auth: Arc::new(auth),
             login_attempts: Arc::new(login_attempts),
             log_key: None,
+            import_jobs: Arc::new(jobs::ImportJobs::new(std::env::temp_dir().join("homeward-imports"))),
         }
+    }
+
+    /// Spools uploads in `dir` (the server uses `imports/` in the data folder).
+    pub fn with_import_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.import_jobs = Arc::new(jobs::ImportJobs::new(dir));
+        self
     }
 
     /// Publishes the log's verifier key at `/api/v1/log/public-key`.

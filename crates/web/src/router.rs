@@ -36,8 +36,10 @@ pub fn router(state: AppState) -> Router {
             "/import",
             get(ui::import_form)
                 .post(ui::import_upload)
-                .layer(DefaultBodyLimit::max(v1::imports::MAX_CSV_BODY + 64 * 1024)),
+                .layer(DefaultBodyLimit::max(v1::imports::MAX_UPLOAD + 64 * 1024)),
         )
+        .route("/import/{id}", get(ui::import_job))
+        .route("/import/{id}/progress", get(ui::import_job_progress))
         .route("/public/log", get(ui::public_log))
         .route("/language", post(ui::set_language))
         // The registry: capabilities decide who sees and changes what (homeward_service::registry).
@@ -51,10 +53,9 @@ pub fn router(state: AppState) -> Router {
             post(v1::persons::add_status).layer(DefaultBodyLimit::max(v1::persons::MAX_JSON_BODY)),
         )
         .route("/api/v1/conflict", get(v1::conflict::show))
-        .route(
-            "/api/v1/imports/persons",
-            post(v1::imports::persons).layer(DefaultBodyLimit::max(v1::imports::MAX_CSV_BODY)),
-        )
+        // The body is streamed to a spool file; the handler enforces its own limits.
+        .route("/api/v1/imports/persons", post(v1::imports::persons))
+        .route("/api/v1/imports/{id}", get(v1::imports::job))
         .route("/api/v1/access-log", get(v1::access_log::list))
         .route("/log/checkpoint", get(log::checkpoint))
         .route("/log/tile/{*rest}", get(log::tile))

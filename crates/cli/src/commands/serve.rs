@@ -22,6 +22,9 @@ pub struct Args {
 /// every accepted write is in a signed checkpoint within about this long.
 const SEQUENCE_EVERY: Duration = Duration::from_millis(250);
 
+/// Where uploaded CSV files wait for their import job, in the data folder.
+pub const IMPORTS_DIR: &str = "imports";
+
 pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     let (store, accounts, access) = backend::open_for_server(settings).await?;
     let addr = args.listen.unwrap_or(settings.listen);
@@ -40,7 +43,9 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<()> {
     let signer = crate::commands::log::signer(settings)?;
-    let state = state.with_log_key(signer.verifier());
+    let state = state.with_log_key(signer.verifier()).with_import_dir(settings.data_dir.join(IMPORTS_DIR));
+    // Jobs a stopped server left running stored nothing: say so, drop their files.
+    state.import_jobs.recover(state.store.as_ref()).await.context("cannot recover import jobs")?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let witnesses = crate::commands::log::witnesses(settings)?;
     let sequencer = tokio::spawn(homeward_service::log::run_sequencer(

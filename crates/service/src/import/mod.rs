@@ -45,10 +45,13 @@ impl ImportOptions {
     }
 }
 
-/// Told how far the import has read; the command line draws a bar with it.
+/// Told how far the import has read; the command line draws a bar with it,
+/// the server keeps it for the job's page. Called after each batch is written.
 pub trait Progress: Send + Sync {
     fn start(&self, _total_bytes: u64) {}
     fn advance(&self, _bytes_read: u64) {}
+    /// Data rows read so far (the header is not counted).
+    fn rows(&self, _rows_read: u64) {}
     fn finish(&self) {}
 }
 
@@ -138,6 +141,7 @@ pub async fn import_persons_from<R: std::io::Read + Send + 'static>(
                 rejections.append(&mut from_store);
                 rejections.sort_by_key(|r| r.line);
                 report.rejections.extend(rejections);
+                progress.rows(read);
                 progress.advance(bytes_read);
             }
             Message::Fatal(problem) => report.fatal = Some(problem),

@@ -11,12 +11,11 @@ pub mod i18n;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Bytes;
 use axum::extract::{Form, Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use homeward_domain::{PartyCode, PersonId, Status};
-use homeward_store::{Page, PersonFilter};
+use homeward_store::{ImportJobId, Page, PersonFilter};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -24,7 +23,8 @@ use crate::auth::CurrentUser;
 use crate::auth::capabilities::{CanRead, CanRegister};
 use crate::error::AppError;
 use crate::v1::extract::{ApiQuery, PersonIdPath};
-use crate::v1::model::{ImportReportOut, PersonOut};
+use crate::v1::imports::JobIdPath;
+use crate::v1::model::{ImportJobOut, PersonOut};
 use i18n::{Lang, Strings, with_latin};
 
 /// What every page's frame needs: words, language, who is logged in.
@@ -238,15 +238,16 @@ pub async fn person(
 #[template(path = "import.html")]
 pub struct ImportPage {
     f: Frame,
-    report: Option<ImportReportOut>,
     error: Option<&'static str>,
 }
 
 pub async fn import_form(can: CanRegister, lang: Lang) -> ImportPage {
-    ImportPage { f: Frame::new(lang, Some(&can.user)), report: None, error: None }
+    ImportPage { f: Frame::new(lang, Some(&can.user)), error: None }
 }
 
 /// The form posts `multipart/form-data` with the file and the dry-run box.
+/// The file is spooled as it arrives and imported by a background job; the
+/// browser is sent to the job's page.
 pub async fn import_upload(
     can: CanRegister,
     lang: Lang,
@@ -255,27 +256,90 @@ pub async fn import_upload(
 ) -> Result<Response, AppError> {
     let frame = Frame::new(lang, Some(&can.user));
     let mut multipart = multipart.map_err(|_| AppError::BadRequest("the form must be sent as multipart/form-data"))?;
-    let (mut file, mut dry_run) = (None::<Bytes>, false);
+    let jobs = state.import_jobs.clone();
+    let id = ImportJobId::new();
+    let (mut size, mut dry_run) = (None::<u64>, false);
     loop {
         match multipart.next_field().await {
-            Ok(Some(field)) => match field.name() {
-                Some("file") => {
-                    file = Some(field.bytes().await.map_err(|e| multipart_error(e.status()))?);
+            Ok(Some(mut field)) => match field.name() {
+                Some("file") if size.is_none() => {
+                    size = Some(jobs.spool_field(id, &mut field, crate::v1::imports::MAX_UPLOAD).await?);
                 }
                 Some("dry_run") => dry_run = true,
                 _ => {}
             },
             Ok(None) => break,
-            Err(e) => return Err(multipart_error(e.status())),
+            Err(e) => {
+                jobs.discard(id);
+                return Err(multipart_error(e.status()));
+            }
         }
     }
-    let Some(file) = file.filter(|f| !f.is_empty()) else {
-        let page = ImportPage { f: frame, report: None, error: Some("choose a CSV file") };
+    let Some(size) = size.filter(|s| *s > 0) else {
+        jobs.discard(id);
+        let page = ImportPage { f: frame, error: Some("choose a CSV file") };
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
-    let report = crate::v1::imports::import(&state, &can, file, dry_run).await?;
-    tracing::info!(user.id = %can.user.user.id, rows = report.rows, committed = report.committed, "import from the web form");
-    Ok(ImportPage { f: frame, report: Some(report), error: None }.into_response())
+    jobs.start(state.store.clone(), id, &can, size, dry_run).await?;
+    tracing::info!(user.id = %can.user.user.id, job.id = %id, "import from the web form");
+    Ok(Redirect::to(&format!("/import/{id}")).into_response())
+}
+
+/// A job as the page shows it.
+#[derive(Debug)]
+pub struct JobView {
+    job: ImportJobOut,
+    live: bool,
+    /// Percent of the file read, 0-100.
+    percent: u64,
+}
+
+impl JobView {
+    fn of(job: ImportJobOut) -> Self {
+        let live = matches!(job.state.as_str(), "queued" | "running");
+        let percent = (job.bytes_read.saturating_mul(100)).checked_div(job.total_bytes).unwrap_or(0).min(100);
+        Self { job, live, percent }
+    }
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "import_job.html")]
+pub struct ImportJobPage {
+    f: Frame,
+    v: JobView,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "import_job_status.html")]
+pub struct ImportJobFragment {
+    f: Frame,
+    v: JobView,
+}
+
+/// The job's page: a progress bar while it runs (htmx swaps in
+/// `/import/{id}/progress`; without scripts the page refreshes itself), then
+/// the report. Its starter and the mediator see it; anyone else gets 404.
+pub async fn import_job(
+    user: CurrentUser,
+    lang: Lang,
+    State(state): State<AppState>,
+    JobIdPath(id): JobIdPath,
+) -> Result<Response, AppError> {
+    let job = state.import_jobs.visible(state.store.as_ref(), id, &user).await?;
+    let page = ImportJobPage { f: Frame::new(lang, Some(&user)), v: JobView::of(job) };
+    Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
+}
+
+/// The part of the job's page that changes, for htmx to poll.
+pub async fn import_job_progress(
+    user: CurrentUser,
+    lang: Lang,
+    State(state): State<AppState>,
+    JobIdPath(id): JobIdPath,
+) -> Result<Response, AppError> {
+    let job = state.import_jobs.visible(state.store.as_ref(), id, &user).await?;
+    let page = ImportJobFragment { f: Frame::new(lang, Some(&user)), v: JobView::of(job) };
+    Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
 }
 
 fn multipart_error(status: axum::http::StatusCode) -> AppError {

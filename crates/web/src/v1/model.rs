@@ -313,7 +313,7 @@ pub struct ConflictOut {
 }
 
 /// A rejected CSV row: line, field and reason, never the value.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RowRejectionOut {
     pub line: u64,
     pub field: String,
@@ -321,14 +321,14 @@ pub struct RowRejectionOut {
 }
 
 /// What stopped reading the file.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FileProblemOut {
     pub line: u64,
     pub reason: String,
 }
 
 /// What an import did; nothing was written unless `committed`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ImportReportOut {
     pub rows: u64,
     pub created: u64,
@@ -357,6 +357,30 @@ impl From<homeward_service::import::ImportReport> for ImportReportOut {
             committed: r.committed,
         }
     }
+}
+
+/// An import job: a CSV file imported in the background
+/// (`POST /api/v1/imports/persons` with `Prefer: respond-async`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportJobOut {
+    pub id: String,
+    /// `queued`, `running`, then `committed` (the file landed whole), `validated` (a dry run with every
+    /// row valid), `rejected` (rows rejected: nothing written) or `interrupted` (the server stopped or
+    /// failed: nothing written).
+    pub state: String,
+    /// The party the rows are imported as.
+    pub source: String,
+    pub dry_run: bool,
+    /// Data rows read so far (the header is not counted).
+    pub rows_read: u64,
+    pub bytes_read: u64,
+    pub total_bytes: u64,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Once the job has run to its end: the same report as the synchronous answer.
+    pub report: Option<ImportReportOut>,
+    /// Why an interrupted job has no report.
+    pub message: Option<String>,
 }
 
 /// One read of a person's record.

@@ -94,6 +94,45 @@ async fn text(c: &Client) -> String {
     c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
 }
 
+/// Uploads 50,000 demo rows, two of them bad, through the form: the job's
+/// page shows the progress bar, then the report with the rejected rows.
+async fn upload_and_watch(c: &Client) {
+    use crate::imports::{demo_csv, spoil};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("list.csv");
+    std::fs::write(&file, spoil(&spoil(&demo_csv(50_000), 40_001, 1, ""), 49_001, 5, "1990-02-30")).unwrap();
+    c.find(Locator::Id("file")).await.unwrap().send_keys(&file.display().to_string()).await.unwrap();
+    c.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
+    let bar = c.wait().for_element(Locator::Css("#job progress#import-progress")).await.unwrap();
+    assert!(bar.attr("aria-valuenow").await.unwrap().is_some(), "the bar tells assistive technology its value");
+    assert!(c.current_url().await.unwrap().path().starts_with("/import/"));
+    // Let the bar move before the picture: htmx swaps the fragment every second.
+    for _ in 0..100 {
+        let now = c.find(Locator::Css("#job")).await.unwrap();
+        let value: u64 = match now.find(Locator::Css("progress")).await {
+            Ok(p) => p.attr("value").await.unwrap().unwrap_or_default().parse().unwrap_or(0),
+            Err(_) => break,
+        };
+        if value > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    shot(c, "officer-a-import-progress").await;
+    let done = c
+        .wait()
+        .at_most(std::time::Duration::from_secs(300))
+        .for_element(Locator::Css("#job[data-state=rejected]"))
+        .await
+        .unwrap();
+    let report = done.text().await.unwrap();
+    assert!(report.contains("Nothing was written"), "{report}");
+    let rows = c.find(Locator::Id("rejections")).await.unwrap().text().await.unwrap();
+    assert!(rows.contains("40001") && rows.contains("family_name"), "{rows}");
+    assert!(rows.contains("49001") && rows.contains("birth_date"), "{rows}");
+    shot(c, "officer-a-import-report").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_role_walks_its_pages_in_chromium() {
     let Some(driver) = driver() else { return };
@@ -133,6 +172,9 @@ async fn each_role_walks_its_pages_in_chromium() {
                     c.goto(&app.url("/import")).await.unwrap();
                     assert!(text(&c).await.contains("Import a CSV file"));
                     shot(&c, &format!("{user}-import")).await;
+                    if user == "officer-a" {
+                        upload_and_watch(&c).await;
+                    }
                 } else {
                     // The mediator registers no persons.
                     c.goto(&app.url("/import")).await.unwrap();

@@ -21,6 +21,8 @@ enum Body {
     Register,
     Status,
     Csv,
+    /// The same file with `Prefer: respond-async`.
+    CsvAsync,
 }
 
 /// `(method, path, body, cross-site, expected status per role)`, roles in
@@ -42,6 +44,12 @@ const MATRIX: &[(&str, &str, Body, bool, [u16; 8])] = &[
     ("POST", "/api/v1/persons/{HELD_BY_A}/status", Body::Status,   true,  [403, 403, 403, 403, 403, 403, 403, 403]),
     ("POST", "/api/v1/persons/{UNKNOWN}/status",   Body::Status,   false, [404, 404, 404, 404, 404, 404, 404, 401]),
     ("POST", "/api/v1/imports/persons",            Body::Csv,      false, [404, 200, 200, 404, 404, 404, 404, 401]),
+    ("POST", "/api/v1/imports/persons",            Body::CsvAsync, false, [404, 202, 202, 404, 404, 404, 404, 401]),
+    ("POST", "/api/v1/imports/persons",            Body::CsvAsync, true,  [403, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET",  "/api/v1/imports/{A_JOB}",            Body::None,     false, [200, 200, 404, 404, 404, 404, 404, 401]),
+    ("GET",  "/api/v1/imports/{UNKNOWN}",          Body::None,     false, [404, 404, 404, 404, 404, 404, 404, 401]),
+    ("GET",  "/import/{A_JOB}",                    Body::None,     false, [200, 200, 404, 404, 404, 404, 404, 401]),
+    ("GET",  "/import/{A_JOB}/progress",           Body::None,     false, [200, 200, 404, 404, 404, 404, 404, 401]),
     ("GET",  "/api/v1/conflict",                   Body::None,     false, [200, 200, 200, 200, 200, 200, 200, 401]),
     ("GET",  "/api/v1/access-log",                 Body::None,     false, [200, 404, 404, 404, 404, 404, 404, 401]),
     ("GET",  "/api/v1/openapi.json",               Body::None,     false, [200, 200, 200, 200, 200, 200, 200, 200]),
@@ -53,6 +61,19 @@ const MATRIX: &[(&str, &str, Body, bool, [u16; 8])] = &[
 async fn every_role_gets_exactly_what_the_roles_table_gives() {
     let app = TestApp::start().await;
     let p = app.persons;
+    // A job started by A's officer.
+    let job: serde_json::Value = app
+        .request("officer-a", Method::POST, "/api/v1/imports/persons")
+        .header("content-type", "text/csv")
+        .header("prefer", "respond-async")
+        .body("record_id,family_name,given_names,power,category,status\nJOB-1,Ткаченко,Петро,A,military,missing\n")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let a_job = job["id"].as_str().unwrap().to_owned();
     let mut failures = Vec::new();
     let mut n = 0;
     for (method, path, body, cross_site, expected) in MATRIX {
@@ -63,6 +84,7 @@ async fn every_role_gets_exactly_what_the_roles_table_gives() {
                 .replace("{A_OWN}", &p.a_own.to_string())
                 .replace("{B_OWN}", &p.b_own.to_string())
                 .replace("{HELD_BY_A}", &p.held_by_a.to_string())
+                .replace("{A_JOB}", &a_job)
                 .replace("{UNKNOWN}", "0190c6e2-7d1a-7cc0-9a4e-2f1c3b5d6e7f");
             let method: Method = method.parse().unwrap();
             let site = if *cross_site { "cross-site" } else { "same-origin" };
@@ -73,6 +95,9 @@ async fn every_role_gets_exactly_what_the_roles_table_gives() {
                 // A transfer: held may follow held, so every allowed call succeeds.
                 Body::Status => req.json(&serde_json::json!({"status": "held", "place": "camp 2"})),
                 Body::Csv => req.header("content-type", "text/csv").body(format!(
+                    "record_id,family_name,given_names,power,category,status\n{record_id},Ткаченко,Петро,A,military,missing\n"
+                )),
+                Body::CsvAsync => req.header("content-type", "text/csv").header("prefer", "respond-async").body(format!(
                     "record_id,family_name,given_names,power,category,status\n{record_id},Ткаченко,Петро,A,military,missing\n"
                 )),
             };

@@ -23,6 +23,7 @@ fn the_document_matches_the_snapshot() {
         "/api/v1/persons/{id}/status",
         "/api/v1/conflict",
         "/api/v1/imports/persons",
+        "/api/v1/imports/{id}",
         "/api/v1/access-log",
         "/api/v1/log/proof/inclusion",
     ] {

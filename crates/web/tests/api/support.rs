@@ -81,6 +81,8 @@ pub struct TestApp {
     pub store: Arc<SqliteStore>,
     pub client: reqwest::Client,
     pub persons: Persons,
+    /// Where uploads are spooled while their job runs.
+    pub import_dir: std::path::PathBuf,
     /// Session cookie per role name (none for anonymous).
     pub cookies: std::collections::HashMap<&'static str, String>,
     _dir: tempfile::TempDir,
@@ -113,14 +115,23 @@ impl TestApp {
             b_own: store.add_person(add("B", "B-1", "Шевченко", "B")).await.unwrap(),
             held_by_a: store.add_person(add("A", "A-2", "Бондаренко", "B")).await.unwrap(),
         };
-        let state = AppState::new(store.clone(), store.clone(), store.clone(), AuthSettings::default());
+        let state = AppState::new(store.clone(), store.clone(), store.clone(), AuthSettings::default())
+            .with_import_dir(dir.path().join("imports"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = homeward_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let mut app =
-            Self { base: format!("http://{addr}"), store, client, persons, cookies: Default::default(), _dir: dir };
+        let import_dir = dir.path().join("imports");
+        let mut app = Self {
+            base: format!("http://{addr}"),
+            store,
+            client,
+            persons,
+            import_dir,
+            cookies: Default::default(),
+            _dir: dir,
+        };
         for name in ROLES.iter().filter(|r| **r != "anonymous") {
             let cookie = app.login(name).await;
             app.cookies.insert(name, cookie);
@@ -167,6 +178,11 @@ impl TestApp {
 
     pub async fn post_json(&self, role: &str, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.request(role, reqwest::Method::POST, path).json(body).send().await.unwrap()
+    }
+
+    /// Every person stored, by the status counts (no page limit).
+    pub async fn total_persons(&self) -> u64 {
+        self.store.status_counts().await.unwrap().iter().map(|(_, n)| n).sum()
     }
 
     pub async fn person_count(&self) -> usize {

@@ -52,7 +52,18 @@ async fn the_import_form_reports_rejections() {
     let form = reqwest::multipart::Form::new()
         .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("list.csv"));
     let resp = app.request("officer-a", reqwest::Method::POST, "/import").multipart(form).send().await.unwrap();
-    assert_eq!(resp.status(), 200);
-    let html = resp.text().await.unwrap();
+    assert_eq!(resp.status(), 303, "to the job's page");
+    let job = resp.headers()["location"].to_str().unwrap().to_owned();
+    let html = loop {
+        let (status, html) = page(&app, "officer-a", &job, "en").await;
+        assert_eq!(status, 200);
+        if !html.contains("hx-get") {
+            break html;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert!(html.contains("Nothing was written") && html.contains("family_name"), "{html}");
+    assert!(html.contains("<td>2</td>"), "the line of the rejected row: {html}");
+    assert!(!html.contains("Петро"), "no value from the file");
+    assert_eq!(app.person_count().await, 3, "nothing stored");
 }
