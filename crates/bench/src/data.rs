@@ -159,7 +159,7 @@ pub fn plain_person(rng: &mut Rng, first_id: i64, row: &ImportRow) -> PlainPerso
         source,
         record_id: row.source.record_id.clone(),
         identity_id,
-        fingerprint: *row.fingerprint(),
+        fingerprint: row.identity().unkeyed_fingerprint(),
         identity: [
             Some(i.family_name.clone()),
             Some(i.given_names.clone()),

@@ -48,6 +48,36 @@ pub async fn open_with_accounts(settings: &Settings) -> anyhow::Result<(Arc<dyn 
 pub async fn open_for_server(
     settings: &Settings,
 ) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn AccountStore>, Arc<dyn AccessLogStore>)> {
+    let fingerprint_key = homeward_store::seal::fingerprint_path(&keyring_path(settings));
+    let had_fingerprint_key = fingerprint_key.exists();
+    let opened = open_keyring(settings).await?;
+    if !had_fingerprint_key {
+        // Made just now: refuse it if the database holds fingerprints keyed
+        // under a lost one (every unchanged row would look changed).
+        let usage = opened.0.seal_usage().await?;
+        if usage.keyed_fingerprints > 0 {
+            let _ = std::fs::remove_file(&fingerprint_key);
+            anyhow::bail!(
+                "the fingerprint key {} is missing, and the database holds {} keyed identity fingerprints: \
+                 restore the file from your backup",
+                fingerprint_key.display(),
+                usage.keyed_fingerprints
+            );
+        }
+    }
+    // Rows written before migration 0006 hold unkeyed fingerprints: key them
+    // now that the key is at hand (indexed; nothing to do on later opens).
+    let rekeyed = opened.0.rekey_fingerprints(1000).await?;
+    if rekeyed > 0 {
+        tracing::info!(rows = rekeyed, "re-keyed unkeyed identity fingerprints");
+    }
+    Ok(opened)
+}
+
+/// Loads (or on first use creates) the field keyring, then opens the store.
+async fn open_keyring(
+    settings: &Settings,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn AccountStore>, Arc<dyn AccessLogStore>)> {
     let path = keyring_path(settings);
     match Keyring::load(&path)? {
         Some(keys) => open_with_keys(settings, keys).await,

@@ -136,3 +136,54 @@ fn an_exposed_or_missing_keyring_is_refused() {
     assert!(err.contains("is missing") && err.contains("4 sealed contact values"), "{err}");
     assert!(!keyring.exists());
 }
+
+/// The identity fingerprint is keyed: `fingerprint.key` beside the keyring
+/// (0600, never in the database). Fingerprints an older homeward left
+/// unkeyed are re-keyed when a command opens the database, and a re-import
+/// still finds the rows unchanged; a lost key is refused, not replaced.
+#[test]
+fn fingerprints_are_keyed_with_a_file_beside_the_keyring() {
+    let env = Env::new();
+    env.ok(&["init", "--setup", repo_file("docs/examples/conflict.toml").to_str().unwrap()]);
+    let key = env.data().join("fingerprint.key");
+    assert_eq!(mode(&key), 0o600);
+    let key_text = std::fs::read_to_string(&key).unwrap();
+    let csv = env.dir.path().join("contacts.csv");
+    std::fs::write(&csv, CSV).unwrap();
+    let csv = csv.to_str().unwrap();
+    env.ok(&["import", "persons", csv, "--source", "A"]);
+    let raw = |sql: &str| -> Vec<(Vec<u8>, i64)> {
+        let db = rusqlite::Connection::open(env.data().join("homeward.db")).unwrap();
+        let mut st = db.prepare(sql).unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    let keyed = raw("SELECT fingerprint, fingerprint_scheme FROM identity_version ORDER BY record_id");
+    assert!(keyed.iter().all(|(fp, scheme)| fp.len() == 32 && *scheme == 1), "HMAC, scheme 1");
+    let out = env.ok(&["import", "persons", csv, "--source", "A"]);
+    assert!(out.contains("0 amended, 2 unchanged"), "{out}");
+
+    // As an older homeward left them: unkeyed (here: unknown) hashes, scheme 0.
+    let db = rusqlite::Connection::open(env.data().join("homeward.db")).unwrap();
+    db.execute("UPDATE identity_version SET fingerprint = zeroblob(32), fingerprint_scheme = 0", []).unwrap();
+    drop(db);
+    env.ok(&["person", "list"]);
+    let rekeyed = raw("SELECT fingerprint, fingerprint_scheme FROM identity_version ORDER BY record_id");
+    assert_eq!(rekeyed, keyed, "re-keyed from the stored identity when the database was opened");
+    let out = env.ok(&["import", "persons", csv, "--source", "A"]);
+    assert!(out.contains("0 amended, 2 unchanged"), "{out}");
+
+    // Rotation changes the field keys, never the fingerprint key.
+    env.ok(&["keys", "rotate"]);
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), key_text);
+    let out = env.ok(&["import", "persons", csv, "--source", "A"]);
+    assert!(out.contains("0 amended, 2 unchanged"), "{out}");
+
+    // A lost key is not silently replaced: every row would look changed.
+    std::fs::rename(&key, env.dir.path().join("backup-fingerprint.key")).unwrap();
+    let err = env.err(&["person", "list"]);
+    assert!(err.contains("fingerprint key") && err.contains("is missing") && err.contains("2 keyed"), "{err}");
+    assert!(!key.exists(), "no new key is left over the old fingerprints");
+    std::fs::rename(env.dir.path().join("backup-fingerprint.key"), &key).unwrap();
+    env.ok(&["person", "list"]);
+}
+

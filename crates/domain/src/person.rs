@@ -226,12 +226,19 @@ fn party_code_reason(e: &InvalidPartyCode) -> String {
 }
 
 impl PersonIdentity {
-    /// SHA-256 over the canonical JSON of the identity (fields in declaration
-    /// order, absent fields as null). Equal fingerprints mean an unchanged
-    /// re-import; it is not a commitment (that needs a salt; see the log).
-    pub fn fingerprint(&self) -> [u8; 32] {
-        let json = serde_json::to_vec(self).expect("identity serialises");
-        Sha256::digest(&json).into()
+    /// The canonical JSON of the identity (fields in declaration order,
+    /// absent fields as null): what a fingerprint is computed over.
+    pub fn canonical_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("identity serialises")
+    }
+
+    /// The unkeyed fingerprint: SHA-256 over [`Self::canonical_json`]. Only
+    /// databases written before the keyed fingerprint (scheme 0) hold these;
+    /// stores write HMAC-SHA256 under a secret key (`homeward_store::seal`),
+    /// because anyone with a database copy could confirm a guessed contact
+    /// field against an unkeyed hash.
+    pub fn unkeyed_fingerprint(&self) -> [u8; 32] {
+        Sha256::digest(self.canonical_json()).into()
     }
 
     /// The identity back as text fields, as the import and export columns spell them.
@@ -299,9 +306,9 @@ mod tests {
     fn fingerprint_changes_with_any_field() {
         let a = raw().parse().unwrap();
         let mut b = a.clone();
-        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a.unkeyed_fingerprint(), b.unkeyed_fingerprint());
         b.unit = Some("1st".into());
-        assert_ne!(a.fingerprint(), b.fingerprint());
+        assert_ne!(a.unkeyed_fingerprint(), b.unkeyed_fingerprint());
     }
 
     #[test]

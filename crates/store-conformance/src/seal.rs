@@ -19,6 +19,10 @@ pub trait RawDb: Send + Sync {
     async fn contacts(&self) -> Vec<(String, Option<String>, Option<String>)>;
     /// Runs a statement.
     async fn exec(&self, sql: &str);
+    /// (record_id, version, fingerprint, fingerprint_scheme) of every identity version, by record id and version.
+    async fn fingerprints(&self) -> Vec<(String, i64, Vec<u8>, i64)>;
+    /// Overwrites one identity version's fingerprint and scheme, as an older homeward wrote them.
+    async fn set_fingerprint(&self, record_id: &str, fingerprint: &[u8], scheme: i64);
 }
 
 const INFORM: &str = "Олена Коваленко, +380 44 123 4567";
@@ -124,4 +128,81 @@ pub async fn contact_fields_are_sealed_at_rest_and_rotate(db: Box<dyn RawDb>) {
         "{msg}"
     );
     assert!(!msg.contains("Хрещатик") && !msg.contains("hw1:"), "{msg}");
+}
+
+/// Identity fingerprints are HMAC-SHA256 under the keyring's fingerprint key
+/// (scheme 1), so a database copy confirms no guessed value; fingerprints an
+/// older homeward wrote unkeyed (scheme 0) still recognise unchanged rows on
+/// re-import, and `rekey_fingerprints` keys them.
+pub async fn fingerprints_are_keyed_and_old_ones_still_match(db: Box<dyn RawDb>) {
+    use homeward_store::seal::{FINGERPRINT_HMAC, FINGERPRINT_UNKEYED};
+    let keys = Keyring::generate();
+    let store = db.open(keys.clone()).await;
+    ready(&store).await;
+    let row = |n: u64, unit: &str| {
+        let mut i = with_contacts("Коваленко");
+        i.unit = Some(unit.into());
+        ImportRow::new(
+            n + 2,
+            SourceRef { source: code("A"), record_id: format!("r{n}") },
+            i,
+            Some(StatusEvent::new(Status::Held)),
+        )
+    };
+    let import = |rows: Vec<ImportRow>| {
+        let store = store.clone();
+        async move {
+            let mut imp = store.begin_import().await.unwrap();
+            assert!(imp.write_batch(rows).await.unwrap().is_empty());
+            imp.finish(true).await.unwrap()
+        }
+    };
+    import((0..3).map(|n| row(n, "unit 1")).collect()).await;
+    let identity_of = |unit: &str| {
+        let mut i = with_contacts("Коваленко");
+        i.unit = Some(unit.into());
+        i
+    };
+    let stored = db.fingerprints().await;
+    assert_eq!(stored.len(), 3);
+    for (record, _, fp, scheme) in &stored {
+        assert_eq!(*scheme, FINGERPRINT_HMAC, "{record}");
+        assert_eq!(
+            fp.as_slice(),
+            keys.fingerprint(&identity_of("unit 1")).as_slice(),
+            "{record}: HMAC of the identity"
+        );
+        assert_ne!(
+            fp.as_slice(),
+            identity_of("unit 1").unkeyed_fingerprint().as_slice(),
+            "{record}: not the bare hash"
+        );
+        assert_ne!(fp.as_slice(), Keyring::generate().fingerprint(&identity_of("unit 1")).as_slice(), "keyed");
+    }
+
+    // An older database: r0 and r1 hold the unkeyed hash, scheme 0.
+    let unkeyed = identity_of("unit 1").unkeyed_fingerprint();
+    db.set_fingerprint("r0", &unkeyed, FINGERPRINT_UNKEYED).await;
+    db.set_fingerprint("r1", &unkeyed, FINGERPRINT_UNKEYED).await;
+    let usage = store.seal_usage().await.unwrap();
+    assert_eq!((usage.keyed_fingerprints, usage.unkeyed_fingerprints), (1, 2));
+    // The same file again: every row unchanged, old scheme or new.
+    let counts = import((0..3).map(|n| row(n, "unit 1")).collect()).await;
+    assert_eq!((counts.unchanged, counts.amended), (3, 0), "{counts:?}");
+    // A changed row under the old scheme is a new version (keyed).
+    let counts = import(vec![row(1, "unit 2")]).await;
+    assert_eq!((counts.unchanged, counts.amended), (0, 1), "{counts:?}");
+
+    // Re-keying: the one left unkeyed (r0) gets its HMAC; nothing is left.
+    assert_eq!(store.rekey_fingerprints(1).await.unwrap(), 2, "r0 and r1 version 1");
+    assert_eq!(store.rekey_fingerprints(100).await.unwrap(), 0);
+    for (record, version, fp, scheme) in db.fingerprints().await {
+        assert_eq!(scheme, FINGERPRINT_HMAC, "{record} v{version}");
+        let unit = if record == "r1" && version == 2 { "unit 2" } else { "unit 1" };
+        assert_eq!(fp.as_slice(), keys.fingerprint(&identity_of(unit)).as_slice(), "{record} v{version}");
+    }
+    let usage = store.seal_usage().await.unwrap();
+    assert_eq!((usage.keyed_fingerprints, usage.unkeyed_fingerprints), (4, 0));
+    let counts = import(vec![row(0, "unit 1"), row(1, "unit 2"), row(2, "unit 1")]).await;
+    assert_eq!((counts.unchanged, counts.amended), (3, 0), "{counts:?}");
 }

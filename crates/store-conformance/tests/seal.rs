@@ -9,12 +9,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use homeward_store::Keyring;
 use homeward_store_conformance::DynStore;
-use homeward_store_conformance::seal::{RawDb, contact_fields_are_sealed_at_rest_and_rotate};
+use homeward_store_conformance::seal::{
+    RawDb, contact_fields_are_sealed_at_rest_and_rotate, fingerprints_are_keyed_and_old_ones_still_match,
+};
 use homeward_store_postgres::PgStore;
 use homeward_store_sqlite::SqliteStore;
 use sqlx::Row;
 
 type Contacts = Vec<(String, Option<String>, Option<String>)>;
+type Fingerprints = Vec<(String, i64, Vec<u8>, i64)>;
+
+const FINGERPRINTS: &str =
+    "SELECT record_id, version, fingerprint, fingerprint_scheme FROM identity_version ORDER BY record_id, version";
 
 const SELECT: &str =
     "SELECT record_id, person_to_inform, correspondence_address FROM identity_version ORDER BY record_id";
@@ -46,6 +52,35 @@ impl RawDb for Sqlite {
         tokio::task::spawn_blocking(move || rusqlite::Connection::open(path).unwrap().execute_batch(&sql).unwrap())
             .await
             .unwrap();
+    }
+
+    async fn fingerprints(&self) -> Fingerprints {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let c = rusqlite::Connection::open(path).unwrap();
+            let mut st = c.prepare(FINGERPRINTS).unwrap();
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn set_fingerprint(&self, record_id: &str, fingerprint: &[u8], scheme: i64) {
+        let (path, record_id, fingerprint) = (self.path.clone(), record_id.to_owned(), fingerprint.to_vec());
+        tokio::task::spawn_blocking(move || {
+            rusqlite::Connection::open(path)
+                .unwrap()
+                .execute(
+                    "UPDATE identity_version SET fingerprint = ?1, fingerprint_scheme = ?2 WHERE record_id = ?3",
+                    rusqlite::params![fingerprint, scheme, record_id],
+                )
+                .unwrap()
+        })
+        .await
+        .unwrap();
     }
 }
 
@@ -84,17 +119,42 @@ impl RawDb for Postgres {
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&pool).await.unwrap();
         pool.close().await;
     }
+
+    async fn fingerprints(&self) -> Fingerprints {
+        let pool = self.pool().await;
+        let rows = sqlx::query(
+            "SELECT record_id, version::bigint, fingerprint, fingerprint_scheme::bigint FROM identity_version
+             ORDER BY record_id, version",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect()
+    }
+
+    async fn set_fingerprint(&self, record_id: &str, fingerprint: &[u8], scheme: i64) {
+        let pool = self.pool().await;
+        sqlx::query("UPDATE identity_version SET fingerprint = $1, fingerprint_scheme = $2 WHERE record_id = $3")
+            .bind(fingerprint)
+            .bind(scheme as i32)
+            .bind(record_id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_contact_fields_are_sealed_at_rest_and_rotate() {
+type Case = fn(Box<dyn RawDb>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+async fn on_sqlite(case: Case) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("homeward.db");
-    contact_fields_are_sealed_at_rest_and_rotate(Box::new(Sqlite { _dir: dir, path })).await;
+    case(Box::new(Sqlite { _dir: dir, path })).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_contact_fields_are_sealed_at_rest_and_rotate() {
+async fn on_postgres(case: Case) {
     let url = match std::env::var("HOMEWARD_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => url,
         _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
@@ -107,11 +167,7 @@ async fn postgres_contact_fields_are_sealed_at_rest_and_rotate() {
     };
     let schema = format!("hw_seal_{}", uuid::Uuid::now_v7().simple());
     let db = Arc::new(Postgres { url: url.clone(), schema: schema.clone(), stores: Default::default() });
-    let outcome = tokio::spawn({
-        let db = db.clone();
-        async move { contact_fields_are_sealed_at_rest_and_rotate(Box::new(ArcDb(db))).await }
-    })
-    .await;
+    let outcome = tokio::spawn(case(Box::new(ArcDb(db.clone())))).await;
     let stores = std::mem::take(&mut *db.stores.lock().unwrap());
     for s in stores {
         s.pool().close().await;
@@ -120,6 +176,34 @@ async fn postgres_contact_fields_are_sealed_at_rest_and_rotate() {
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
+}
+
+fn sealing(db: Box<dyn RawDb>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(contact_fields_are_sealed_at_rest_and_rotate(db))
+}
+
+fn fingerprints(db: Box<dyn RawDb>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(fingerprints_are_keyed_and_old_ones_still_match(db))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_contact_fields_are_sealed_at_rest_and_rotate() {
+    on_sqlite(sealing).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_contact_fields_are_sealed_at_rest_and_rotate() {
+    on_postgres(sealing).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_fingerprints_are_keyed_and_old_ones_still_match() {
+    on_sqlite(fingerprints).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_fingerprints_are_keyed_and_old_ones_still_match() {
+    on_postgres(fingerprints).await;
 }
 
 /// Lets the test keep the database to drop its schema after the case.
@@ -135,5 +219,11 @@ impl RawDb for ArcDb {
     }
     async fn exec(&self, sql: &str) {
         self.0.exec(sql).await
+    }
+    async fn fingerprints(&self) -> Fingerprints {
+        self.0.fingerprints().await
+    }
+    async fn set_fingerprint(&self, record_id: &str, fingerprint: &[u8], scheme: i64) {
+        self.0.set_fingerprint(record_id, fingerprint, scheme).await
     }
 }

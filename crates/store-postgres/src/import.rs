@@ -88,15 +88,15 @@ impl PersonImport for PgImport {
                         1,
                         now,
                         row.identity(),
-                        row.fingerprint(),
+                        &self.keys.fingerprint_canonical(row.canonical()),
                     )
                     .await?;
                     rows::insert_event(tx, &log, id, 1, e, reporter, now).await?;
                     self.counts.created += 1;
                     self.counts.status_events += 1;
                 }
-                Some((person, version, fingerprint)) => {
-                    let changed = fingerprint.as_slice() != row.fingerprint().as_slice();
+                Some((person, version, fingerprint, scheme)) => {
+                    let changed = !self.keys.fingerprint_matches(&fingerprint, scheme, row.canonical());
                     let mut new_seq = None;
                     if let Some(e) = &row.status {
                         let (current, seq) =
@@ -120,7 +120,7 @@ impl PersonImport for PgImport {
                             version + 1,
                             now,
                             row.identity(),
-                            row.fingerprint(),
+                            &self.keys.fingerprint_canonical(row.canonical()),
                         )
                         .await?;
                         self.counts.amended += 1;

@@ -286,7 +286,7 @@ impl Store for PgStore {
             1,
             now,
             &new.identity,
-            &new.identity.fingerprint(),
+            &self.keys.fingerprint(&new.identity),
         )
         .await?;
         rows::insert_event(&mut tx, &log, id, 1, &new.first_status, &new.source.source, now).await?;
@@ -369,6 +369,18 @@ impl Store for PgStore {
         let mut total = 0;
         loop {
             let n = seal::reseal_batch(&self.pool, &self.keys, batch).await?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn rekey_fingerprints(&self, batch: usize) -> Result<u64, StoreError> {
+        let batch = batch.max(1);
+        let mut total = 0;
+        loop {
+            let n = seal::rekey_batch(&self.pool, &self.keys, batch).await?;
             total += n;
             if n == 0 {
                 return Ok(total);

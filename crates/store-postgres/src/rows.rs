@@ -125,12 +125,12 @@ pub(crate) async fn conflict(c: &mut PgConnection) -> Result<Option<ConflictSetu
     Ok(Some(ConflictSetup { name, parties, handover_points }))
 }
 
-pub(crate) async fn latest_identity(
-    c: &mut PgConnection,
-    source: &SourceRef,
-) -> Result<Option<(PersonId, u32, Vec<u8>)>, StoreError> {
+/// The latest identity version of a source record: person, version, fingerprint, fingerprint scheme.
+pub(crate) type Latest = (PersonId, u32, Vec<u8>, i64);
+
+pub(crate) async fn latest_identity(c: &mut PgConnection, source: &SourceRef) -> Result<Option<Latest>, StoreError> {
     let row = sqlx::query(
-        "SELECT person_id, version, fingerprint FROM identity_version
+        "SELECT person_id, version, fingerprint, fingerprint_scheme::bigint FROM identity_version
          WHERE source = $1 AND record_id = $2 ORDER BY version DESC LIMIT 1",
     )
     .bind(source.source.as_str())
@@ -138,7 +138,7 @@ pub(crate) async fn latest_identity(
     .fetch_optional(&mut *c)
     .await
     .map_err(backend_error)?;
-    row.map(|r| Ok((PersonId(get(&r, 0)?), get::<i32>(&r, 1)? as u32, get(&r, 2)?))).transpose()
+    row.map(|r| Ok((PersonId(get(&r, 0)?), get::<i32>(&r, 1)? as u32, get(&r, 2)?, get(&r, 3)?))).transpose()
 }
 
 pub(crate) async fn insert_person(

@@ -19,6 +19,20 @@ pub(crate) async fn usage(pool: &PgPool) -> Result<SealUsage, StoreError> {
     while let Some(r) = rows.try_next().await.map_err(backend_error)? {
         usage.count(&r.try_get::<String, _>(0).map_err(backend_error)?);
     }
+    drop(rows);
+    let schemes = sqlx::query("SELECT fingerprint_scheme::bigint, count(*) FROM identity_version GROUP BY 1")
+        .fetch_all(pool)
+        .await
+        .map_err(backend_error)?;
+    for r in schemes {
+        let (scheme, n): (i64, i64) = (r.try_get(0).map_err(backend_error)?, r.try_get(1).map_err(backend_error)?);
+        let n = u64::try_from(n).unwrap_or_default();
+        if scheme == seal::FINGERPRINT_UNKEYED {
+            usage.unkeyed_fingerprints += n;
+        } else {
+            usage.keyed_fingerprints += n;
+        }
+    }
     Ok(usage)
 }
 
@@ -70,6 +84,45 @@ pub(crate) async fn reseal_batch(pool: &PgPool, keys: &Keyring, batch: usize) ->
                 n += 1;
             }
         }
+    }
+    tx.commit().await.map_err(backend_error)?;
+    Ok(n)
+}
+
+/// Re-keys up to `batch` identity versions that still hold the unkeyed
+/// fingerprint (scheme 0, written before migration 0006), in one
+/// transaction: the identity is read back (contact fields opened) and its
+/// HMAC-SHA256 stored. Returns the rows re-keyed (0: nothing left).
+pub(crate) async fn rekey_batch(pool: &PgPool, keys: &Keyring, batch: usize) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await.map_err(backend_error)?;
+    // Scheme 0: homeward_store::seal::FINGERPRINT_UNKEYED.
+    let rows = sqlx::query(concat!(
+        "SELECT source, record_id, version, ",
+        crate::identity_columns!(),
+        " FROM identity_version WHERE fingerprint_scheme = 0 LIMIT $1 FOR UPDATE"
+    ))
+    .bind(batch as i64)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(backend_error)?;
+    let mut n = 0;
+    for r in rows {
+        let source: String = r.try_get(0).map_err(backend_error)?;
+        let record_id: String = r.try_get(1).map_err(backend_error)?;
+        let version: i32 = r.try_get(2).map_err(backend_error)?;
+        let identity = crate::rows::identity(&r, 3, keys, seal::identity_name(&source, &record_id, version as u32))?;
+        sqlx::query(
+            "UPDATE identity_version SET fingerprint = $1, fingerprint_scheme = 1
+             WHERE source = $2 AND record_id = $3 AND version = $4",
+        )
+        .bind(keys.fingerprint(&identity).as_slice())
+        .bind(&source)
+        .bind(&record_id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+        n += 1;
     }
     tx.commit().await.map_err(backend_error)?;
     Ok(n)

@@ -1,4 +1,5 @@
--- Import jobs: a CSV upload imported in the background. The report holds
+-- Import jobs (a CSV upload imported in the background), and keyed identity
+-- fingerprints (below). The report holds
 -- line, field and reason only, never a value from the file. Times are Unix
 -- milliseconds.
 CREATE TABLE import_job (
@@ -17,3 +18,14 @@ CREATE TABLE import_job (
 ) STRICT;
 
 CREATE INDEX import_job_live ON import_job (state) WHERE state IN ('queued', 'running');
+
+-- Keyed identity fingerprints. A fingerprint tells an unchanged re-import
+-- from a changed one; unkeyed (SHA-256 of the canonical identity, contact
+-- fields included) it let anyone with a database copy confirm a guessed
+-- phone number or address. New rows hold HMAC-SHA256 under the key in
+-- DATA_DIR/fingerprint.key (scheme 1, the default). Rows written before hold
+-- the unkeyed hash (scheme 0): the import still recognises them, and the
+-- store re-keys them when it opens with the key (`rekey_fingerprints`).
+ALTER TABLE identity_version ADD COLUMN fingerprint_scheme INTEGER NOT NULL DEFAULT 1;
+UPDATE identity_version SET fingerprint_scheme = 0;
+CREATE INDEX identity_version_unkeyed ON identity_version (source, record_id, version) WHERE fingerprint_scheme = 0;

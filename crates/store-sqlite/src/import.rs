@@ -84,6 +84,7 @@ pub(crate) enum RowPlan {
 pub(crate) fn plan_row(
     c: &Connection,
     parties: &HashSet<String>,
+    keys: &Keyring,
     row: &ImportRow,
 ) -> Result<Result<RowPlan, RowRejection>, StoreError> {
     let reject = |field: &str, reason: String| Ok(Err(RowRejection { line: row.line, field: field.into(), reason }));
@@ -102,7 +103,7 @@ pub(crate) fn plan_row(
         }
         Err(e) => return Err(e),
     }
-    let Some((person, version, fingerprint)) = write::latest_identity(c, &row.source)? else {
+    let Some((person, version, fingerprint, scheme)) = write::latest_identity(c, &row.source)? else {
         return match &row.status {
             None => reject("status", "a new record needs its first status (for example captured or missing)".into()),
             Some(e) => match Status::check_transition(None, e.status) {
@@ -111,7 +112,7 @@ pub(crate) fn plan_row(
             },
         };
     };
-    let new_version = (fingerprint.as_slice() != row.fingerprint().as_slice()).then_some(version + 1);
+    let new_version = (!keys.fingerprint_matches(&fingerprint, scheme, row.canonical())).then_some(version + 1);
     let mut new_event_seq = None;
     if let Some(e) = &row.status {
         let (current, seq) = write::current_status(c, person)?.ok_or(StoreError::NotFound("person"))?;
@@ -148,7 +149,7 @@ fn write_rows(c: &Connection, state: &mut State, rows: Vec<ImportRow>) -> Result
             pending.clear();
             pending_keys.clear();
         }
-        match plan_row(c, parties, row)? {
+        match plan_row(c, parties, keys, row)? {
             Err(r) => rejections.push(r),
             Ok(RowPlan::Create) => {
                 pending.push((PersonId::new(), row));
@@ -172,7 +173,7 @@ fn write_rows(c: &Connection, state: &mut State, rows: Vec<ImportRow>) -> Result
                         v,
                         &now,
                         row.identity(),
-                        row.fingerprint(),
+                        &keys.fingerprint_canonical(row.canonical()),
                     )?;
                     counts.amended += 1;
                 }
@@ -252,7 +253,17 @@ fn insert_new_persons(
         for (id, row) in rows {
             let e = row.status.as_ref().expect("planned with a status");
             write::insert_person(c, *id, e.status, &row.source, now)?;
-            write::insert_identity(c, keys, log, *id, &row.source, 1, now, row.identity(), row.fingerprint())?;
+            write::insert_identity(
+                c,
+                keys,
+                log,
+                *id,
+                &row.source,
+                1,
+                now,
+                row.identity(),
+                &keys.fingerprint_canonical(row.canonical()),
+            )?;
             write::insert_event(c, log, *id, 1, e, row.reported_by.as_ref().unwrap_or(&row.source.source), now)?;
         }
         return Ok(());
@@ -306,7 +317,7 @@ fn insert_new_persons(
         bind(&mut identity, &mut v, 1)?;
         bind(&mut identity, &mut v, pid)?;
         bind(&mut identity, &mut v, now)?;
-        bind(&mut identity, &mut v, row.fingerprint().as_slice())?;
+        bind(&mut identity, &mut v, keys.fingerprint_canonical(row.canonical()).as_slice())?;
         bind(&mut identity, &mut v, i.family_name.as_str())?;
         bind(&mut identity, &mut v, i.given_names.as_str())?;
         bind(&mut identity, &mut v, i.patronymic.as_deref())?;

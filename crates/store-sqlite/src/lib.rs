@@ -257,4 +257,17 @@ impl Store for SqliteStore {
             }
         }
     }
+
+    async fn rekey_fingerprints(&self, batch: usize) -> Result<u64, StoreError> {
+        let batch = batch.max(1);
+        let mut total = 0;
+        loop {
+            let keys = self.keys.clone();
+            let n = self.write(move |c| seal::rekey_batch(c, &keys, batch)).await?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
 }

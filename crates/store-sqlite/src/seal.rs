@@ -1,11 +1,12 @@
 //! Field-key rotation: re-sealing contact columns with the current key.
 //! The log is not touched: it commits to the plaintext, which does not change.
 
-use homeward_store::seal::{self, SEALED_COLUMNS};
+use homeward_store::seal::{self, FINGERPRINT_HMAC, FINGERPRINT_UNKEYED, SEALED_COLUMNS};
 use homeward_store::{Keyring, SealUsage, StoreError};
 use rusqlite::{Connection, params};
 
 use crate::backend_error;
+use crate::read::{IDENTITY_COLUMNS, identity_from_row};
 
 pub(crate) fn usage(c: &Connection) -> Result<SealUsage, StoreError> {
     let mut usage = SealUsage::default();
@@ -15,6 +16,18 @@ pub(crate) fn usage(c: &Connection) -> Result<SealUsage, StoreError> {
         let mut rows = st.query([]).map_err(backend_error)?;
         while let Some(r) = rows.next().map_err(backend_error)? {
             usage.count(r.get_ref(0).map_err(backend_error)?.as_str().unwrap_or_default());
+        }
+    }
+    let mut st =
+        c.prepare("SELECT fingerprint_scheme, count(*) FROM identity_version GROUP BY 1").map_err(backend_error)?;
+    let mut rows = st.query([]).map_err(backend_error)?;
+    while let Some(r) = rows.next().map_err(backend_error)? {
+        let (scheme, n): (i64, i64) = (r.get(0).map_err(backend_error)?, r.get(1).map_err(backend_error)?);
+        let n = u64::try_from(n).unwrap_or_default();
+        if scheme == FINGERPRINT_UNKEYED {
+            usage.unkeyed_fingerprints += n;
+        } else {
+            usage.keyed_fingerprints += n;
         }
     }
     Ok(usage)
@@ -68,6 +81,40 @@ pub(crate) fn reseal_batch(c: &mut Connection, keys: &Keyring, batch: usize) -> 
                 n += 1;
             }
         }
+    }
+    tx.commit().map_err(backend_error)?;
+    Ok(n)
+}
+
+/// Re-keys up to `batch` identity versions that still hold the unkeyed
+/// fingerprint (scheme 0, written before migration 0006), in one
+/// transaction: the identity is read back (contact fields opened) and its
+/// HMAC-SHA256 stored. Returns the rows re-keyed (0: nothing left).
+pub(crate) fn rekey_batch(c: &mut Connection, keys: &Keyring, batch: usize) -> Result<u64, StoreError> {
+    let tx = c.transaction().map_err(backend_error)?;
+    let rows = {
+        let sql = format!(
+            "SELECT source, record_id, version, {IDENTITY_COLUMNS} FROM identity_version
+             WHERE fingerprint_scheme = {FINGERPRINT_UNKEYED} LIMIT ?1"
+        );
+        let mut st = tx.prepare_cached(&sql).map_err(backend_error)?;
+        st.query_map(params![batch as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?, identity_from_row(r, 3)?))
+        })
+        .map_err(backend_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend_error)?
+    };
+    let mut n = 0;
+    for (source, record_id, version, sealed) in rows {
+        let identity = sealed.open(keys, seal::identity_name(&source, &record_id, version))?;
+        tx.prepare_cached(&format!(
+            "UPDATE identity_version SET fingerprint = ?1, fingerprint_scheme = {FINGERPRINT_HMAC}
+             WHERE source = ?2 AND record_id = ?3 AND version = ?4"
+        ))
+        .and_then(|mut st| st.execute(params![keys.fingerprint(&identity).as_slice(), source, record_id, version]))
+        .map_err(backend_error)?;
+        n += 1;
     }
     tx.commit().map_err(backend_error)?;
     Ok(n)

@@ -105,7 +105,7 @@ pub(crate) fn add_person(c: &mut Connection, keys: &Keyring, new: NewPerson) -> 
     let (_, now) = now();
     let mut log = Appender::new(&tx)?;
     insert_person(&tx, id, new.first_status.status, &new.source, &now)?;
-    insert_identity(&tx, keys, &mut log, id, &new.source, 1, &now, &new.identity, &new.identity.fingerprint())?;
+    insert_identity(&tx, keys, &mut log, id, &new.source, 1, &now, &new.identity, &keys.fingerprint(&new.identity))?;
     insert_event(&tx, &mut log, id, 1, &new.first_status, &new.source.source, &now)?;
     tx.commit().map_err(backend_error)?;
     Ok(id)
@@ -254,17 +254,22 @@ pub(crate) fn insert_event(
 }
 
 /// The person, latest version and fingerprint of a source record, if it exists.
-pub(crate) fn latest_identity(
-    c: &Connection,
-    source: &SourceRef,
-) -> Result<Option<(PersonId, u32, Vec<u8>)>, StoreError> {
+/// The latest identity version of a source record: person, version, fingerprint, fingerprint scheme.
+pub(crate) type Latest = (PersonId, u32, Vec<u8>, i64);
+
+pub(crate) fn latest_identity(c: &Connection, source: &SourceRef) -> Result<Option<Latest>, StoreError> {
     c.prepare_cached(
-        "SELECT person_id, version, fingerprint FROM identity_version
+        "SELECT person_id, version, fingerprint, fingerprint_scheme FROM identity_version
          WHERE source = ?1 AND record_id = ?2 ORDER BY version DESC LIMIT 1",
     )
     .and_then(|mut st| {
         st.query_row(params![source.source.as_str(), source.record_id], |r| {
-            Ok((crate::read::person_id(r.get_ref(0)?)?, r.get::<_, u32>(1)?, r.get::<_, Vec<u8>>(2)?))
+            Ok((
+                crate::read::person_id(r.get_ref(0)?)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
         })
         .optional()
     })

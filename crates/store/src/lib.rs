@@ -83,6 +83,12 @@ pub trait Store: LogStore + ImportJobStore + Send + Sync + std::fmt::Debug {
     /// with another key (or not sealed), `batch` rows per transaction. The log
     /// is untouched: it commits to plaintext. Returns the values re-sealed.
     async fn reseal_contacts(&self, batch: usize) -> Result<u64, StoreError>;
+
+    /// Re-keys every identity fingerprint still unkeyed (scheme 0, written
+    /// before migration 0006) with the keyring's fingerprint key, `batch`
+    /// rows per transaction. Returns the rows re-keyed. Backends call it
+    /// where they are opened with a key file (`backend.rs`).
+    async fn rekey_fingerprints(&self, batch: usize) -> Result<u64, StoreError>;
 }
 
 /// An import in progress: one transaction. Dropping it without

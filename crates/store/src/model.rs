@@ -82,15 +82,16 @@ impl Page {
 
 /// A validated row of an import, with its line for error reports.
 ///
-/// The identity's fingerprint is computed when the row is made, on the
-/// thread that parses the file, not in the store's write path; the identity
-/// is private so that the fingerprint cannot go stale.
+/// The identity's canonical JSON is made when the row is made, on the thread
+/// that parses the file, not in the store's write path (the store keys it:
+/// [`crate::Keyring::fingerprint_canonical`]); the identity is private so that
+/// it cannot go stale.
 #[derive(Debug, Clone)]
 pub struct ImportRow {
     pub line: u64,
     pub source: SourceRef,
     identity: PersonIdentity,
-    fingerprint: [u8; 32],
+    canonical: Vec<u8>,
     pub status: Option<StatusEvent>,
     /// Who reported the status, when not the source itself (a mediator at a
     /// handover, a family). `None`: the source.
@@ -99,8 +100,8 @@ pub struct ImportRow {
 
 impl ImportRow {
     pub fn new(line: u64, source: SourceRef, identity: PersonIdentity, status: Option<StatusEvent>) -> Self {
-        let fingerprint = identity.fingerprint();
-        Self { line, source, identity, fingerprint, status, reported_by: None }
+        let canonical = identity.canonical_json();
+        Self { line, source, identity, canonical, status, reported_by: None }
     }
 
     /// Sets who reported the status, when not the source itself.
@@ -113,9 +114,9 @@ impl ImportRow {
         &self.identity
     }
 
-    /// `PersonIdentity::fingerprint` of the identity.
-    pub fn fingerprint(&self) -> &[u8; 32] {
-        &self.fingerprint
+    /// `PersonIdentity::canonical_json` of the identity.
+    pub fn canonical(&self) -> &[u8] {
+        &self.canonical
     }
 }
 

@@ -12,6 +12,9 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -23,6 +26,16 @@ use crate::StoreError;
 
 /// The keyring's file name in the data folder.
 pub const KEYRING_FILE: &str = "field-keys";
+
+/// The fingerprint key's file name, beside the keyring.
+pub const FINGERPRINT_KEY_FILE: &str = "fingerprint.key";
+
+/// `identity_version.fingerprint_scheme`: SHA-256 of the canonical JSON,
+/// unkeyed (written before migration 0006).
+pub const FINGERPRINT_UNKEYED: i64 = 0;
+/// `identity_version.fingerprint_scheme`: HMAC-SHA256 of the canonical JSON
+/// under the fingerprint key.
+pub const FINGERPRINT_HMAC: i64 = 1;
 
 /// The columns that are sealed: their names are the associated data.
 pub const SEALED_COLUMNS: [&str; 2] = ["person_to_inform", "correspondence_address"];
@@ -53,9 +66,81 @@ pub enum SealError {
 }
 
 /// Numbered keys; new values are sealed with the highest-numbered one.
-#[derive(Clone, PartialEq, Eq)]
+/// Beside them, the key of the identity fingerprint (its own file, never
+/// rotated: every stored fingerprint is computed under it).
+///
+/// A keyring loaded from its file remembers the file: a value sealed with a
+/// key id it does not hold, or a file changed since it was read (another
+/// process ran `homeward keys rotate` while this one serves), makes it read
+/// the file again and learn the new keys, so a running server opens values
+/// the new key sealed and seals new ones with it.
+#[derive(Clone)]
 pub struct Keyring {
     keys: BTreeMap<u32, [u8; 32]>,
+    fingerprint: [u8; 32],
+    source: Option<Arc<Source>>,
+}
+
+impl PartialEq for Keyring {
+    fn eq(&self, other: &Self) -> bool {
+        self.keys == other.keys && self.fingerprint == other.fingerprint
+    }
+}
+impl Eq for Keyring {}
+
+/// How often a keyring checks its file for keys added by another process
+/// when it seals (a `stat`; the file is read only when it changed).
+const RECHECK_MS: u64 = 1000;
+
+/// The file a keyring was loaded from, and the keys learned from it since.
+struct Source {
+    path: std::path::PathBuf,
+    learned: RwLock<BTreeMap<u32, [u8; 32]>>,
+    /// The file's modification time when last read.
+    modified: Mutex<Option<SystemTime>>,
+    /// When the file was last checked, in ms since the Unix epoch.
+    checked_ms: AtomicU64,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Source {
+    fn new(path: &Path) -> Self {
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        Self {
+            path: path.to_path_buf(),
+            learned: RwLock::new(BTreeMap::new()),
+            modified: Mutex::new(modified),
+            checked_ms: AtomicU64::new(now_ms()),
+        }
+    }
+
+    fn learned(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<u32, [u8; 32]>> {
+        self.learned.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reads the file again if it changed since it was last read; learns the
+    /// keys `own` does not hold. A file that cannot be read is skipped: the
+    /// keys already known keep working.
+    fn refresh(&self, own: &BTreeMap<u32, [u8; 32]>) {
+        self.checked_ms.store(now_ms(), Ordering::Relaxed);
+        let mut modified = self.modified.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+        if now.is_none() || now == *modified {
+            return;
+        }
+        if let Ok(Some(keys)) = read_keys(&self.path) {
+            let mut learned = self.learned.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (id, key) in keys {
+                if !own.contains_key(&id) {
+                    learned.insert(id, key);
+                }
+            }
+            *modified = now;
+        }
+    }
 }
 
 impl std::fmt::Debug for Keyring {
@@ -71,14 +156,42 @@ fn random_key() -> [u8; 32] {
 }
 
 impl Keyring {
-    /// A keyring with one fresh key (id 1), in memory.
+    /// A keyring with one fresh key (id 1) and a fresh fingerprint key, in memory.
     pub fn generate() -> Self {
-        Self { keys: BTreeMap::from([(1, random_key())]) }
+        Self { keys: BTreeMap::from([(1, random_key())]), fingerprint: random_key(), source: None }
     }
 
-    /// The key new values are sealed with.
+    /// The identity's fingerprint: HMAC-SHA256 of its canonical JSON under the
+    /// fingerprint key. Tells an unchanged re-import from a changed one, and
+    /// without the key a database copy confirms no guessed value.
+    pub fn fingerprint(&self, identity: &PersonIdentity) -> [u8; 32] {
+        self.fingerprint_canonical(&identity.canonical_json())
+    }
+
+    /// [`Keyring::fingerprint`] of an identity's canonical JSON.
+    pub fn fingerprint_canonical(&self, canonical: &[u8]) -> [u8; 32] {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.fingerprint).expect("HMAC takes any key length");
+        mac.update(canonical);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether a stored fingerprint, of `scheme`, is the one of `canonical`.
+    pub fn fingerprint_matches(&self, stored: &[u8], scheme: i64, canonical: &[u8]) -> bool {
+        use sha2::Digest;
+        if scheme == FINGERPRINT_UNKEYED {
+            stored == sha2::Sha256::digest(canonical).as_slice()
+        } else {
+            stored == self.fingerprint_canonical(canonical).as_slice()
+        }
+    }
+
+    /// The key new values are sealed with: the highest id, counting keys
+    /// learned from the file since it was loaded.
     pub fn current_id(&self) -> u32 {
-        self.keys.keys().next_back().copied().unwrap_or(0)
+        let own = self.keys.keys().next_back().copied().unwrap_or(0);
+        let learned = self.source.as_ref().and_then(|s| s.learned().keys().next_back().copied()).unwrap_or(0);
+        own.max(learned)
     }
 
     pub fn key_ids(&self) -> Vec<u32> {
@@ -98,12 +211,32 @@ impl Keyring {
     }
 
     fn cipher(&self, id: u32) -> Result<XChaCha20Poly1305, SealError> {
-        let key = self.keys.get(&id).ok_or(SealError::UnknownKey(id))?;
-        XChaCha20Poly1305::new_from_slice(key).map_err(|_| SealError::BadFormat)
+        let key = match self.keys.get(&id) {
+            Some(k) => *k,
+            None => {
+                // Another process may have added it: look in the file again.
+                let source = self.source.as_ref().ok_or(SealError::UnknownKey(id))?;
+                if !source.learned().contains_key(&id) {
+                    source.refresh(&self.keys);
+                }
+                source.learned().get(&id).copied().ok_or(SealError::UnknownKey(id))?
+            }
+        };
+        XChaCha20Poly1305::new_from_slice(&key).map_err(|_| SealError::BadFormat)
+    }
+
+    /// At most once a second, checks whether the file gained a key.
+    fn recheck(&self) {
+        if let Some(source) = &self.source
+            && now_ms().saturating_sub(source.checked_ms.load(Ordering::Relaxed)) >= RECHECK_MS
+        {
+            source.refresh(&self.keys);
+        }
     }
 
     /// Seals `plaintext` for `column` with the current key.
     pub fn seal(&self, column: &str, plaintext: &str) -> String {
+        self.recheck();
         let id = self.current_id();
         let mut nonce = [0u8; NONCE_LEN];
         rand::fill(&mut nonce);
@@ -162,42 +295,21 @@ impl Keyring {
 
     /// Loads the keyring, refusing a file others can read. `None` if absent.
     pub fn load(path: &Path) -> Result<Option<Self>, SealError> {
-        let shown = path.display().to_string();
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(SealError::File { path: shown, reason: e.kind().to_string() }),
+        let Some(keys) = read_keys(path)? else {
+            return Ok(None);
         };
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)
-                .map_err(|e| SealError::File { path: shown.clone(), reason: e.kind().to_string() })?
-                .permissions()
-                .mode()
-                & 0o777;
-            if mode & 0o077 != 0 {
-                return Err(SealError::Exposed { path: shown, mode });
+        // A keyring file from before the keyed fingerprint has no key file
+        // beside it: one is made now (`backend.rs` refuses when the database
+        // already holds keyed fingerprints, which only the lost file matches).
+        let fingerprint = match read_fingerprint_key(&fingerprint_path(path))? {
+            Some(k) => k,
+            None => {
+                write_fingerprint_key(&fingerprint_path(path), &random_key())?;
+                read_fingerprint_key(&fingerprint_path(path))?
+                    .ok_or_else(|| SealError::Empty { path: fingerprint_path(path).display().to_string() })?
             }
-        }
-        let mut keys = BTreeMap::new();
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let bad = || SealError::Malformed { path: shown.clone(), line: n + 1 };
-            let (id, key) = line.split_once(' ').ok_or_else(bad)?;
-            let id: u32 = id.parse().map_err(|_| bad())?;
-            let key: [u8; 32] = STANDARD.decode(key.trim()).ok().and_then(|k| k.try_into().ok()).ok_or_else(bad)?;
-            if id == 0 || keys.insert(id, key).is_some() {
-                return Err(bad());
-            }
-        }
-        if keys.is_empty() {
-            return Err(SealError::Empty { path: shown });
-        }
-        Ok(Some(Self { keys }))
+        };
+        Ok(Some(Self { keys, fingerprint, source: Some(Arc::new(Source::new(path))) }))
     }
 
     /// Writes the keyring (mode 0600), replacing the file atomically.
@@ -210,7 +322,8 @@ impl Keyring {
     /// up sealing with different keys.
     pub fn save_new(self, path: &Path) -> Result<Self, SealError> {
         match self.write(path, false) {
-            Ok(()) => Ok(self),
+            // Read back: a fingerprint key already on disk is kept, not ours.
+            Ok(()) => Self::load(path)?.ok_or_else(|| SealError::Empty { path: path.display().to_string() }),
             Err(SealError::File { .. }) if path.exists() => {
                 Self::load(path)?.ok_or_else(|| SealError::Empty { path: path.display().to_string() })
             }
@@ -219,6 +332,9 @@ impl Keyring {
     }
 
     fn write(&self, path: &Path, replace: bool) -> Result<(), SealError> {
+        // The fingerprint key first, and never replaced: every stored
+        // fingerprint was computed under the one already there.
+        write_fingerprint_key(&fingerprint_path(path), &self.fingerprint)?;
         let shown = path.display().to_string();
         let io = |e: std::io::Error| SealError::File { path: shown.clone(), reason: e.kind().to_string() };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -253,6 +369,120 @@ impl Keyring {
         }
         Ok((Self::generate().save_new(path)?, true))
     }
+}
+
+/// The numbered keys of a keyring file, refusing a file others can read. `None` if absent.
+fn read_keys(path: &Path) -> Result<Option<BTreeMap<u32, [u8; 32]>>, SealError> {
+    let shown = path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(SealError::File { path: shown, reason: e.kind().to_string() }),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| SealError::File { path: shown.clone(), reason: e.kind().to_string() })?
+            .permissions()
+            .mode()
+            & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(SealError::Exposed { path: shown, mode });
+        }
+    }
+    let mut keys = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = || SealError::Malformed { path: shown.clone(), line: n + 1 };
+        let (id, key) = line.split_once(' ').ok_or_else(bad)?;
+        let id: u32 = id.parse().map_err(|_| bad())?;
+        let key: [u8; 32] = STANDARD.decode(key.trim()).ok().and_then(|k| k.try_into().ok()).ok_or_else(bad)?;
+        if id == 0 || keys.insert(id, key).is_some() {
+            return Err(bad());
+        }
+    }
+    if keys.is_empty() {
+        return Err(SealError::Empty { path: shown });
+    }
+    Ok(Some(keys))
+}
+
+/// The fingerprint key's file beside the keyring at `keyring`.
+pub fn fingerprint_path(keyring: &Path) -> std::path::PathBuf {
+    keyring.with_file_name(FINGERPRINT_KEY_FILE)
+}
+
+/// Checks that a key file is readable by its owner only (Unix).
+fn check_private(path: &Path) -> Result<(), SealError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let shown = path.display().to_string();
+        let mode = std::fs::metadata(path)
+            .map_err(|e| SealError::File { path: shown.clone(), reason: e.kind().to_string() })?
+            .permissions()
+            .mode()
+            & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(SealError::Exposed { path: shown, mode });
+        }
+    }
+    let _ = path;
+    Ok(())
+}
+
+fn read_fingerprint_key(path: &Path) -> Result<Option<[u8; 32]>, SealError> {
+    let shown = path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(SealError::File { path: shown, reason: e.kind().to_string() }),
+    };
+    check_private(path)?;
+    let (n, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .ok_or(SealError::Empty { path: shown.clone() })?;
+    STANDARD
+        .decode(line.trim())
+        .ok()
+        .and_then(|k| k.try_into().ok())
+        .map(Some)
+        .ok_or(SealError::Malformed { path: shown, line: n + 1 })
+}
+
+/// Writes the fingerprint key (mode 0600) where there is none; an existing
+/// file is kept as it is.
+fn write_fingerprint_key(path: &Path, key: &[u8; 32]) -> Result<(), SealError> {
+    let shown = path.display().to_string();
+    let io = |e: std::io::Error| SealError::File { path: shown.clone(), reason: e.kind().to_string() };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) => return Err(io(e)),
+    };
+    writeln!(
+        file,
+        "# homeward identity-fingerprint key (HMAC-SHA256), base64. Losing it makes every unchanged re-imported row look changed."
+    )
+    .map_err(io)?;
+    writeln!(file, "{}", STANDARD.encode(key)).map_err(io)?;
+    file.sync_all().map_err(io)
 }
 
 /// An identity as read from a row, its contact fields still sealed: the
@@ -306,6 +536,9 @@ pub struct SealUsage {
     pub by_key: BTreeMap<u32, u64>,
     pub unsealed: u64,
     pub malformed: u64,
+    /// Identity versions whose fingerprint is keyed (HMAC) / still unkeyed.
+    pub keyed_fingerprints: u64,
+    pub unkeyed_fingerprints: u64,
 }
 
 impl SealUsage {

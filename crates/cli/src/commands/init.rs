@@ -33,6 +33,10 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         "field keys: {} (seals contact fields; back it up: without it they cannot be read)",
         backend::keyring_path(settings).display()
     );
+    println!(
+        "fingerprint key: {} (keys identity fingerprints; back it up with the field keys)",
+        homeward_store::seal::fingerprint_path(&backend::keyring_path(settings)).display()
+    );
     let signer = crate::commands::log::signer(settings)?;
     println!(
         "log key: {} (public key: {})",
