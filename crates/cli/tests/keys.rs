@@ -187,3 +187,113 @@ fn fingerprints_are_keyed_with_a_file_beside_the_keyring() {
     env.ok(&["person", "list"]);
 }
 
+/// A plain HTTP/1.0 request (no chunked answer) with a bearer token.
+fn http(addr: &str, method: &str, path: &str, token: &str, json: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let body = json.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, resp.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+}
+
+/// Ends the server when the test ends, however it ends: our own child, by its handle.
+struct Server(std::process::Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A server started before `homeward keys rotate` ran in another process
+/// opens the values the new key sealed (it reads the keyring file again on
+/// meeting an unknown key id) and seals new values with the new key (it
+/// notices the file changed).
+#[test]
+fn a_running_server_follows_a_rotation_done_by_another_process() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let env = Env::new();
+    env.ok(&["init", "--setup", repo_file("docs/examples/conflict.toml").to_str().unwrap()]);
+    let csv = env.dir.path().join("contacts.csv");
+    std::fs::write(&csv, CSV).unwrap();
+    env.ok(&["import", "persons", csv.to_str().unwrap(), "--source", "A"]);
+    let cmd = |args: &[&str]| {
+        let mut c = Command::new(BIN);
+        c.current_dir(env.dir.path())
+            .env_remove("HOMEWARD_DATABASE_URL")
+            .env_remove("HOMEWARD_CONFIG")
+            .env("HOMEWARD_DATA_DIR", env.data())
+            .env("HOMEWARD_LOG", "warn")
+            .args(args);
+        c
+    };
+    let mut add = cmd(&["user", "add", "officer-a", "--role", "party_officer", "--party", "A", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
+    assert!(add.wait().unwrap().success());
+    let token = env.ok(&["user", "token", "officer-a", "--name", "rotation test"]).trim().to_owned();
+
+    let mut child =
+        cmd(&["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _server = Server(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines.next().expect("the server prints its URL").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+
+    let (status, list) = http(&addr, "GET", "/api/v1/persons", &token, None);
+    assert_eq!(status, 200, "{list}");
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let ids: Vec<String> =
+        list["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids.len(), 2);
+    let contacts = |addr: &str| -> String {
+        ids.iter()
+            .map(|id| {
+                let (status, body) = http(addr, "GET", &format!("/api/v1/persons/{id}"), &token, None);
+                assert_eq!(status, 200, "the server opens every contact: {body}");
+                body
+            })
+            .collect()
+    };
+    assert!(contacts(&addr).contains("+380441234567"));
+
+    // Another process rotates: every value is now sealed with key 2 only.
+    let out = env.ok(&["keys", "rotate", "--retire-unused"]);
+    assert!(out.contains("re-encrypted 4 values with key 2"), "{out}");
+    assert!(env.raw_contacts().iter().all(|(a, b)| a.starts_with("hw1:2:") && b.starts_with("hw1:2:")));
+    let after = contacts(&addr);
+    assert!(after.contains("+380441234567") && after.contains("Хрещатик"), "{after}");
+
+    // New values: sealed with key 2 once the server has seen the file change.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let new = r#"{"record_id": "K-3", "identity": {"family_name": "Мельник", "given_names": "Іван", "power": "B",
+        "category": "military", "person_to_inform": "Ганна Мельник", "correspondence_address": "Полтава"},
+        "status": {"status": "captured", "occurred_on": "2026-05"}}"#;
+    let (status, body) = http(&addr, "POST", "/api/v1/persons", &token, Some(new));
+    assert_eq!(status, 201, "{body}");
+    let raw = env.raw_contacts();
+    assert_eq!(raw.len(), 3);
+    assert!(raw.iter().all(|(a, b)| a.starts_with("hw1:2:") && b.starts_with("hw1:2:")), "{raw:?}");
+    let status = env.ok(&["keys", "status"]);
+    assert!(status.contains("  2  6  (current)"), "{status}");
+}

@@ -592,4 +592,26 @@ mod tests {
             assert!(matches!(Keyring::load(&path), Err(SealError::Exposed { .. })));
         }
     }
+
+    #[test]
+    fn a_loaded_keyring_learns_keys_another_process_adds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(KEYRING_FILE);
+        let (server, _) = Keyring::load_or_create(&path).unwrap();
+        let old = server.seal("person_to_inform", "Olena");
+        // Another process: a new key on disk, a value sealed with it.
+        let mut other = Keyring::load(&path).unwrap().unwrap();
+        assert_eq!(other.add_key(), 2);
+        other.save(&path).unwrap();
+        let new = other.seal("person_to_inform", "Petro");
+        assert_eq!(key_id(&new).unwrap(), 2);
+        assert_eq!(server.open("person_to_inform", &new).unwrap(), "Petro", "read the file again");
+        assert_eq!(server.open("person_to_inform", &old).unwrap(), "Olena");
+        assert_eq!(server.current_id(), 2, "seals with the new key from now on");
+        assert!(server.seal("person_to_inform", "x").starts_with("hw1:2:"));
+        let unknown = new.replacen("hw1:2:", "hw1:9:", 1);
+        assert!(matches!(server.open("person_to_inform", &unknown), Err(SealError::UnknownKey(9))));
+        // A keyring made in memory has no file to look in.
+        assert!(matches!(Keyring::generate().open("person_to_inform", &new), Err(SealError::UnknownKey(2))));
+    }
 }

@@ -16,8 +16,9 @@ pub enum Command {
     Status,
     /// Add a new key and re-encrypt every sealed contact value with it.
     /// The shared log is untouched (it commits to the plaintext), so
-    /// `homeward log verify` still passes. Stop the server first, or restart
-    /// it afterwards: a running server knows only the keys it started with.
+    /// `homeward log verify` still passes. A running server need not stop:
+    /// it reads the keyring file again when it meets a key id it does not
+    /// know, and seals with the new key once it sees the file changed.
     #[command(after_help = "Examples:\n  homeward keys rotate\n  homeward keys rotate --retire-unused")]
     Rotate {
         /// Rows re-encrypted per transaction.
