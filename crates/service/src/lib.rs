@@ -9,4 +9,5 @@
 pub mod export;
 pub mod import;
 pub mod log;
+pub mod matching;
 pub mod registry;

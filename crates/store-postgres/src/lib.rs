@@ -359,6 +359,10 @@ impl Store for PgStore {
         rows::export_persons(&self.pool, &self.keys, sink).await
     }
 
+    async fn identities_in_leaves(&self, start: u64, end: u64) -> Result<Vec<ExportRow>, StoreError> {
+        rows::identities_in_leaves(&self.pool, &self.keys, start, end).await
+    }
+
     async fn seal_usage(&self) -> Result<SealUsage, StoreError> {
         seal::usage(&self.pool).await
     }

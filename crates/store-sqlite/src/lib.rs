@@ -240,6 +240,11 @@ impl Store for SqliteStore {
         self.read(move |c| read::export_persons(c, &keys, &sink)).await
     }
 
+    async fn identities_in_leaves(&self, start: u64, end: u64) -> Result<Vec<ExportRow>, StoreError> {
+        let keys = self.keys.clone();
+        self.read(move |c| read::identities_in_leaves(c, &keys, start, end)).await
+    }
+
     async fn seal_usage(&self) -> Result<SealUsage, StoreError> {
         self.read(seal::usage).await
     }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0002_log.sql")),
     M::up(include_str!("../migrations/0003_accounts.sql")),
     M::up(include_str!("../migrations/0004_access.sql")),
+    M::up(include_str!("../migrations/0005_tracing.sql")),
 ];
 
 /// Applies what is pending; returns the schema version now in force.

@@ -74,6 +74,12 @@ pub trait Store: LogStore + Send + Sync + std::fmt::Debug {
     /// (source, record id) order, into `sink`. Returns the number of rows.
     async fn export_persons(&self, sink: tokio::sync::mpsc::Sender<ExportRow>) -> Result<u64, StoreError>;
 
+    /// The identity versions whose log entries have leaf index in
+    /// `start..end` (sequenced changes, in leaf order), each with its
+    /// person's current status: how a live index follows the registry,
+    /// whichever process wrote.
+    async fn identities_in_leaves(&self, start: u64, end: u64) -> Result<Vec<ExportRow>, StoreError>;
+
     /// How many sealed contact values each field key seals (see [`seal`]).
     async fn seal_usage(&self) -> Result<SealUsage, StoreError>;
 

@@ -25,6 +25,7 @@ pub mod v1;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use homeward_service::matching::LiveIndex;
 use homeward_service::registry::Registry;
 use homeward_store::{AccessLogStore, AccountStore, Store};
 
@@ -43,6 +44,9 @@ pub struct AppState {
     /// The registry's use cases with authorisation and access logging.
     pub registry: Registry,
     pub auth: Arc<AuthSettings>,
+    /// The matcher's index over the registry, kept up to date by
+    /// [`AppState::follow_registry`].
+    pub index: Arc<LiveIndex>,
     /// Login attempts of any outcome, per address.
     pub login_attempts: Arc<ratelimit::RateLimiter<String>>,
 }
@@ -59,7 +63,11 @@ impl AppState {
         // The dummy hash for unknown users is made now, not on the first login.
         homeward_auth::warm_up();
         let registry = Registry::new(store.clone(), access.clone());
+        // Empty, from leaf 0: following the log indexes the whole registry.
+        // A server builds it from the export first ([`AppState::with_index`]).
+        let index = LiveIndex::empty(store.clone());
         Self {
+            index,
             store,
             accounts,
             access,
@@ -68,6 +76,19 @@ impl AppState {
             login_attempts: Arc::new(login_attempts),
             log_key: None,
         }
+    }
+
+    /// Uses an index built already (`LiveIndex::build`, faster than
+    /// following the whole log).
+    pub fn with_index(mut self, index: Arc<LiveIndex>) -> Self {
+        self.index = index;
+        self
+    }
+
+    /// Keeps the registry index up to date until `shutdown` changes: every
+    /// second, and at once when the index is nudged.
+    pub fn follow_registry(&self, shutdown: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.index.clone().follow(homeward_service::matching::FOLLOW_EVERY, shutdown))
     }
 
     /// Publishes the log's verifier key at `/api/v1/log/public-key`.

@@ -56,6 +56,8 @@ pub fn router(state: AppState) -> Router {
             post(v1::imports::persons).layer(DefaultBodyLimit::max(v1::imports::MAX_CSV_BODY)),
         )
         .route("/api/v1/access-log", get(v1::access_log::list))
+        // Matching: the live registry index (homeward_service::matching).
+        .route("/api/v1/search", post(v1::search::search).layer(DefaultBodyLimit::max(v1::search::MAX_JSON_BODY)))
         .route("/log/checkpoint", get(log::checkpoint))
         .route("/log/tile/{*rest}", get(log::tile))
         .route("/api/v1/log/proof/inclusion", get(log::inclusion))

@@ -40,15 +40,22 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<()> {
     let signer = crate::commands::log::signer(settings)?;
-    let state = state.with_log_key(signer.verifier());
+    let started = std::time::Instant::now();
+    let index = homeward_service::matching::LiveIndex::build(state.store.clone())
+        .await
+        .context("cannot build the registry index")?;
+    tracing::info!(records = index.len(), seconds = started.elapsed().as_secs_f64(), "registry index built");
+    let state = state.with_log_key(signer.verifier()).with_index(index);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let witnesses = crate::commands::log::witnesses(settings)?;
-    let sequencer = tokio::spawn(homeward_service::log::run_sequencer(
+    let follower = state.follow_registry(stopped.clone());
+    let sequencer = tokio::spawn(homeward_service::log::run_sequencer_notifying(
         state.store.clone(),
         signer,
         witnesses,
         SEQUENCE_EVERY,
         stopped,
+        Some(state.index.nudger()),
     ));
     let shutdown = async move {
         homeward_web::shutdown_signal().await;
@@ -56,5 +63,6 @@ pub async fn serve(
     };
     homeward_web::serve(listener, state, shutdown).await?;
     sequencer.await.context("the sequencer failed")?;
+    follower.await.context("the registry index follower failed")?;
     Ok(())
 }

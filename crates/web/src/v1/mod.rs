@@ -10,3 +10,4 @@ pub mod imports;
 pub mod model;
 pub mod openapi;
 pub mod persons;
+pub mod search;

@@ -6,5 +6,6 @@ mod bad_input;
 mod browser;
 mod matrix;
 mod openapi;
+mod search;
 mod support;
 mod ui;

@@ -21,6 +21,7 @@ enum Body {
     Register,
     Status,
     Csv,
+    Search,
 }
 
 /// `(method, path, body, cross-site, expected status per role)`, roles in
@@ -47,6 +48,8 @@ const MATRIX: &[(&str, &str, Body, bool, [u16; 8])] = &[
     ("GET",  "/api/v1/openapi.json",               Body::None,     false, [200, 200, 200, 200, 200, 200, 200, 200]),
     ("GET",  "/api/v1/users",                      Body::None,     false, [404, 404, 404, 404, 404, 404, 200, 401]),
     ("GET",  "/api/v1/me",                         Body::None,     false, [200, 200, 200, 200, 200, 200, 200, 401]),
+    ("POST", "/api/v1/search",                     Body::Search,   false, [200, 200, 200, 200, 404, 404, 404, 401]),
+    ("POST", "/api/v1/search",                     Body::Search,   true,  [403, 403, 403, 403, 403, 403, 403, 403]),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,6 +75,7 @@ async fn every_role_gets_exactly_what_the_roles_table_gives() {
                 Body::Register => req.json(&register_body(&record_id, "B")),
                 // A transfer: held may follow held, so every allowed call succeeds.
                 Body::Status => req.json(&serde_json::json!({"status": "held", "place": "camp 2"})),
+                Body::Search => req.json(&serde_json::json!({"family_name": "Kovalenko", "given_names": "Oleksandr"})),
                 Body::Csv => req.header("content-type", "text/csv").body(format!(
                     "record_id,family_name,given_names,power,category,status\n{record_id},Ткаченко,Петро,A,military,missing\n"
                 )),

@@ -114,6 +114,16 @@ impl TestApp {
             held_by_a: store.add_person(add("A", "A-2", "Бондаренко", "B")).await.unwrap(),
         };
         let state = AppState::new(store.clone(), store.clone(), store.clone(), AuthSettings::default());
+        // The server's background work: sequence the log (unsigned: no
+        // checkpoints are needed here) and follow it into the registry index.
+        let (seq_store, index) = (store.clone(), state.index.clone());
+        tokio::spawn(async move {
+            loop {
+                let _ = homeward_store::LogStore::sequence(seq_store.as_ref(), 4096).await;
+                let _ = index.catch_up().await;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = homeward_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
