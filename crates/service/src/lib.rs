@@ -11,3 +11,4 @@ pub mod import;
 pub mod log;
 pub mod matching;
 pub mod registry;
+pub mod requests;

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod accounts;
 pub mod seal;
+pub mod tracing;
 
 use std::sync::Arc;
 
@@ -64,11 +65,11 @@ fn event(status: Status) -> StatusEvent {
     StatusEvent::new(status)
 }
 
-async fn ready(store: &DynStore) {
+pub(crate) async fn ready(store: &DynStore) {
     store.set_conflict(&setup()).await.expect("set up");
 }
 
-async fn add(store: &DynStore, party: &str, id: &str, first: Status) -> PersonId {
+pub(crate) async fn add(store: &DynStore, party: &str, id: &str, first: Status) -> PersonId {
     store
         .add_person(NewPerson {
             source: source(party, id),

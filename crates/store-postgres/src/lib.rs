@@ -11,6 +11,7 @@ mod access;
 mod accounts;
 mod import;
 mod log;
+mod requests;
 mod rows;
 mod seal;
 
@@ -377,5 +378,69 @@ impl Store for PgStore {
                 return Ok(total);
             }
         }
+    }
+}
+
+#[async_trait]
+impl homeward_store::TracingStore for PgStore {
+    async fn file_tracing_request(&self, new: homeward_store::NewTracingRequest) -> Result<(), StoreError> {
+        requests::file(&self.pool, &self.keys, &new).await
+    }
+
+    async fn tracing_request(
+        &self,
+        id: homeward_domain::TracingRequestId,
+    ) -> Result<Option<homeward_store::TracingRequest>, StoreError> {
+        requests::get_request(&self.pool, &self.keys, id).await
+    }
+
+    async fn tracing_requests(
+        &self,
+        filter: &homeward_store::RequestFilter,
+    ) -> Result<Vec<homeward_store::TracingRequest>, StoreError> {
+        requests::list(&self.pool, &self.keys, filter).await
+    }
+
+    async fn assign_tracing_request(
+        &self,
+        id: homeward_domain::TracingRequestId,
+        desk: &homeward_domain::Desk,
+        by: &homeward_store::Actor,
+    ) -> Result<bool, StoreError> {
+        requests::assign(&self.pool, &self.keys, id, desk, by).await
+    }
+
+    async fn add_candidates(
+        &self,
+        id: homeward_domain::TracingRequestId,
+        candidates: Vec<homeward_store::NewCandidate>,
+    ) -> Result<usize, StoreError> {
+        requests::add_candidates(&self.pool, &self.keys, id, &candidates).await
+    }
+
+    async fn candidates(
+        &self,
+        id: homeward_domain::TracingRequestId,
+    ) -> Result<Vec<homeward_store::MatchCandidate>, StoreError> {
+        requests::candidates(&self.pool, id).await
+    }
+
+    async fn decide_candidate(
+        &self,
+        id: homeward_domain::TracingRequestId,
+        person: PersonId,
+        decision: homeward_domain::Decision,
+        disclosure: Option<homeward_domain::Disclosure>,
+        by: &homeward_store::Actor,
+    ) -> Result<(), StoreError> {
+        requests::decide(&self.pool, &self.keys, id, person, decision, disclosure, by).await
+    }
+
+    async fn job_watermark(&self, job: &str) -> Result<i64, StoreError> {
+        requests::job_watermark(&self.pool, job).await
+    }
+
+    async fn set_job_watermark(&self, job: &str, value: i64) -> Result<(), StoreError> {
+        requests::set_job_watermark(&self.pool, job, value).await
     }
 }

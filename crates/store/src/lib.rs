@@ -16,6 +16,7 @@ mod accounts;
 mod error;
 pub mod log;
 mod model;
+pub mod requests;
 pub mod seal;
 
 pub use access::{AccessEntry, AccessLogStore, AccessQuery, AccessRecord};
@@ -23,6 +24,7 @@ pub use accounts::*;
 pub use error::StoreError;
 pub use log::{Actor, AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 pub use model::*;
+pub use requests::{MatchCandidate, NewCandidate, NewTracingRequest, RequestFilter, TracingRequest, TracingStore};
 pub use seal::{Keyring, SealError, SealUsage, SealedIdentity};
 
 use async_trait::async_trait;
@@ -30,7 +32,7 @@ use homeward_domain::{ConflictSetup, PersonId, StatusEvent};
 
 /// Everything homeward keeps. Methods are atomic.
 #[async_trait]
-pub trait Store: LogStore + Send + Sync + std::fmt::Debug {
+pub trait Store: LogStore + TracingStore + Send + Sync + std::fmt::Debug {
     /// The backend's name for logs and `--version`: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

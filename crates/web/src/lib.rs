@@ -49,6 +49,12 @@ pub struct AppState {
     pub index: Arc<LiveIndex>,
     /// Login attempts of any outcome, per address.
     pub login_attempts: Arc<ratelimit::RateLimiter<String>>,
+    /// Family-facing searches, keyed `account:ID` and `address:IP`.
+    pub family_searches: Arc<ratelimit::RateLimiter<String>>,
+    /// Wakes background matching (a request was filed).
+    pub matcher_nudge: Arc<tokio::sync::Notify>,
+    /// Tracing requests with authorisation.
+    pub requests: homeward_service::requests::Requests,
 }
 
 impl AppState {
@@ -63,6 +69,9 @@ impl AppState {
         // The dummy hash for unknown users is made now, not on the first login.
         homeward_auth::warm_up();
         let registry = Registry::new(store.clone(), access.clone());
+        let family_searches =
+            ratelimit::RateLimiter::new(auth.family_searches_per_hour, std::time::Duration::from_secs(3600));
+        let requests = homeward_service::requests::Requests::new(store.clone());
         // Empty, from leaf 0: following the log indexes the whole registry.
         // A server builds it from the export first ([`AppState::with_index`]).
         let index = LiveIndex::empty(store.clone());
@@ -74,6 +83,9 @@ impl AppState {
             registry,
             auth: Arc::new(auth),
             login_attempts: Arc::new(login_attempts),
+            family_searches: Arc::new(family_searches),
+            requests,
+            matcher_nudge: Arc::new(tokio::sync::Notify::new()),
             log_key: None,
         }
     }

@@ -57,6 +57,20 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/access-log", get(v1::access_log::list))
         // Matching: the live registry index (homeward_service::matching).
+        // Tracing requests (homeward_service::requests).
+        .route(
+            "/api/v1/tracing-requests",
+            get(v1::requests::list).post(v1::requests::file).layer(DefaultBodyLimit::max(v1::requests::MAX_JSON_BODY)),
+        )
+        .route("/api/v1/tracing-requests/{id}", get(v1::requests::show))
+        .route(
+            "/api/v1/tracing-requests/{id}/decisions",
+            post(v1::requests::decide).layer(DefaultBodyLimit::max(v1::requests::MAX_JSON_BODY)),
+        )
+        .route(
+            "/api/v1/tracing-requests/{id}/desk",
+            post(v1::requests::reassign).layer(DefaultBodyLimit::max(v1::requests::MAX_JSON_BODY)),
+        )
         .route("/api/v1/search", post(v1::search::search).layer(DefaultBodyLimit::max(v1::search::MAX_JSON_BODY)))
         .route("/log/checkpoint", get(log::checkpoint))
         .route("/log/tile/{*rest}", get(log::tile))

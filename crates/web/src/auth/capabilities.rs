@@ -101,3 +101,21 @@ impl FromRequestParts<AppState> for CanSearch {
         Ok(Self { user, searcher })
     }
 }
+
+/// The caller and what it may do with tracing requests.
+#[derive(Debug, Clone)]
+pub struct CanTrace {
+    pub user: CurrentUser,
+    pub access: homeward_service::requests::TracingAccess,
+}
+
+impl FromRequestParts<AppState> for CanTrace {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let access =
+            homeward_service::requests::TracingAccess::for_role(&user.role, user.user.id).ok_or(AppError::NotFound)?;
+        Ok(Self { user, access })
+    }
+}

@@ -26,6 +26,11 @@ use super::model;
         super::imports::persons,
         super::access_log::list,
         super::search::search,
+        super::requests::file,
+        super::requests::list,
+        super::requests::show,
+        super::requests::decide,
+        super::requests::reassign,
         crate::log::inclusion,
         crate::log::consistency,
         crate::log::public_key,
@@ -36,11 +41,13 @@ use super::model;
         model::StatusIn, model::Created, model::ConflictOut, model::PartyOut, model::HandoverPointOut,
         model::ImportReportOut, model::RowRejectionOut, model::FileProblemOut, model::AccessPage, model::AccessOut,
         model::ProofOut, super::search::SearchIn, super::search::SearchOut, super::search::CandidateOut,
-        super::search::EvidenceOut,
+        super::search::EvidenceOut, super::requests::SoughtIn, super::requests::FileRequestIn, super::requests::FiledOut,
+        super::requests::FamilyRequestOut, super::requests::StaffRequestOut, super::requests::CandidateOut,
+        super::requests::RequestListOut, super::requests::DecisionIn, super::requests::DeskIn,
     )),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "registry", description = "persons, status events, imports"), (name = "log", description = "the shared log's public proofs")),
+    tags((name = "registry", description = "persons, status events, imports"), (name = "log", description = "the shared log's public proofs"), (name = "tracing", description = "families' tracing requests, desks and decisions")),
 )]
 pub struct ApiDoc;
 

@@ -8,4 +8,5 @@ mod matrix;
 mod openapi;
 mod search;
 mod support;
+mod tracing;
 mod ui;

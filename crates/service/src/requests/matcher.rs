@@ -1,0 +1,1 @@
+//! Background matching, durable in the database (placeholder: see step 3).
