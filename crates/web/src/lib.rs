@@ -103,6 +103,13 @@ impl AppState {
         tokio::spawn(self.index.clone().follow(homeward_service::matching::FOLLOW_EVERY, shutdown))
     }
 
+    /// Runs background matching (tracing requests against the registry)
+    /// until `shutdown` changes: every second, and at once after a filing.
+    pub fn run_matcher(&self, shutdown: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let matcher = homeward_service::requests::matcher::Matcher::new(self.store.clone(), self.index.clone());
+        tokio::spawn(matcher.run(std::time::Duration::from_secs(1), self.matcher_nudge.clone(), shutdown))
+    }
+
     /// Publishes the log's verifier key at `/api/v1/log/public-key`.
     pub fn with_log_key(mut self, key: homeward_tlog::Verifier) -> Self {
         self.log_key = Some(key);

@@ -49,6 +49,7 @@ pub async fn serve(
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let witnesses = crate::commands::log::witnesses(settings)?;
     let follower = state.follow_registry(stopped.clone());
+    let matcher = state.run_matcher(stopped.clone());
     let sequencer = tokio::spawn(homeward_service::log::run_sequencer_notifying(
         state.store.clone(),
         signer,
@@ -64,5 +65,6 @@ pub async fn serve(
     homeward_web::serve(listener, state, shutdown).await?;
     sequencer.await.context("the sequencer failed")?;
     follower.await.context("the registry index follower failed")?;
+    matcher.await.context("background matching failed")?;
     Ok(())
 }

@@ -142,10 +142,12 @@ impl TestApp {
         // The server's background work: sequence the log (unsigned: no
         // checkpoints are needed here) and follow it into the registry index.
         let (seq_store, index) = (store.clone(), state.index.clone());
+        let matcher = homeward_service::requests::matcher::Matcher::new(store.clone(), index.clone());
         tokio::spawn(async move {
             loop {
                 let _ = homeward_store::LogStore::sequence(seq_store.as_ref(), 4096).await;
                 let _ = index.catch_up().await;
+                let _ = matcher.round().await;
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         });
