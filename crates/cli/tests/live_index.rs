@@ -67,6 +67,19 @@ impl Drop for Server {
     }
 }
 
+fn get(addr: &str, path: &str, token: &str) -> serde_json::Value {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n")
+        .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    // Chunked or not: the JSON object is between the first `{` and the last `}`.
+    let (a, b) = (body.find('{').unwrap_or(0), body.rfind('}').map_or(0, |i| i + 1));
+    serde_json::from_str(&body[a..b.max(a)]).unwrap_or(serde_json::Value::Null)
+}
+
 fn start(env: &Env) -> (Server, String) {
     let mut child = env
         .cmd()
@@ -137,7 +150,9 @@ fn follows_api_writes_and_other_processes(env: &Env) {
     env.ok(&["init", "--setup", setup.to_str().unwrap()]);
     let officer = env.user("officer-a", &["party_officer", "--party", "A"]);
     let mediator = env.user("mediator", &["mediator"]);
-    let (_server, addr) = start(env);
+    let family = env.user("family", &["family"]);
+    let caseworker = env.user("caseworker", &["caseworker"]);
+    let (server, addr) = start(env);
 
     // Nothing yet.
     let query = serde_json::json!({"family_name": "Shevchuk", "given_names": "Mykola"});
@@ -174,6 +189,32 @@ fn follows_api_writes_and_other_processes(env: &Env) {
     let fields: Vec<&str> =
         best["explanation"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert!(fields.contains(&"family name"), "{fields:?}");
+
+    // A family's request is matched in the background by the server.
+    let (status, filed) = post(
+        &addr,
+        "/api/v1/tracing-requests",
+        &family,
+        &serde_json::json!({"enquirer_name": "Mother", "relationship": "mother", "contact": "+380 99",
+                            "consent": true,
+                            "sought": {"family_name": "Shevchuk", "given_names": "Kolya", "birth_date": "11.02.1994"}}),
+    );
+    assert_eq!(status, 202, "{filed}");
+    let path = format!("/api/v1/tracing-requests/{}", filed["id"].as_str().unwrap());
+    let t = Instant::now();
+    loop {
+        let review = get(&addr, &path, &caseworker);
+        if review["candidates"].as_array().is_some_and(|c| c.iter().any(|c| c["person_id"] == id.as_str())) {
+            break;
+        }
+        assert!(t.elapsed() < FOUND_WITHIN, "no candidate: {review}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(server);
+
+    // Every change, tracing included, is in the log and verifies.
+    let verified = env.ok(&["log", "verify"]);
+    assert!(verified.starts_with("log verified: "), "{verified}");
 }
 
 #[test]

@@ -161,7 +161,7 @@ pub struct StaffRequestOut {
 }
 
 impl StaffRequestOut {
-    pub fn new(r: TracingRequest, candidates: Option<Vec<MatchCandidate>>) -> Self {
+    pub fn new(r: TracingRequest, candidates: Option<Vec<CandidateOut>>) -> Self {
         Self {
             id: r.id.to_string(),
             filed_at: rfc3339(r.created_at),
@@ -173,16 +173,25 @@ impl StaffRequestOut {
             sought: serde_json::to_value(&r.sought).unwrap_or_default(),
             linked_person: r.linked_person.map(|p| p.to_string()),
             disclosure: r.disclosure.map(|d| d.as_str().to_owned()),
-            candidates: candidates.map(|c| c.into_iter().map(CandidateOut::from).collect()),
+            candidates,
         }
     }
 }
 
-/// A stored candidate of a request.
+/// A stored candidate of a request, with the person as the registry
+/// holds it (primary source's latest identity) for the caseworker to judge.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CandidateOut {
     pub person_id: String,
     pub probability: f64,
+    pub family_name: Option<String>,
+    pub given_names: Option<String>,
+    pub patronymic: Option<String>,
+    pub birth_date: Option<String>,
+    pub place_of_birth: Option<String>,
+    pub service_number: Option<String>,
+    /// The person's current status.
+    pub status: Option<String>,
     /// `[{"field", "level", "weight"}]`.
     #[schema(value_type = Vec<Object>)]
     pub explanation: serde_json::Value,
@@ -190,11 +199,19 @@ pub struct CandidateOut {
     pub decision: Option<String>,
 }
 
-impl From<MatchCandidate> for CandidateOut {
-    fn from(c: MatchCandidate) -> Self {
+impl CandidateOut {
+    pub fn new(c: MatchCandidate, person: Option<&homeward_store::PersonRecord>) -> Self {
+        let id = person.and_then(homeward_service::registry::primary).map(|v| &v.identity);
         Self {
             person_id: c.person.to_string(),
             probability: c.probability,
+            family_name: id.map(|i| i.family_name.clone()),
+            given_names: id.map(|i| i.given_names.clone()),
+            patronymic: id.and_then(|i| i.patronymic.clone()),
+            birth_date: id.and_then(|i| i.birth_date).map(|d| d.to_string()),
+            place_of_birth: id.and_then(|i| i.place_of_birth.clone()),
+            service_number: id.and_then(|i| i.service_number.clone()),
+            status: person.map(|p| p.status.as_str().to_owned()),
             explanation: c.explanation,
             decision: c.decision.map(|d| d.as_str().to_owned()),
         }
@@ -238,6 +255,25 @@ pub fn family_limit(state: &AppState, can: &CanTrace, ip: PeerIp) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Each candidate with its person, read through the registry (so each is
+/// an access in the access log).
+pub async fn with_persons(
+    state: &AppState,
+    can: &CanTrace,
+    candidates: Vec<MatchCandidate>,
+) -> Result<Vec<CandidateOut>, AppError> {
+    let Some(searcher) = homeward_service::registry::Searcher::for_role(&can.user.role) else {
+        return Err(AppError::NotFound);
+    };
+    let who = crate::auth::capabilities::accessor(&can.user, "GET /api/v1/tracing-requests/{id}");
+    let mut out = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let person = state.registry.person(searcher.reader(), c.person, &who).await?;
+        out.push(CandidateOut::new(c, person.as_ref()));
+    }
+    Ok(out)
 }
 
 fn request_id(raw: &str) -> Result<TracingRequestId, AppError> {
@@ -312,6 +348,7 @@ pub async fn show(can: CanTrace, State(state): State<AppState>, Path(id): Path<S
         serde_json::to_value(FamilyRequestOut::from(state.requests.family_view(&r).await?))
     } else {
         let (r, c) = state.requests.candidates(&can.access, id).await?;
+        let c = with_persons(&state, &can, c).await?;
         serde_json::to_value(StaffRequestOut::new(r, Some(c)))
     }
     .map_err(|e| AppError::Internal(e.to_string()))?;

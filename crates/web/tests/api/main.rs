@@ -6,6 +6,7 @@ mod bad_input;
 mod browser;
 mod matrix;
 mod openapi;
+mod review;
 mod search;
 mod support;
 mod tracing;
