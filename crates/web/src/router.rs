@@ -39,6 +39,10 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(v1::imports::MAX_CSV_BODY + 64 * 1024)),
         )
         .route("/public/log", get(ui::public_log))
+        .route("/tracing", get(ui::requests::list).post(ui::requests::file))
+        .route("/tracing/{id}", get(ui::requests::show))
+        .route("/tracing/{id}/decide", post(ui::requests::decide))
+        .route("/search", get(ui::requests::search_form).post(ui::requests::search))
         .route("/language", post(ui::set_language))
         // The registry: capabilities decide who sees and changes what (homeward_service::registry).
         .route(
