@@ -365,14 +365,17 @@ impl Store for PgStore {
     }
 
     async fn seal_usage(&self) -> Result<SealUsage, StoreError> {
-        seal::usage(&self.pool).await
+        let mut usage = seal::usage(&self.pool).await?;
+        requests::count_sealed(&self.pool, &mut usage).await?;
+        Ok(usage)
     }
 
     async fn reseal_contacts(&self, batch: usize) -> Result<u64, StoreError> {
         let batch = batch.max(1);
         let mut total = 0;
         loop {
-            let n = seal::reseal_batch(&self.pool, &self.keys, batch).await?;
+            let n = seal::reseal_batch(&self.pool, &self.keys, batch).await?
+                + requests::reseal_batch(&self.pool, &self.keys, batch).await?;
             total += n;
             if n == 0 {
                 return Ok(total);

@@ -397,3 +397,75 @@ pub(crate) async fn event_for_record(
         None => Ok(None),
     }
 }
+
+/// Counts the sealed tracing contacts per key (for `homeward keys`).
+pub(crate) async fn count_sealed(pool: &PgPool, usage: &mut homeward_store::SealUsage) -> Result<(), StoreError> {
+    let mut rows = sqlx::query(
+        "SELECT contact FROM tracing_request UNION ALL SELECT contact FROM tracing_event WHERE contact IS NOT NULL",
+    )
+    .fetch(pool);
+    while let Some(r) = rows.try_next().await.map_err(backend_error)? {
+        usage.count(&get::<String>(&r, 0)?);
+    }
+    Ok(())
+}
+
+/// Re-seals up to `batch` tracing contacts not sealed with the current key,
+/// in one transaction; 0 when nothing is left.
+pub(crate) async fn reseal_batch(pool: &PgPool, keys: &Keyring, batch: usize) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await.map_err(backend_error)?;
+    let current = format!("hw1:{}:%", keys.current_id());
+    let mut n = 0;
+    let rows = sqlx::query("SELECT id, contact FROM tracing_request WHERE contact NOT LIKE $1 LIMIT $2 FOR UPDATE")
+        .bind(&current)
+        .bind(batch as i64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+    for r in &rows {
+        let id: Uuid = get(r, 0)?;
+        let reseal = keys.reseal(REQUEST_CONTACT, &get::<String>(r, 1)?).map_err(|reason| StoreError::Sealed {
+            record: format!("tracing/{id}"),
+            column: REQUEST_CONTACT,
+            reason,
+        })?;
+        if let Some(v) = reseal {
+            sqlx::query("UPDATE tracing_request SET contact = $2 WHERE id = $1")
+                .bind(id)
+                .bind(v)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_error)?;
+            n += 1;
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT request_id, seq, contact FROM tracing_event WHERE contact IS NOT NULL AND contact NOT LIKE $1
+         LIMIT $2 FOR UPDATE",
+    )
+    .bind(&current)
+    .bind(batch as i64)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(backend_error)?;
+    for r in &rows {
+        let (id, seq): (Uuid, i32) = (get(r, 0)?, get(r, 1)?);
+        let reseal = keys.reseal(EVENT_CONTACT, &get::<String>(r, 2)?).map_err(|reason| StoreError::Sealed {
+            record: record::tracing_id(TracingRequestId(id), seq as u32),
+            column: EVENT_CONTACT,
+            reason,
+        })?;
+        if let Some(v) = reseal {
+            sqlx::query("UPDATE tracing_event SET contact = $3 WHERE request_id = $1 AND seq = $2")
+                .bind(id)
+                .bind(seq)
+                .bind(v)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_error)?;
+            n += 1;
+        }
+    }
+    tx.commit().await.map_err(backend_error)?;
+    Ok(n)
+}

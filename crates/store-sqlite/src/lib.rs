@@ -247,7 +247,12 @@ impl Store for SqliteStore {
     }
 
     async fn seal_usage(&self) -> Result<SealUsage, StoreError> {
-        self.read(seal::usage).await
+        self.read(|c| {
+            let mut usage = seal::usage(c)?;
+            requests::count_sealed(c, &mut usage)?;
+            Ok(usage)
+        })
+        .await
     }
 
     async fn reseal_contacts(&self, batch: usize) -> Result<u64, StoreError> {
@@ -255,7 +260,9 @@ impl Store for SqliteStore {
         let mut total = 0;
         loop {
             let keys = self.keys.clone();
-            let n = self.write(move |c| seal::reseal_batch(c, &keys, batch)).await?;
+            let n = self
+                .write(move |c| Ok(seal::reseal_batch(c, &keys, batch)? + requests::reseal_batch(c, &keys, batch)?))
+                .await?;
             total += n;
             if n == 0 {
                 return Ok(total);

@@ -391,3 +391,69 @@ pub(crate) fn event_for_record(
         None => Ok(None),
     }
 }
+
+/// Counts the sealed tracing contacts per key (for `homeward keys`).
+pub(crate) fn count_sealed(c: &Connection, usage: &mut homeward_store::SealUsage) -> Result<(), StoreError> {
+    let mut st = c
+        .prepare(
+            "SELECT contact FROM tracing_request UNION ALL SELECT contact FROM tracing_event WHERE contact IS NOT NULL",
+        )
+        .map_err(backend_error)?;
+    let mut rows = st.query([]).map_err(backend_error)?;
+    while let Some(r) = rows.next().map_err(backend_error)? {
+        usage.count(r.get_ref(0).map_err(backend_error)?.as_str().unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// Re-seals up to `batch` tracing contacts not sealed with the current key,
+/// in one transaction; 0 when nothing is left.
+pub(crate) fn reseal_batch(c: &mut Connection, keys: &Keyring, batch: usize) -> Result<u64, StoreError> {
+    let tx = c.transaction().map_err(backend_error)?;
+    let current = format!("hw1:{}:%", keys.current_id());
+    let mut n = 0;
+    let requests: Vec<(Vec<u8>, String)> = tx
+        .prepare("SELECT id, contact FROM tracing_request WHERE contact NOT LIKE ?1 LIMIT ?2")
+        .and_then(|mut st| {
+            st.query_map(params![current, batch as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()
+        })
+        .map_err(backend_error)?;
+    for (id, contact) in requests {
+        let name = Uuid::from_slice(&id).map(|u| format!("tracing/{u}")).unwrap_or_default();
+        let reseal = keys.reseal(REQUEST_CONTACT, &contact).map_err(|reason| StoreError::Sealed {
+            record: name,
+            column: REQUEST_CONTACT,
+            reason,
+        })?;
+        if let Some(v) = reseal {
+            tx.execute("UPDATE tracing_request SET contact = ?2 WHERE id = ?1", params![id, v])
+                .map_err(backend_error)?;
+            n += 1;
+        }
+    }
+    let events: Vec<(Vec<u8>, u32, String)> = tx
+        .prepare(
+            "SELECT request_id, seq, contact FROM tracing_event WHERE contact IS NOT NULL AND contact NOT LIKE ?1
+             LIMIT ?2",
+        )
+        .and_then(|mut st| {
+            st.query_map(params![current, batch as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()
+        })
+        .map_err(backend_error)?;
+    for (id, seq, contact) in events {
+        let name = Uuid::from_slice(&id).map(|u| record::tracing_id(TracingRequestId(u), seq)).unwrap_or_default();
+        let reseal = keys.reseal(EVENT_CONTACT, &contact).map_err(|reason| StoreError::Sealed {
+            record: name,
+            column: EVENT_CONTACT,
+            reason,
+        })?;
+        if let Some(v) = reseal {
+            tx.execute("UPDATE tracing_event SET contact = ?3 WHERE request_id = ?1 AND seq = ?2", params![id, seq, v])
+                .map_err(backend_error)?;
+            n += 1;
+        }
+    }
+    tx.commit().map_err(backend_error)?;
+    Ok(n)
+}

@@ -128,9 +128,8 @@ async fn index() -> impl IntoResponse {
          GET /api/v1/log/proof/inclusion?index=I&size=N, /api/v1/log/proof/consistency?old=M&new=N\n\
          GET /api/v1/log/public-key   the log's verifier key\n\
          GET /login          log in (a browser form)\n\
-         GET /api/v1/me      who you are (session or `Authorization: Bearer` API token)\n\n\
-         The registry itself is reached with the `homeward` command line for now:\n\
-         homeward person list, homeward person show ID, homeward export persons.\n",
+         GET /api/v1/me      who you are (session or `Authorization: Bearer` API token)\n\
+         GET /api/v1/openapi.json  every API route: persons, imports, search, tracing requests\n",
     )
 }
 
