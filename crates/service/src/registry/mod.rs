@@ -197,6 +197,15 @@ impl Registry {
         Ok(hits)
     }
 
+    /// Writes reads of persons made outside this module's own reads (a
+    /// family's disclosed status is derived from the person's record).
+    pub async fn record_reads(&self, who: &Accessor, ids: &[PersonId]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.log_access(who, ids.iter().copied()).await
+    }
+
     async fn log_access(&self, who: &Accessor, ids: impl Iterator<Item = PersonId>) -> Result<(), StoreError> {
         let at = OffsetDateTime::now_utc();
         let entries: Vec<AccessEntry> = ids

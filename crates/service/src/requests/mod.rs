@@ -168,6 +168,9 @@ pub struct FamilyView {
     /// `searching` until a caseworker confirms a link, then `found`; `closed`.
     pub state: &'static str,
     pub disclosed: Option<Disclosed>,
+    /// The linked person whose record was read to disclose (for the
+    /// access log; never shown to the family).
+    pub read_person: Option<PersonId>,
 }
 
 /// The disclosed part of a confirmed link.
@@ -242,11 +245,13 @@ impl Requests {
     /// A family's view of its request: nothing from the registry until a
     /// confirmed link, then the disclosed level of the person's status now.
     pub async fn family_view(&self, r: &TracingRequest) -> Result<FamilyView, RequestError> {
+        let mut read_person = None;
         let (state, disclosed) = match (r.status, r.linked_person, r.disclosure) {
             (RequestStatus::Confirmed, Some(person), Some(level)) => {
                 let disclosed = match self.store.person(person).await? {
                     None => None,
                     Some(p) => {
+                        read_person = Some(person);
                         let last = p.timeline.last();
                         Some(match level {
                             Disclosure::Fate => Disclosed::Fate(fate(p.status)),
@@ -268,6 +273,7 @@ impl Requests {
             sought_given_names: r.sought.given_names.clone(),
             state,
             disclosed,
+            read_person,
         })
     }
 

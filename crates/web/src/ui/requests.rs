@@ -86,10 +86,12 @@ async fn list_page(
     let t = lang.t();
     let rows = state.requests.list(&can.access).await?;
     let family = matches!(can.access, TracingAccess::Family(_));
-    let (mut mine, mut queue) = (Vec::new(), Vec::new());
+    let (mut mine, mut queue, mut read) = (Vec::new(), Vec::new(), Vec::new());
     for r in rows {
         if family {
-            mine.push(family_line(t, state.requests.family_view(&r).await?));
+            let view = state.requests.family_view(&r).await?;
+            read.extend(view.read_person);
+            mine.push(family_line(t, view));
         } else {
             queue.push(StaffLine {
                 id: r.id.to_string(),
@@ -100,6 +102,8 @@ async fn list_page(
             });
         }
     }
+    let who = crate::auth::capabilities::accessor(&can.user, "GET /tracing");
+    state.registry.record_reads(&who, &read).await?;
     Ok(TracingListPage { f: Frame::new(lang, Some(&can.user)), family, notice, errors, mine, queue })
 }
 
@@ -250,7 +254,10 @@ pub async fn show(
     let f = Frame::new(lang, Some(&can.user));
     let page = if matches!(can.access, TracingAccess::Family(_)) {
         let r = state.requests.get(&can.access, id).await?;
-        let mine = family_line(t, state.requests.family_view(&r).await?);
+        let view = state.requests.family_view(&r).await?;
+        let who = crate::auth::capabilities::accessor(&can.user, "GET /tracing/{id}");
+        state.registry.record_reads(&who, &view.read_person.into_iter().collect::<Vec<_>>()).await?;
+        let mine = family_line(t, view);
         RequestPage {
             f,
             id: r.id.to_string(),

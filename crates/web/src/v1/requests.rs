@@ -322,9 +322,14 @@ pub async fn list(can: CanTrace, State(state): State<AppState>) -> Result<Respon
     let rows = state.requests.list(&can.access).await?;
     let out = if matches!(can.access, TracingAccess::Family(_)) {
         let mut items = Vec::with_capacity(rows.len());
+        let mut read = Vec::new();
         for r in &rows {
-            items.push(FamilyRequestOut::from(state.requests.family_view(r).await?));
+            let view = state.requests.family_view(r).await?;
+            read.extend(view.read_person);
+            items.push(FamilyRequestOut::from(view));
         }
+        let who = crate::auth::capabilities::accessor(&can.user, "GET /api/v1/tracing-requests");
+        state.registry.record_reads(&who, &read).await?;
         RequestListOut::Family { items }
     } else {
         RequestListOut::Staff { items: rows.into_iter().map(|r| StaffRequestOut::new(r, None)).collect() }
@@ -345,7 +350,10 @@ pub async fn show(can: CanTrace, State(state): State<AppState>, Path(id): Path<S
     let id = request_id(&id)?;
     let body = if matches!(can.access, TracingAccess::Family(_)) {
         let r = state.requests.get(&can.access, id).await?;
-        serde_json::to_value(FamilyRequestOut::from(state.requests.family_view(&r).await?))
+        let view = state.requests.family_view(&r).await?;
+        let who = crate::auth::capabilities::accessor(&can.user, "GET /api/v1/tracing-requests/{id}");
+        state.registry.record_reads(&who, &view.read_person.into_iter().collect::<Vec<_>>()).await?;
+        serde_json::to_value(FamilyRequestOut::from(view))
     } else {
         let (r, c) = state.requests.candidates(&can.access, id).await?;
         let c = with_persons(&state, &can, c).await?;

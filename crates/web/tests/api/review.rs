@@ -109,6 +109,13 @@ async fn a_caseworker_confirms_and_the_family_sees_only_the_disclosed_level() {
     assert!(!mine.to_string().contains("Camp"), "{mine}");
     let staff = json(app.get("caseworker", &path).await).await;
     assert_eq!((staff["status"].as_str(), staff["linked_person"].as_str()), (Some("confirmed"), Some(person.as_str())));
+    // Both reads of the person are in the access log: the review and the disclosure.
+    let pid: homeward_domain::PersonId = person.parse().unwrap();
+    let q = homeward_store::AccessQuery { person: Some(pid), limit: 100, ..Default::default() };
+    let log = homeward_store::AccessLogStore::access_log(app.store.as_ref(), &q).await.unwrap();
+    let endpoint = "GET /api/v1/tracing-requests/{id}";
+    assert!(log.iter().any(|e| e.role == "caseworker" && e.endpoint == endpoint), "{log:?}");
+    assert!(log.iter().any(|e| e.role == "family" && e.endpoint == endpoint), "{log:?}");
 
     // Another desk: the mediator moves the family's first request to A's bureau; the caseworker loses it.
     let other = format!("/api/v1/tracing-requests/{}", app.persons.request);
