@@ -249,6 +249,10 @@ fn demo_loads_histories_with_the_june_19_exchange_and_serves() {
     assert!(exported.contains("2026-06-19"), "the June 19 exchange is in the data");
     let verified = env.ok(&["log", "verify"]);
     assert!(verified.starts_with("log verified: "), "every demo change is in the log: {verified}");
+    // The demo family member has two tracing requests, for the pages to show.
+    let db = rusqlite::Connection::open(env.dir.path().join("data/homeward.db")).unwrap();
+    let n: i64 = db.query_row("SELECT count(*) FROM tracing_request", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 2);
 }
 
 fn get_bytes(addr: &str, path: &str) -> (u16, Vec<u8>) {

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod person;
 pub mod role;
 pub mod status;
+pub mod tracing_request;
 
 pub use conflict::{ConflictSetup, HandoverPoint, Party, PartyCode, PartyKind};
 pub use date::PartialDate;
@@ -23,3 +24,4 @@ pub use ids::PersonId;
 pub use person::{Category, FieldError, PersonIdentity, RawIdentity, SourceRef};
 pub use role::{InvalidRole, InvalidUsername, Role, RoleKind, UnknownRole, Username};
 pub use status::{Status, StatusEvent, TransitionError};
+pub use tracing_request::{Decision, Desk, Disclosure, RequestStatus, SoughtPerson, TracingRequestId};

@@ -9,4 +9,6 @@
 pub mod export;
 pub mod import;
 pub mod log;
+pub mod matching;
 pub mod registry;
+pub mod requests;

@@ -7,6 +7,7 @@ pub mod access;
 pub mod accounts;
 pub mod jobs;
 pub mod seal;
+pub mod tracing;
 
 use std::sync::Arc;
 
@@ -65,11 +66,11 @@ fn event(status: Status) -> StatusEvent {
     StatusEvent::new(status)
 }
 
-async fn ready(store: &DynStore) {
+pub(crate) async fn ready(store: &DynStore) {
     store.set_conflict(&setup()).await.expect("set up");
 }
 
-async fn add(store: &DynStore, party: &str, id: &str, first: Status) -> PersonId {
+pub(crate) async fn add(store: &DynStore, party: &str, id: &str, first: Status) -> PersonId {
     store
         .add_person(NewPerson {
             source: source(party, id),
@@ -399,6 +400,31 @@ pub async fn export_streams_latest_versions_in_order(store: DynStore) {
     );
 }
 
+pub async fn identities_follow_the_sequenced_log(store: DynStore) {
+    ready(&store).await;
+    let mut imp = store.begin_import().await.unwrap();
+    imp.write_batch(vec![row(2, "b1", "Шевченко", Some(Status::Captured))]).await.unwrap();
+    imp.finish(true).await.unwrap();
+    let first = store.sequence(4096).await.unwrap();
+    let rows = store.identities_in_leaves(0, first.size).await.unwrap();
+    assert_eq!(rows.len(), 1, "one identity version among the conflict, identity and status leaves");
+    assert_eq!((rows[0].identity.family_name.as_str(), rows[0].version), ("Шевченко", 1));
+    assert_eq!(rows[0].status, Status::Captured);
+
+    // An amendment: only the new leaves hold the new version.
+    let mut imp = store.begin_import().await.unwrap();
+    imp.write_batch(vec![row(2, "b1", "Шевчэнко", Some(Status::Held))]).await.unwrap();
+    imp.finish(true).await.unwrap();
+    assert!(store.identities_in_leaves(first.size, first.size).await.unwrap().is_empty());
+    let second = store.sequence(4096).await.unwrap();
+    assert!(second.size > first.size);
+    let rows = store.identities_in_leaves(first.size, second.size).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].identity.family_name.as_str(), rows[0].version), ("Шевчэнко", 2));
+    assert_eq!(rows[0].person_id, store.identities_in_leaves(0, first.size).await.unwrap()[0].person_id);
+    assert_eq!(store.identities_in_leaves(0, second.size).await.unwrap().len(), 2);
+}
+
 /// Every case, by name, for the backend test macro.
 #[macro_export]
 macro_rules! for_each_case {
@@ -417,7 +443,8 @@ macro_rules! for_each_case {
             import_rejects_rows_and_rolls_back_everything,
             import_records_who_reported_each_status,
             a_large_import_sees_its_own_earlier_rows,
-            export_streams_latest_versions_in_order
+            export_streams_latest_versions_in_order,
+            identities_follow_the_sequenced_log
         );
     };
 }

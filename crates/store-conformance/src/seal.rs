@@ -71,6 +71,22 @@ pub async fn contact_fields_are_sealed_at_rest_and_rotate(db: Box<dyn RawDb>) {
     assert!(imp.write_batch(rows).await.unwrap().is_empty());
     imp.finish(true).await.unwrap();
 
+    // A tracing request: its contact is sealed in the request and in its filing event.
+    let request = homeward_domain::TracingRequestId::new();
+    store
+        .file_tracing_request(homeward_store::NewTracingRequest {
+            id: request,
+            owner: homeward_store::UserId(uuid::Uuid::now_v7()),
+            enquirer_name: "Enquirer".into(),
+            relationship: "mother".into(),
+            contact: INFORM.into(),
+            sought: homeward_domain::SoughtPerson { family_name: "Коваленко".into(), ..Default::default() },
+            desk: homeward_domain::Desk::Mediator,
+            at: time::OffsetDateTime::now_utc(),
+        })
+        .await
+        .unwrap();
+
     let before = db.contacts().await;
     assert_eq!(before.len(), 71);
     assert_sealed(&before, 1);
@@ -89,13 +105,13 @@ pub async fn contact_fields_are_sealed_at_rest_and_rotate(db: Box<dyn RawDb>) {
     }
     assert_eq!(exporting.await.unwrap().unwrap(), 71);
     assert_eq!(exported, 71);
-    assert_eq!(store.seal_usage().await.unwrap().by_key.into_iter().collect::<Vec<_>>(), vec![(1, 142)]);
+    assert_eq!(store.seal_usage().await.unwrap().by_key.into_iter().collect::<Vec<_>>(), vec![(1, 144)]);
 
     // Rotate: a new key, every value re-sealed with it, a few rows per transaction.
     let mut rotated = keys.clone();
     assert_eq!(rotated.add_key(), 2);
     let store = db.open(rotated.clone()).await;
-    assert_eq!(store.reseal_contacts(16).await.unwrap(), 142);
+    assert_eq!(store.reseal_contacts(16).await.unwrap(), 144);
     assert_eq!(store.reseal_contacts(16).await.unwrap(), 0, "nothing left to re-seal");
     let after = db.contacts().await;
     assert_sealed(&after, 2);
@@ -105,12 +121,15 @@ pub async fn contact_fields_are_sealed_at_rest_and_rotate(db: Box<dyn RawDb>) {
         assert_ne!(old.2, new.2, "{}: the stored value changed", old.0);
     }
     assert_eq!(store.person(id).await.unwrap().unwrap().identities[0].identity, with_contacts("Коваленко"));
-    assert_eq!(store.seal_usage().await.unwrap().by_key.into_iter().collect::<Vec<_>>(), vec![(2, 142)]);
+    assert_eq!(store.seal_usage().await.unwrap().by_key.into_iter().collect::<Vec<_>>(), vec![(2, 144)]);
+    assert_eq!(store.tracing_request(request).await.unwrap().unwrap().contact, INFORM);
 
     // The old keyring alone no longer opens them: an error naming the record, not the value.
     let stale = db.open(keys).await;
     let err = stale.person(id).await.unwrap_err();
     assert!(matches!(err, StoreError::Sealed { .. }), "{err:?}");
+    let traced = stale.tracing_request(request).await.unwrap_err();
+    assert!(matches!(traced, StoreError::Sealed { .. }) && !traced.to_string().contains(INFORM), "{traced:?}");
     let msg = err.to_string();
     assert!(msg.contains("identity A/a1 version 1") && !msg.contains("Олена"), "{msg}");
 

@@ -12,6 +12,7 @@ mod accounts;
 mod import;
 mod jobs;
 mod log;
+mod requests;
 mod rows;
 mod seal;
 
@@ -360,15 +361,22 @@ impl Store for PgStore {
         rows::export_persons(&self.pool, &self.keys, sink).await
     }
 
+    async fn identities_in_leaves(&self, start: u64, end: u64) -> Result<Vec<ExportRow>, StoreError> {
+        rows::identities_in_leaves(&self.pool, &self.keys, start, end).await
+    }
+
     async fn seal_usage(&self) -> Result<SealUsage, StoreError> {
-        seal::usage(&self.pool).await
+        let mut usage = seal::usage(&self.pool).await?;
+        requests::count_sealed(&self.pool, &mut usage).await?;
+        Ok(usage)
     }
 
     async fn reseal_contacts(&self, batch: usize) -> Result<u64, StoreError> {
         let batch = batch.max(1);
         let mut total = 0;
         loop {
-            let n = seal::reseal_batch(&self.pool, &self.keys, batch).await?;
+            let n = seal::reseal_batch(&self.pool, &self.keys, batch).await?
+                + requests::reseal_batch(&self.pool, &self.keys, batch).await?;
             total += n;
             if n == 0 {
                 return Ok(total);
@@ -386,5 +394,69 @@ impl Store for PgStore {
                 return Ok(total);
             }
         }
+    }
+}
+
+#[async_trait]
+impl homeward_store::TracingStore for PgStore {
+    async fn file_tracing_request(&self, new: homeward_store::NewTracingRequest) -> Result<(), StoreError> {
+        requests::file(&self.pool, &self.keys, &new).await
+    }
+
+    async fn tracing_request(
+        &self,
+        id: homeward_domain::TracingRequestId,
+    ) -> Result<Option<homeward_store::TracingRequest>, StoreError> {
+        requests::get_request(&self.pool, &self.keys, id).await
+    }
+
+    async fn tracing_requests(
+        &self,
+        filter: &homeward_store::RequestFilter,
+    ) -> Result<Vec<homeward_store::TracingRequest>, StoreError> {
+        requests::list(&self.pool, &self.keys, filter).await
+    }
+
+    async fn assign_tracing_request(
+        &self,
+        id: homeward_domain::TracingRequestId,
+        desk: &homeward_domain::Desk,
+        by: &homeward_store::Actor,
+    ) -> Result<bool, StoreError> {
+        requests::assign(&self.pool, &self.keys, id, desk, by).await
+    }
+
+    async fn add_candidates(
+        &self,
+        id: homeward_domain::TracingRequestId,
+        candidates: Vec<homeward_store::NewCandidate>,
+    ) -> Result<usize, StoreError> {
+        requests::add_candidates(&self.pool, &self.keys, id, &candidates).await
+    }
+
+    async fn candidates(
+        &self,
+        id: homeward_domain::TracingRequestId,
+    ) -> Result<Vec<homeward_store::MatchCandidate>, StoreError> {
+        requests::candidates(&self.pool, id).await
+    }
+
+    async fn decide_candidate(
+        &self,
+        id: homeward_domain::TracingRequestId,
+        person: PersonId,
+        decision: homeward_domain::Decision,
+        disclosure: Option<homeward_domain::Disclosure>,
+        by: &homeward_store::Actor,
+    ) -> Result<(), StoreError> {
+        requests::decide(&self.pool, &self.keys, id, person, decision, disclosure, by).await
+    }
+
+    async fn job_watermark(&self, job: &str) -> Result<i64, StoreError> {
+        requests::job_watermark(&self.pool, job).await
+    }
+
+    async fn set_job_watermark(&self, job: &str, value: i64) -> Result<(), StoreError> {
+        requests::set_job_watermark(&self.pool, job, value).await
     }
 }

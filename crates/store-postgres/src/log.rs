@@ -58,6 +58,19 @@ impl Appender {
             },
             None => Actor { role: "admin".into(), party: None },
         };
+        self.append_as(c, &actor, event_type, record_type, record_id, content).await
+    }
+
+    /// Appends an entry made by `actor` (tracing changes).
+    pub(crate) async fn append_as(
+        &self,
+        c: &mut PgConnection,
+        actor: &Actor,
+        event_type: &str,
+        record_type: &str,
+        record_id: &str,
+        content: &serde_json::Value,
+    ) -> Result<i64, StoreError> {
         let (salt, commitment) = hlog::commit(content);
         sqlx::query_scalar(
             "INSERT INTO log_entry (time_ms, actor_role, actor_party, event_type, record_type, record_id, salt, commitment)
@@ -86,13 +99,14 @@ fn bytes32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
 }
 
 /// The entry columns, as a literal so that statements stay `&'static str`.
+#[macro_export]
 macro_rules! entry_columns {
     () => {
         "e.id, e.leaf_index, e.time_ms, e.actor_role, e.actor_party, e.event_type, e.record_type, e.record_id, e.salt, e.commitment"
     };
 }
 
-fn entry(r: &PgRow, at: usize) -> Result<LogEntry, StoreError> {
+pub(crate) fn entry(r: &PgRow, at: usize) -> Result<LogEntry, StoreError> {
     Ok(LogEntry {
         id: get(r, at)?,
         leaf_index: get::<Option<i64>>(r, at + 1)?.map(|i| i as u64),
@@ -319,6 +333,7 @@ pub(crate) async fn entry_for_record(
                 None => None,
             }
         }
+        record::TRACING_EVENT => crate::requests::event_for_record(&mut *c, keys, record_id).await?,
         _ => None,
     };
     match found {
@@ -399,12 +414,16 @@ pub(crate) async fn audit_records(
             }
         }
     }
+    if !crate::requests::audit_events(&mut c, keys, &sink).await? {
+        return Ok(());
+    }
     let mut rows = sqlx::query(concat!(
         "SELECT ",
         entry_columns!(),
         " FROM log_entry e WHERE e.id IN (
             SELECT id FROM log_entry
             EXCEPT SELECT log_id FROM identity_version WHERE log_id IS NOT NULL
+            EXCEPT SELECT log_id FROM tracing_event WHERE log_id IS NOT NULL
             EXCEPT SELECT log_id FROM status_event WHERE log_id IS NOT NULL
             EXCEPT SELECT log_id FROM conflict WHERE log_id IS NOT NULL)
          ORDER BY e.id"

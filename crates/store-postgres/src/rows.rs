@@ -406,22 +406,46 @@ pub(crate) async fn export_persons(
     let mut stream = sqlx::query(sql).fetch(pool);
     let mut n = 0;
     while let Some(r) = stream.try_next().await.map_err(backend_error)? {
-        let source = SourceRef { source: party(get(&r, 1)?)?, record_id: get(&r, 2)? };
-        let version = get::<i32>(&r, 3)? as u32;
-        let name = seal::identity_name(source.source.as_str(), &source.record_id, version);
-        let row = ExportRow {
-            person_id: PersonId(get(&r, 0)?),
-            status: status(get(&r, 4)?)?,
-            status_occurred_on: date(get(&r, 5)?)?,
-            status_place: get(&r, 6)?,
-            identity: identity(&r, 7, keys, name)?,
-            source,
-            version,
-        };
-        if sink.send(row).await.is_err() {
+        if sink.send(export_row(&r, keys)?).await.is_err() {
             break;
         }
         n += 1;
     }
     Ok(n)
+}
+
+/// Identity versions whose log entries have leaf index in `start..end`.
+pub(crate) async fn identities_in_leaves(
+    pool: &PgPool,
+    keys: &Keyring,
+    start: u64,
+    end: u64,
+) -> Result<Vec<ExportRow>, StoreError> {
+    let sql = concat!(
+        "SELECT iv.person_id, iv.source, iv.record_id, iv.version, p.status, se.occurred_on, se.place, ",
+        identity_columns!(),
+        " FROM log_entry le
+         JOIN identity_version iv ON iv.log_id = le.id
+         JOIN person p ON p.id = iv.person_id
+         JOIN status_event se ON se.person_id = p.id AND se.seq = p.status_seq
+         WHERE le.leaf_index >= $1 AND le.leaf_index < $2
+         ORDER BY le.leaf_index"
+    );
+    let rows = sqlx::query(sql).bind(start as i64).bind(end as i64).fetch_all(pool).await.map_err(backend_error)?;
+    rows.iter().map(|r| export_row(r, keys)).collect()
+}
+
+fn export_row(r: &PgRow, keys: &Keyring) -> Result<ExportRow, StoreError> {
+    let source = SourceRef { source: party(get(r, 1)?)?, record_id: get(r, 2)? };
+    let version = get::<i32>(r, 3)? as u32;
+    let name = seal::identity_name(source.source.as_str(), &source.record_id, version);
+    Ok(ExportRow {
+        person_id: PersonId(get(r, 0)?),
+        status: status(get(r, 4)?)?,
+        status_occurred_on: date(get(r, 5)?)?,
+        status_place: get(r, 6)?,
+        identity: identity(r, 7, keys, name)?,
+        source,
+        version,
+    })
 }

@@ -18,6 +18,7 @@ mod import;
 mod jobs;
 mod log;
 mod read;
+mod requests;
 mod schema;
 mod seal;
 mod write;
@@ -241,8 +242,18 @@ impl Store for SqliteStore {
         self.read(move |c| read::export_persons(c, &keys, &sink)).await
     }
 
+    async fn identities_in_leaves(&self, start: u64, end: u64) -> Result<Vec<ExportRow>, StoreError> {
+        let keys = self.keys.clone();
+        self.read(move |c| read::identities_in_leaves(c, &keys, start, end)).await
+    }
+
     async fn seal_usage(&self) -> Result<SealUsage, StoreError> {
-        self.read(seal::usage).await
+        self.read(|c| {
+            let mut usage = seal::usage(c)?;
+            requests::count_sealed(c, &mut usage)?;
+            Ok(usage)
+        })
+        .await
     }
 
     async fn reseal_contacts(&self, batch: usize) -> Result<u64, StoreError> {
@@ -250,7 +261,9 @@ impl Store for SqliteStore {
         let mut total = 0;
         loop {
             let keys = self.keys.clone();
-            let n = self.write(move |c| seal::reseal_batch(c, &keys, batch)).await?;
+            let n = self
+                .write(move |c| Ok(seal::reseal_batch(c, &keys, batch)? + requests::reseal_batch(c, &keys, batch)?))
+                .await?;
             total += n;
             if n == 0 {
                 return Ok(total);
@@ -269,5 +282,77 @@ impl Store for SqliteStore {
                 return Ok(total);
             }
         }
+    }
+}
+
+#[async_trait]
+impl homeward_store::TracingStore for SqliteStore {
+    async fn file_tracing_request(&self, new: homeward_store::NewTracingRequest) -> Result<(), StoreError> {
+        let keys = self.keys.clone();
+        self.write(move |c| requests::file(c, &keys, &new)).await
+    }
+
+    async fn tracing_request(
+        &self,
+        id: homeward_domain::TracingRequestId,
+    ) -> Result<Option<homeward_store::TracingRequest>, StoreError> {
+        let keys = self.keys.clone();
+        self.read(move |c| requests::get(c, &keys, id)).await
+    }
+
+    async fn tracing_requests(
+        &self,
+        filter: &homeward_store::RequestFilter,
+    ) -> Result<Vec<homeward_store::TracingRequest>, StoreError> {
+        let (keys, filter) = (self.keys.clone(), filter.clone());
+        self.read(move |c| requests::list(c, &keys, &filter)).await
+    }
+
+    async fn assign_tracing_request(
+        &self,
+        id: homeward_domain::TracingRequestId,
+        desk: &homeward_domain::Desk,
+        by: &homeward_store::Actor,
+    ) -> Result<bool, StoreError> {
+        let (keys, desk, by) = (self.keys.clone(), desk.clone(), by.clone());
+        self.write(move |c| requests::assign(c, &keys, id, &desk, &by)).await
+    }
+
+    async fn add_candidates(
+        &self,
+        id: homeward_domain::TracingRequestId,
+        candidates: Vec<homeward_store::NewCandidate>,
+    ) -> Result<usize, StoreError> {
+        let keys = self.keys.clone();
+        self.write(move |c| requests::add_candidates(c, &keys, id, &candidates)).await
+    }
+
+    async fn candidates(
+        &self,
+        id: homeward_domain::TracingRequestId,
+    ) -> Result<Vec<homeward_store::MatchCandidate>, StoreError> {
+        self.read(move |c| requests::candidates(c, id)).await
+    }
+
+    async fn decide_candidate(
+        &self,
+        id: homeward_domain::TracingRequestId,
+        person: PersonId,
+        decision: homeward_domain::Decision,
+        disclosure: Option<homeward_domain::Disclosure>,
+        by: &homeward_store::Actor,
+    ) -> Result<(), StoreError> {
+        let (keys, by) = (self.keys.clone(), by.clone());
+        self.write(move |c| requests::decide(c, &keys, id, person, decision, disclosure, &by)).await
+    }
+
+    async fn job_watermark(&self, job: &str) -> Result<i64, StoreError> {
+        let job = job.to_owned();
+        self.read(move |c| requests::job_watermark(c, &job)).await
+    }
+
+    async fn set_job_watermark(&self, job: &str, value: i64) -> Result<(), StoreError> {
+        let job = job.to_owned();
+        self.write(move |c| requests::set_job_watermark(c, &job, value)).await
     }
 }

@@ -79,6 +79,24 @@ impl Appender {
         Ok(e.id)
     }
 
+    /// Appends an entry made by `actor` (tracing changes: a family, a
+    /// caseworker, the matcher), given the record's content.
+    pub(crate) fn append_as(
+        &mut self,
+        c: &Connection,
+        actor: &Actor,
+        event_type: &str,
+        record_type: &str,
+        record_id: &str,
+        content: &serde_json::Value,
+    ) -> Result<i64, StoreError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let (salt, commitment) = hlog::commit(content);
+        insert_entry(c, id, self.time_ms, actor, event_type, record_type, record_id, &salt, &commitment)?;
+        Ok(id)
+    }
+
     /// The next entry, salted and committed, for the caller to insert (the
     /// import inserts a chunk of them in one statement).
     pub(crate) fn prepare(
@@ -168,9 +186,9 @@ fn bytes32(v: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
 
 /// The entry columns; the leaf index is `id - 1` for entries the tree has
 /// reached (see migrations/0002_log.sql).
-const ENTRY_COLUMNS: &str = "e.id, CASE WHEN e.id <= (SELECT size FROM log_tree WHERE id = 1) THEN e.id - 1 END, e.time_ms, e.actor_role, e.actor_party, e.event_type, e.record_type, e.record_id, e.salt, e.commitment";
+pub(crate) const ENTRY_COLUMNS: &str = "e.id, CASE WHEN e.id <= (SELECT size FROM log_tree WHERE id = 1) THEN e.id - 1 END, e.time_ms, e.actor_role, e.actor_party, e.event_type, e.record_type, e.record_id, e.salt, e.commitment";
 
-fn entry_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<LogEntry> {
+pub(crate) fn entry_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<LogEntry> {
     Ok(LogEntry {
         id: r.get(at)?,
         leaf_index: r.get::<_, Option<i64>>(at + 1)?.map(|i| i as u64),
@@ -276,7 +294,7 @@ pub(crate) fn entries(c: &Connection, start: u64, end: u64) -> Result<Vec<LogEnt
         .map_err(backend_error)
 }
 
-fn entry_by_id(c: &Connection, id: i64) -> Result<Option<LogEntry>, StoreError> {
+pub(crate) fn entry_by_id(c: &Connection, id: i64) -> Result<Option<LogEntry>, StoreError> {
     let sql = format!("SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.id = ?1");
     c.prepare_cached(&sql)
         .and_then(|mut st| st.query_row(params![id], |r| entry_from_row(r, 0)).optional())
@@ -329,6 +347,7 @@ pub(crate) fn entry_for_record(
             })
             .map_err(backend_error)?
         }
+        record::TRACING_EVENT => crate::requests::event_for_record(c, keys, record_id)?,
         _ => None,
     };
     match found {
@@ -448,11 +467,15 @@ pub(crate) fn audit_records(
             }
         }
     }
+    if !crate::requests::audit_events(c, keys, &send)? {
+        return Ok(());
+    }
     // Entries no record points to: the record was deleted (or re-pointed).
     let orphans = format!(
         "SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.id IN (
             SELECT id FROM log_entry
             EXCEPT SELECT log_id FROM identity_version WHERE log_id IS NOT NULL
+            EXCEPT SELECT log_id FROM tracing_event WHERE log_id IS NOT NULL
             EXCEPT SELECT log_id FROM status_event WHERE log_id IS NOT NULL
             EXCEPT SELECT log_id FROM conflict WHERE log_id IS NOT NULL)
          ORDER BY e.id"

@@ -238,20 +238,7 @@ pub(crate) fn export_persons(
     let mut rows = st.query([]).map_err(backend_error)?;
     let mut n = 0;
     while let Some(r) = rows.next().map_err(backend_error)? {
-        let (person_id, source, version, status, status_occurred_on, status_place, sealed) = (|| {
-            Ok::<_, rusqlite::Error>((
-                person_id(r.get_ref(0)?)?,
-                SourceRef { source: party(r.get_ref(1)?)?, record_id: r.get(2)? },
-                r.get::<_, u32>(3)?,
-                status(r.get_ref(4)?)?,
-                date(r.get_ref(5)?)?,
-                r.get(6)?,
-                identity_from_row(r, 7)?,
-            ))
-        })()
-        .map_err(backend_error)?;
-        let identity = sealed.open(keys, seal::identity_name(source.source.as_str(), &source.record_id, version))?;
-        let row = ExportRow { person_id, source, version, status, status_occurred_on, status_place, identity };
+        let row = export_row(r, keys)?;
         if sink.blocking_send(row).is_err() {
             // The reader went away (a closed pipe, a cancelled request): stop quietly.
             break;
@@ -259,4 +246,47 @@ pub(crate) fn export_persons(
         n += 1;
     }
     Ok(n)
+}
+
+/// Identity versions whose log entries have leaf index in `start..end`. On
+/// SQLite an entry's leaf index is its id - 1 (ids are dense, in commit
+/// order), so this is a range on `identity_version.log_id`.
+pub(crate) fn identities_in_leaves(
+    c: &Connection,
+    keys: &Keyring,
+    start: u64,
+    end: u64,
+) -> Result<Vec<ExportRow>, StoreError> {
+    let sql = format!(
+        "SELECT iv.person_id, iv.source, iv.record_id, iv.version, p.status, se.occurred_on, se.place, {IDENTITY_COLUMNS}
+         FROM identity_version iv
+         JOIN person p ON p.id = iv.person_id
+         JOIN status_event se ON se.person_id = p.id AND se.seq = p.status_seq
+         WHERE iv.log_id > ?1 AND iv.log_id <= ?2
+         ORDER BY iv.log_id"
+    );
+    let mut st = c.prepare_cached(&sql).map_err(backend_error)?;
+    let mut rows = st.query(rusqlite::params![start as i64, end as i64]).map_err(backend_error)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(backend_error)? {
+        out.push(export_row(r, keys)?);
+    }
+    Ok(out)
+}
+
+fn export_row(r: &rusqlite::Row<'_>, keys: &Keyring) -> Result<ExportRow, StoreError> {
+    let (person_id, source, version, status, status_occurred_on, status_place, sealed) = (|| {
+        Ok::<_, rusqlite::Error>((
+            person_id(r.get_ref(0)?)?,
+            SourceRef { source: party(r.get_ref(1)?)?, record_id: r.get(2)? },
+            r.get::<_, u32>(3)?,
+            status(r.get_ref(4)?)?,
+            date(r.get_ref(5)?)?,
+            r.get(6)?,
+            identity_from_row(r, 7)?,
+        ))
+    })()
+    .map_err(backend_error)?;
+    let identity = sealed.open(keys, seal::identity_name(source.source.as_str(), &source.record_id, version))?;
+    Ok(ExportRow { person_id, source, version, status, status_occurred_on, status_place, identity })
 }

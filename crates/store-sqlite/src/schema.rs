@@ -12,7 +12,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0002_log.sql")),
     M::up(include_str!("../migrations/0003_accounts.sql")),
     M::up(include_str!("../migrations/0004_access.sql")),
-    // 0005 is another branch's; when merged it goes before this line.
+    M::up(include_str!("../migrations/0005_tracing.sql")),
     M::up(include_str!("../migrations/0006_import_jobs.sql")),
 ];
 

@@ -17,6 +17,7 @@ mod error;
 pub mod jobs;
 pub mod log;
 mod model;
+pub mod requests;
 pub mod seal;
 
 pub use access::{AccessEntry, AccessLogStore, AccessQuery, AccessRecord};
@@ -25,6 +26,7 @@ pub use error::StoreError;
 pub use jobs::{ImportJob, ImportJobId, ImportJobStore, JobProgress, JobState, NewImportJob};
 pub use log::{Actor, AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 pub use model::*;
+pub use requests::{MatchCandidate, NewCandidate, NewTracingRequest, RequestFilter, TracingRequest, TracingStore};
 pub use seal::{Keyring, SealError, SealUsage, SealedIdentity};
 
 use async_trait::async_trait;
@@ -32,7 +34,7 @@ use homeward_domain::{ConflictSetup, PersonId, StatusEvent};
 
 /// Everything homeward keeps. Methods are atomic.
 #[async_trait]
-pub trait Store: LogStore + ImportJobStore + Send + Sync + std::fmt::Debug {
+pub trait Store: LogStore + ImportJobStore + TracingStore + Send + Sync + std::fmt::Debug {
     /// The backend's name for logs and `--version`: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -75,6 +77,12 @@ pub trait Store: LogStore + ImportJobStore + Send + Sync + std::fmt::Debug {
     /// Streams the latest identity version of every source record, in
     /// (source, record id) order, into `sink`. Returns the number of rows.
     async fn export_persons(&self, sink: tokio::sync::mpsc::Sender<ExportRow>) -> Result<u64, StoreError>;
+
+    /// The identity versions whose log entries have leaf index in
+    /// `start..end` (sequenced changes, in leaf order), each with its
+    /// person's current status: how a live index follows the registry,
+    /// whichever process wrote.
+    async fn identities_in_leaves(&self, start: u64, end: u64) -> Result<Vec<ExportRow>, StoreError>;
 
     /// How many sealed contact values each field key seals (see [`seal`]).
     async fn seal_usage(&self) -> Result<SealUsage, StoreError>;

@@ -65,9 +65,29 @@ pub struct Actor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LoggedRecord {
-    Conflict { setup: ConflictSetup },
-    IdentityVersion { id: String, person_id: PersonId, source: SourceRef, version: u32, identity: Box<PersonIdentity> },
-    StatusEvent { person_id: PersonId, seq: u32, event: StatusEvent, reported_by: String },
+    Conflict {
+        setup: ConflictSetup,
+    },
+    IdentityVersion {
+        id: String,
+        person_id: PersonId,
+        source: SourceRef,
+        version: u32,
+        identity: Box<PersonIdentity>,
+    },
+    StatusEvent {
+        person_id: PersonId,
+        seq: u32,
+        event: StatusEvent,
+        reported_by: String,
+    },
+    /// A change to a tracing request (see `crate::requests`); `content` is
+    /// the event's own content, contact opened.
+    TracingEvent {
+        request_id: homeward_domain::TracingRequestId,
+        seq: u32,
+        content: Value,
+    },
 }
 
 /// Record types and ids as they appear in leaves.
@@ -77,6 +97,7 @@ pub mod record {
     pub const CONFLICT: &str = "conflict";
     pub const IDENTITY_VERSION: &str = "identity_version";
     pub const STATUS_EVENT: &str = "status_event";
+    pub const TRACING_EVENT: &str = "tracing_event";
 
     pub fn conflict_id() -> String {
         "conflict".to_owned()
@@ -87,6 +108,9 @@ pub mod record {
     pub fn status_id(person: PersonId, seq: u32) -> String {
         format!("person/{person}/status/{seq}")
     }
+    pub fn tracing_id(request: homeward_domain::TracingRequestId, seq: u32) -> String {
+        format!("tracing/{request}/{seq}")
+    }
 }
 
 impl LoggedRecord {
@@ -95,6 +119,7 @@ impl LoggedRecord {
             LoggedRecord::Conflict { .. } => record::CONFLICT,
             LoggedRecord::IdentityVersion { .. } => record::IDENTITY_VERSION,
             LoggedRecord::StatusEvent { .. } => record::STATUS_EVENT,
+            LoggedRecord::TracingEvent { .. } => record::TRACING_EVENT,
         }
     }
 
@@ -103,6 +128,7 @@ impl LoggedRecord {
             LoggedRecord::Conflict { .. } => record::conflict_id(),
             LoggedRecord::IdentityVersion { id, .. } => record::identity_id(id),
             LoggedRecord::StatusEvent { person_id, seq, .. } => record::status_id(*person_id, *seq),
+            LoggedRecord::TracingEvent { request_id, seq, .. } => record::tracing_id(*request_id, *seq),
         }
     }
 
@@ -120,6 +146,7 @@ impl LoggedRecord {
             LoggedRecord::StatusEvent { person_id, seq, event, reported_by } => {
                 status_content(*person_id, *seq, event, reported_by)
             }
+            LoggedRecord::TracingEvent { request_id, seq, content } => tracing_content(*request_id, *seq, content),
         }
     }
 
@@ -166,6 +193,18 @@ pub fn status_content(person_id: PersonId, seq: u32, event: &StatusEvent, report
     })
 }
 
+/// The content of a tracing event: the event's own fields with the
+/// record's type, request and sequence number.
+pub fn tracing_content(request_id: homeward_domain::TracingRequestId, seq: u32, content: &Value) -> Value {
+    let mut v = content.clone();
+    if let Value::Object(m) = &mut v {
+        m.insert("type".into(), json!(record::TRACING_EVENT));
+        m.insert("request_id".into(), json!(request_id));
+        m.insert("seq".into(), json!(seq));
+    }
+    v
+}
+
 /// A fresh salt and the commitment to `content` under it.
 pub fn commit(content: &Value) -> ([u8; 32], [u8; 32]) {
     let salt = new_salt();
@@ -179,6 +218,11 @@ pub mod event {
     pub const PERSON_REGISTERED: &str = "person.registered";
     pub const IDENTITY_AMENDED: &str = "identity.amended";
     pub const STATUS_RECORDED: &str = "status.recorded";
+    pub const TRACING_FILED: &str = "tracing.filed";
+    pub const TRACING_ASSIGNED: &str = "tracing.assigned";
+    pub const TRACING_CANDIDATE: &str = "tracing.candidate";
+    pub const TRACING_CONFIRMED: &str = "tracing.confirmed";
+    pub const TRACING_REJECTED: &str = "tracing.rejected";
 }
 
 /// The tree as stored: its size and root.

@@ -26,6 +26,7 @@ pub mod v1;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use homeward_service::matching::LiveIndex;
 use homeward_service::registry::Registry;
 use homeward_store::{AccessLogStore, AccountStore, Store};
 
@@ -44,10 +45,19 @@ pub struct AppState {
     /// The registry's use cases with authorisation and access logging.
     pub registry: Registry,
     pub auth: Arc<AuthSettings>,
+    /// The matcher's index over the registry, kept up to date by
+    /// [`AppState::follow_registry`].
+    pub index: Arc<LiveIndex>,
     /// Login attempts of any outcome, per address.
     pub login_attempts: Arc<ratelimit::RateLimiter<String>>,
     /// CSV imports running in the background, and where uploads are spooled.
     pub import_jobs: Arc<jobs::ImportJobs>,
+    /// Family-facing searches, keyed `account:ID` and `address:IP`.
+    pub family_searches: Arc<ratelimit::RateLimiter<String>>,
+    /// Wakes background matching (a request was filed).
+    pub matcher_nudge: Arc<tokio::sync::Notify>,
+    /// Tracing requests with authorisation.
+    pub requests: homeward_service::requests::Requests,
 }
 
 impl AppState {
@@ -62,13 +72,23 @@ impl AppState {
         // The dummy hash for unknown users is made now, not on the first login.
         homeward_auth::warm_up();
         let registry = Registry::new(store.clone(), access.clone());
+        let family_searches =
+            ratelimit::RateLimiter::new(auth.family_searches_per_hour, std::time::Duration::from_secs(3600));
+        let requests = homeward_service::requests::Requests::new(store.clone());
+        // Empty, from leaf 0: following the log indexes the whole registry.
+        // A server builds it from the export first ([`AppState::with_index`]).
+        let index = LiveIndex::empty(store.clone());
         Self {
+            index,
             store,
             accounts,
             access,
             registry,
             auth: Arc::new(auth),
             login_attempts: Arc::new(login_attempts),
+            family_searches: Arc::new(family_searches),
+            requests,
+            matcher_nudge: Arc::new(tokio::sync::Notify::new()),
             log_key: None,
             import_jobs: Arc::new(jobs::ImportJobs::new(std::env::temp_dir().join("homeward-imports"))),
         }
@@ -78,6 +98,26 @@ impl AppState {
     pub fn with_import_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.import_jobs = Arc::new(jobs::ImportJobs::new(dir));
         self
+    }
+
+    /// Uses an index built already (`LiveIndex::build`, faster than
+    /// following the whole log).
+    pub fn with_index(mut self, index: Arc<LiveIndex>) -> Self {
+        self.index = index;
+        self
+    }
+
+    /// Keeps the registry index up to date until `shutdown` changes: every
+    /// second, and at once when the index is nudged.
+    pub fn follow_registry(&self, shutdown: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.index.clone().follow(homeward_service::matching::FOLLOW_EVERY, shutdown))
+    }
+
+    /// Runs background matching (tracing requests against the registry)
+    /// until `shutdown` changes: every second, and at once after a filing.
+    pub fn run_matcher(&self, shutdown: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let matcher = homeward_service::requests::matcher::Matcher::new(self.store.clone(), self.index.clone());
+        tokio::spawn(matcher.run(std::time::Duration::from_secs(1), self.matcher_nudge.clone(), shutdown))
     }
 
     /// Publishes the log's verifier key at `/api/v1/log/public-key`.

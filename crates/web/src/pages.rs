@@ -74,6 +74,12 @@ pub async fn home(user: CurrentUser) -> impl IntoResponse {
     if homeward_service::registry::Registrar::for_role(&user.role).is_some() {
         links.push(("/import", "Import a CSV file"));
     }
+    if homeward_service::registry::Searcher::for_role(&user.role).is_some() {
+        links.push(("/search", "Search the registry"));
+    }
+    if homeward_service::requests::TracingAccess::for_role(&user.role, user.user.id).is_some() {
+        links.push(("/tracing", "Tracing requests"));
+    }
     links.push(("/public/log", "The shared log"));
     let page = HomePage {
         username: user.user.username.to_string(),

@@ -41,6 +41,10 @@ pub fn router(state: AppState) -> Router {
         .route("/import/{id}", get(ui::import_job))
         .route("/import/{id}/progress", get(ui::import_job_progress))
         .route("/public/log", get(ui::public_log))
+        .route("/tracing", get(ui::requests::list).post(ui::requests::file))
+        .route("/tracing/{id}", get(ui::requests::show))
+        .route("/tracing/{id}/decide", post(ui::requests::decide))
+        .route("/search", get(ui::requests::search_form).post(ui::requests::search))
         .route("/language", post(ui::set_language))
         // The registry: capabilities decide who sees and changes what (homeward_service::registry).
         .route(
@@ -57,6 +61,22 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/imports/persons", post(v1::imports::persons))
         .route("/api/v1/imports/{id}", get(v1::imports::job))
         .route("/api/v1/access-log", get(v1::access_log::list))
+        // Matching: the live registry index (homeward_service::matching).
+        // Tracing requests (homeward_service::requests).
+        .route(
+            "/api/v1/tracing-requests",
+            get(v1::requests::list).post(v1::requests::file).layer(DefaultBodyLimit::max(v1::requests::MAX_JSON_BODY)),
+        )
+        .route("/api/v1/tracing-requests/{id}", get(v1::requests::show))
+        .route(
+            "/api/v1/tracing-requests/{id}/decisions",
+            post(v1::requests::decide).layer(DefaultBodyLimit::max(v1::requests::MAX_JSON_BODY)),
+        )
+        .route(
+            "/api/v1/tracing-requests/{id}/desk",
+            post(v1::requests::reassign).layer(DefaultBodyLimit::max(v1::requests::MAX_JSON_BODY)),
+        )
+        .route("/api/v1/search", post(v1::search::search).layer(DefaultBodyLimit::max(v1::search::MAX_JSON_BODY)))
         .route("/log/checkpoint", get(log::checkpoint))
         .route("/log/tile/{*rest}", get(log::tile))
         .route("/api/v1/log/proof/inclusion", get(log::inclusion))
@@ -109,9 +129,8 @@ async fn index() -> impl IntoResponse {
          GET /api/v1/log/proof/inclusion?index=I&size=N, /api/v1/log/proof/consistency?old=M&new=N\n\
          GET /api/v1/log/public-key   the log's verifier key\n\
          GET /login          log in (a browser form)\n\
-         GET /api/v1/me      who you are (session or `Authorization: Bearer` API token)\n\n\
-         The registry itself is reached with the `homeward` command line for now:\n\
-         homeward person list, homeward person show ID, homeward export persons.\n",
+         GET /api/v1/me      who you are (session or `Authorization: Bearer` API token)\n\
+         GET /api/v1/openapi.json  every API route: persons, imports, search, tracing requests\n",
     )
 }
 

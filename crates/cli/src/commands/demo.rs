@@ -79,6 +79,11 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         eprintln!("{} already holds data: serving it as it is", backend::describe(settings));
     }
     let logins = super::users::demo_logins(accounts.as_ref(), &homeward_demo::demo_setup(), &settings.data_dir).await?;
+    if existing.is_empty() {
+        let filed = demo_requests(store.as_ref(), accounts.as_ref(), args.persons, args.seed).await?;
+        crate::commands::log::publish(store.as_ref(), settings).await?;
+        eprintln!("filed {filed} tracing requests for the demo family member");
+    }
     let counts = store.status_counts().await?;
     let example = store
         .list_persons(
@@ -106,6 +111,55 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     let state = homeward_web::AppState::new(store, accounts, access, homeward_web::AuthSettings::default());
     crate::commands::serve::serve(state, settings, listener).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Two tracing requests of the demo family member: one for the first demo
+/// person, written from memory in Latin with the birth year only (the
+/// server's background matching proposes the record), and one for someone
+/// the registry does not hold. Same content for the same seed.
+async fn demo_requests(
+    store: &dyn Store,
+    accounts: &dyn homeward_store::AccountStore,
+    persons: usize,
+    seed: u64,
+) -> anyhow::Result<usize> {
+    use homeward_domain::{Desk, Role, SoughtPerson, TracingRequestId};
+    use homeward_matching::{Scheme, transliterate};
+    let Some(family) = accounts.list_users().await?.into_iter().find(|u| u.role == Role::Family) else {
+        return Ok(0);
+    };
+    let mut sought = Vec::new();
+    if let Some(p) = homeward_demo::demo_persons(seed, persons).next() {
+        let i = &p.identity;
+        sought.push(SoughtPerson {
+            family_name: transliterate(&i.family_name, Scheme::Ukrainian2010),
+            given_names: transliterate(&i.given_names, Scheme::Ukrainian2010),
+            birth_date: i.birth_date.map(|d| d.year().to_string()),
+            ..SoughtPerson::default()
+        });
+    }
+    sought.push(SoughtPerson {
+        family_name: "Мирошниченко".into(),
+        given_names: "Степан".into(),
+        birth_date: Some("1989".into()),
+        ..SoughtPerson::default()
+    });
+    let n = sought.len();
+    for s in sought {
+        store
+            .file_tracing_request(homeward_store::NewTracingRequest {
+                id: TracingRequestId::new(),
+                owner: family.id,
+                enquirer_name: "Demo Enquirer".into(),
+                relationship: "mother".into(),
+                contact: "+000 00 000 0000".into(),
+                sought: s,
+                desk: Desk::Mediator,
+                at: time::OffsetDateTime::now_utc(),
+            })
+            .await?;
+    }
+    Ok(n)
 }
 
 fn print_summary(

@@ -3,7 +3,8 @@
 //! duplicates within the registry.
 //!
 //! Both build the matcher's in-memory index from the store's export
-//! stream when they start ([`load_index`]); one search then looks at the
+//! stream when they start (`homeward_service::matching::load_index`, which
+//! the server shares); one search then looks at the
 //! few records sharing a blocking key, never at the whole registry.
 
 use std::collections::HashMap;
@@ -13,10 +14,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Subcommand;
-use homeward_matching::{
-    BirthDate, DEFAULT_THRESHOLD, Index, LinkConfig, MatchRecord, duplicate_config, duplicates_with,
-};
-use homeward_store::{ExportRow, Store};
+use homeward_matching::{BirthDate, DEFAULT_THRESHOLD, LinkConfig, MatchRecord, duplicate_config, duplicates_with};
+use homeward_service::matching::{RegistryIndex, load_index};
 
 use super::link::probability;
 use crate::backend;
@@ -69,52 +68,6 @@ pub struct SearchArgs {
     limit: usize,
 }
 
-/// The matcher's index over the stored registry: one entry per source
-/// record (a person reported by both parties has two), with the person's
-/// id as the record id.
-#[derive(Debug)]
-pub struct RegistryIndex {
-    pub index: Index,
-    /// `SOURCE:RECORD_ID` of each slot, for display.
-    pub sources: Vec<String>,
-}
-
-/// The matcher's record of an exported row.
-pub fn to_match_record(row: &ExportRow) -> MatchRecord {
-    let i = &row.identity;
-    MatchRecord {
-        id: row.person_id.to_string(),
-        family_name: i.family_name.clone(),
-        given_names: i.given_names.clone(),
-        patronymic: i.patronymic.clone(),
-        mother_maiden_name: i.mother_maiden_name.clone(),
-        birth_date: i.birth_date.map(|d| BirthDate { year: d.year(), month: d.month(), day: d.day() }),
-        place_of_birth: i.place_of_birth.clone(),
-        rank: i.rank.clone(),
-        service_number: i.service_number.clone(),
-        unit: i.unit.clone(),
-    }
-}
-
-/// Builds the index from every source record's latest identity. Rows are
-/// prepared on a blocking thread while the store streams them.
-pub async fn load_index(store: &dyn Store) -> anyhow::Result<RegistryIndex> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<ExportRow>(1024);
-    let builder = tokio::task::spawn_blocking(move || {
-        let mut index = Index::new();
-        let mut sources = Vec::new();
-        while let Some(row) = rx.blocking_recv() {
-            index.insert(to_match_record(&row));
-            sources.push(format!("{}:{}", row.source.source, row.source.record_id));
-        }
-        RegistryIndex { index, sources }
-    });
-    let exported = store.export_persons(tx).await.context("cannot read the registry");
-    let built = builder.await.context("building the index failed")?;
-    exported?;
-    Ok(built)
-}
-
 /// A short description of an indexed record, for a reader to judge.
 fn who(reg: &RegistryIndex, slot: usize) -> String {
     let Some(r) = reg.index.get(slot).map(|p| p.record()) else {
@@ -141,7 +94,7 @@ fn who(reg: &RegistryIndex, slot: usize) -> String {
 pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = backend::open(settings).await?;
     let start = Instant::now();
-    let reg = load_index(store.as_ref()).await?;
+    let reg = load_index(store.as_ref()).await.context("cannot read the registry")?;
     eprintln!("indexed {} source records in {:.1} s", reg.index.len(), start.elapsed().as_secs_f64());
     match command {
         Command::Search(args) => search(&reg, &args),

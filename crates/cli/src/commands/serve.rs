@@ -43,17 +43,28 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<()> {
     let signer = crate::commands::log::signer(settings)?;
-    let state = state.with_log_key(signer.verifier()).with_import_dir(settings.data_dir.join(IMPORTS_DIR));
+    let started = std::time::Instant::now();
+    let index = homeward_service::matching::LiveIndex::build(state.store.clone())
+        .await
+        .context("cannot build the registry index")?;
+    tracing::info!(records = index.len(), seconds = started.elapsed().as_secs_f64(), "registry index built");
+    let state = state
+        .with_log_key(signer.verifier())
+        .with_index(index)
+        .with_import_dir(settings.data_dir.join(IMPORTS_DIR));
     // Jobs a stopped server left running stored nothing: say so, drop their files.
     state.import_jobs.recover(state.store.as_ref()).await.context("cannot recover import jobs")?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let witnesses = crate::commands::log::witnesses(settings)?;
-    let sequencer = tokio::spawn(homeward_service::log::run_sequencer(
+    let follower = state.follow_registry(stopped.clone());
+    let matcher = state.run_matcher(stopped.clone());
+    let sequencer = tokio::spawn(homeward_service::log::run_sequencer_notifying(
         state.store.clone(),
         signer,
         witnesses,
         SEQUENCE_EVERY,
         stopped,
+        Some(state.index.nudger()),
     ));
     let shutdown = async move {
         homeward_web::shutdown_signal().await;
@@ -61,5 +72,7 @@ pub async fn serve(
     };
     homeward_web::serve(listener, state, shutdown).await?;
     sequencer.await.context("the sequencer failed")?;
+    follower.await.context("the registry index follower failed")?;
+    matcher.await.context("background matching failed")?;
     Ok(())
 }

@@ -81,11 +81,29 @@ pub async fn run_sequencer(
     signer: Signer,
     witnesses: Option<std::sync::Arc<witnesses::Witnesses>>,
     interval: Duration,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    run_sequencer_notifying(store, signer, witnesses, interval, shutdown, None).await;
+}
+
+/// [`run_sequencer`], notifying `grown` whenever the tree grew (the live
+/// registry index then reads the new leaves at once).
+pub async fn run_sequencer_notifying(
+    store: std::sync::Arc<dyn Store>,
+    signer: Signer,
+    witnesses: Option<std::sync::Arc<witnesses::Witnesses>>,
+    interval: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
+    grown: Option<std::sync::Arc<tokio::sync::Notify>>,
 ) {
     loop {
         match sequence_and_publish(store.as_ref(), &signer, witnesses.as_deref()).await {
-            Ok((head, true)) => tracing::debug!(size = head.size, "checkpoint signed"),
+            Ok((head, true)) => {
+                tracing::debug!(size = head.size, "checkpoint signed");
+                if let Some(n) = &grown {
+                    n.notify_one();
+                }
+            }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "sequencing failed; retrying"),
         }

@@ -52,6 +52,32 @@ impl Reader {
     }
 }
 
+/// The right to search the registry for candidates (staff search, and the
+/// review of a tracing request's candidates), within a scope: the mediator
+/// and caseworkers every person, a party officer what it may read. A
+/// family never searches the registry: its request is matched in the
+/// background and a caseworker decides.
+#[derive(Debug, Clone)]
+pub struct Searcher {
+    reader: Reader,
+}
+
+impl Searcher {
+    pub fn for_role(role: &Role) -> Option<Self> {
+        match role {
+            // Caseworkers work the mediator's desk unless an account carries
+            // a bureau (see docs/TRACING.md): they see the candidates of
+            // every person, as the mediator does.
+            Role::Caseworker => Some(Self { reader: Reader { scope: Scope::All } }),
+            _ => Reader::for_role(role).map(|reader| Self { reader }),
+        }
+    }
+
+    pub fn reader(&self) -> &Reader {
+        &self.reader
+    }
+}
+
 /// The primary identity: the source record that created the person (the
 /// earliest recorded), at its latest version. Listings show the same one.
 pub fn primary(record: &PersonRecord) -> Option<&IdentityVersion> {
@@ -130,6 +156,11 @@ mod tests {
             assert!(Reporter::for_role(&role, None).is_none(), "{role}");
         }
         assert!(Registrar::for_role(&Role::Mediator).is_none());
+        assert_eq!(Searcher::for_role(&Role::Caseworker).unwrap().reader().scope(), &Scope::All);
+        assert_eq!(Searcher::for_role(&officer).unwrap().reader().scope(), &Scope::Party(code("A")));
+        for role in [Role::Family, Role::Auditor, Role::Admin] {
+            assert!(Searcher::for_role(&role).is_none(), "{role}");
+        }
         assert_eq!(Registrar::for_role(&officer).unwrap().party(), &code("A"));
     }
 }

@@ -26,7 +26,7 @@
 mod capability;
 mod group_commit;
 
-pub use capability::{Reader, Registrar, Reporter, Scope};
+pub use capability::{Reader, Registrar, Reporter, Scope, Searcher, primary};
 
 use std::sync::Arc;
 
@@ -36,6 +36,9 @@ use homeward_store::{
     StoreError, UserId,
 };
 use time::OffsetDateTime;
+
+use crate::matching::{Hit, LiveIndex};
+use homeward_matching::MatchRecord;
 
 /// Who is reading, for the access log.
 #[derive(Debug, Clone)]
@@ -156,6 +159,51 @@ impl Registry {
             return Err(RegistryError::NotFound);
         }
         Ok(self.store.add_status_event(id, event, reporter.party()).await?)
+    }
+
+    /// The persons most like `query` that `searcher` may see, best first,
+    /// at most `limit`; each returned person is an access. Invisible
+    /// persons are dropped before the limit, from a window several times
+    /// larger, so that what is returned does not depend on them.
+    pub async fn search(
+        &self,
+        searcher: &Searcher,
+        index: &Arc<LiveIndex>,
+        query: MatchRecord,
+        limit: usize,
+        who: &Accessor,
+    ) -> Result<Vec<Hit>, StoreError> {
+        let window = limit.saturating_mul(8).max(200);
+        let idx = index.clone();
+        let mut hits = tokio::task::spawn_blocking(move || idx.search(&query, window))
+            .await
+            .map_err(|_| StoreError::Backend("the search failed".into()))?;
+        if let Scope::Party(_) = searcher.reader().scope() {
+            let mut visible = Vec::with_capacity(hits.len().min(limit));
+            for h in hits {
+                if visible.len() >= limit {
+                    break;
+                }
+                if let Some(record) = self.store.person(h.person).await?
+                    && searcher.reader().may_see(&record)
+                {
+                    visible.push(h);
+                }
+            }
+            hits = visible;
+        }
+        hits.truncate(limit);
+        self.log_access(who, hits.iter().map(|h| h.person)).await?;
+        Ok(hits)
+    }
+
+    /// Writes reads of persons made outside this module's own reads (a
+    /// family's disclosed status is derived from the person's record).
+    pub async fn record_reads(&self, who: &Accessor, ids: &[PersonId]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.log_access(who, ids.iter().copied()).await
     }
 
     async fn log_access(&self, who: &Accessor, ids: impl Iterator<Item = PersonId>) -> Result<(), StoreError> {

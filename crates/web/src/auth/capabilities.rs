@@ -6,7 +6,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use homeward_service::registry::{Accessor, Reader, Registrar, Reporter};
+use homeward_service::registry::{Accessor, Reader, Registrar, Reporter, Searcher};
 
 use super::CurrentUser;
 use crate::AppState;
@@ -76,5 +76,46 @@ impl FromRequestParts<AppState> for CanReport {
         };
         let reporter = Reporter::for_role(&user.role, setup.as_ref()).ok_or(AppError::NotFound)?;
         Ok(Self { user, reporter })
+    }
+}
+
+/// The caller and its right to search the registry for candidates.
+#[derive(Debug, Clone)]
+pub struct CanSearch {
+    pub user: CurrentUser,
+    pub searcher: Searcher,
+}
+
+impl CanSearch {
+    pub fn accessor(&self, endpoint: &'static str) -> Accessor {
+        accessor(&self.user, endpoint)
+    }
+}
+
+impl FromRequestParts<AppState> for CanSearch {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let searcher = Searcher::for_role(&user.role).ok_or(AppError::NotFound)?;
+        Ok(Self { user, searcher })
+    }
+}
+
+/// The caller and what it may do with tracing requests.
+#[derive(Debug, Clone)]
+pub struct CanTrace {
+    pub user: CurrentUser,
+    pub access: homeward_service::requests::TracingAccess,
+}
+
+impl FromRequestParts<AppState> for CanTrace {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let access =
+            homeward_service::requests::TracingAccess::for_role(&user.role, user.user.id).ok_or(AppError::NotFound)?;
+        Ok(Self { user, access })
     }
 }

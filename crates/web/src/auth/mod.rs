@@ -42,6 +42,9 @@ pub struct AuthSettings {
     pub max_failures_per_address: u32,
     /// Login attempts (of any outcome) per address: a burst, refilled over a minute.
     pub login_attempts_per_minute: u32,
+    /// Family-facing searches (filing a tracing request) per account and,
+    /// separately, per address: a burst, refilled over an hour.
+    pub family_searches_per_hour: u32,
 }
 
 impl Default for AuthSettings {
@@ -54,6 +57,7 @@ impl Default for AuthSettings {
             max_failures_per_account: 5,
             max_failures_per_address: 20,
             login_attempts_per_minute: 30,
+            family_searches_per_hour: 10,
         }
     }
 }

@@ -8,13 +8,14 @@
 //! types; every page works without scripts.
 
 pub mod i18n;
+pub mod requests;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use homeward_domain::{PartyCode, PersonId, Status};
+use homeward_domain::{PartyCode, PersonId, Role, Status};
 use homeward_store::{ImportJobId, Page, PersonFilter};
 use serde::Deserialize;
 
@@ -36,10 +37,12 @@ pub struct Frame {
     pub username: Option<String>,
     pub can_read: bool,
     pub can_import: bool,
+    pub can_trace: bool,
+    pub can_search: bool,
 }
 
 impl Frame {
-    fn new(lang: Lang, user: Option<&CurrentUser>) -> Self {
+    pub(crate) fn new(lang: Lang, user: Option<&CurrentUser>) -> Self {
         let role = user.map(|u| &u.role);
         Self {
             t: lang.t(),
@@ -48,6 +51,8 @@ impl Frame {
             username: user.map(|u| u.user.username.to_string()),
             can_read: role.is_some_and(|r| homeward_service::registry::Reader::for_role(r).is_some()),
             can_import: role.is_some_and(|r| homeward_service::registry::Registrar::for_role(r).is_some()),
+            can_trace: role.is_some_and(|r| matches!(r, Role::Family | Role::Caseworker | Role::Mediator)),
+            can_search: role.is_some_and(|r| homeward_service::registry::Searcher::for_role(r).is_some()),
         }
     }
 }
@@ -60,7 +65,7 @@ pub struct Name {
 }
 
 impl Name {
-    fn of(s: &str) -> Self {
+    pub(crate) fn of(s: &str) -> Self {
         let (written, latin) = with_latin(s);
         Self { written, latin }
     }

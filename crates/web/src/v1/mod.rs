@@ -10,3 +10,5 @@ pub mod imports;
 pub mod model;
 pub mod openapi;
 pub mod persons;
+pub mod requests;
+pub mod search;

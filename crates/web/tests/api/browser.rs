@@ -205,3 +205,120 @@ async fn each_role_walks_its_pages_in_chromium() {
     shot(&c, "anonymous-public-log-uk").await;
     c.close().await.unwrap();
 }
+
+/// A family files a request in the browser; background matching proposes;
+/// a caseworker sees the candidate beside the request and confirms with a
+/// disclosure level; the family then reads the disclosed status. The
+/// mediator uses the staff search page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_family_files_and_a_caseworker_confirms_in_chromium() {
+    let Some(driver) = driver() else { return };
+    let app = TestApp::start().await;
+    let resp = app
+        .post_json(
+            "officer-a",
+            "/api/v1/persons",
+            &serde_json::json!({
+                "record_id": "A-600",
+                "identity": {"family_name": "Гнатюк", "given_names": "Олександр", "birth_date": "1996-04-12",
+                             "power": "B", "category": "military"},
+                "status": {"status": "captured", "occurred_on": "2026-05-03", "place": "Sector 9"}
+            }),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 201);
+
+    // The family files.
+    let c = browser(&driver).await;
+    login(&c, &app, "family").await;
+    c.find(Locator::LinkText("Tracing requests")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("file-request")).await.unwrap();
+    for (id, value) in [
+        ("enquirer_name", "Olha Hnatiuk"),
+        ("relationship", "mother"),
+        ("contact", "olha@example.org"),
+        ("family_name", "Hnatiuk"),
+        ("given_names", "Sasha"),
+        ("birth_date", "12.04.1996"),
+    ] {
+        c.find(Locator::Id(id)).await.unwrap().send_keys(value).await.unwrap();
+    }
+    c.find(Locator::Id("consent")).await.unwrap().click().await.unwrap();
+    shot(&c, "family-file-request").await;
+    c.find(Locator::Css("#file-request button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("p.ok")).await.unwrap();
+    let body = text(&c).await;
+    assert!(body.contains("Your request was received") && body.contains("We are searching"), "{body}");
+    assert!(!body.contains("Гнатюк"), "nothing from the registry before a confirmation");
+    shot(&c, "family-requests-searching").await;
+    // The forbidden thing: the staff search.
+    c.goto(&app.url("/search")).await.unwrap();
+    assert!(text(&c).await.contains("there is nothing here"));
+    c.close().await.unwrap();
+
+    // Background matching proposes the candidate.
+    let t = std::time::Instant::now();
+    let request = loop {
+        let list: serde_json::Value = app.get("caseworker", "/api/v1/tracing-requests").await.json().await.unwrap();
+        let found = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["status"] == "candidates" && r["sought"]["family_name"] == "Hnatiuk")
+            .cloned();
+        if let Some(r) = found {
+            break r["id"].as_str().unwrap().to_owned();
+        }
+        assert!(t.elapsed() < std::time::Duration::from_secs(10), "no candidate: {list}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+
+    // The caseworker reviews and confirms.
+    let c = browser(&driver).await;
+    login(&c, &app, "caseworker").await;
+    c.find(Locator::LinkText("Tracing requests")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("table")).await.unwrap();
+    shot(&c, "caseworker-desk-queue").await;
+    c.goto(&app.url(&format!("/tracing/{request}"))).await.unwrap();
+    c.wait().for_element(Locator::Css("article.candidate")).await.unwrap();
+    let body = text(&c).await;
+    assert!(body.contains("Гнатюк") && body.contains("(Gnatiuk Oleksandr)"), "Latin beside Cyrillic: {body}");
+    assert!(body.contains("family name"), "the explanation: {body}");
+    shot(&c, "caseworker-request-candidates").await;
+    c.find(Locator::Css("form.decide input[value=status]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::XPath("//form[contains(@class,'decide')]//button[contains(., 'Confirm')]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::XPath("//strong[@id='status' and text()='confirmed']")).await.unwrap();
+    shot(&c, "caseworker-confirmed").await;
+    // The forbidden thing: the registry.
+    c.goto(&app.url("/registry")).await.unwrap();
+    assert!(text(&c).await.contains("there is nothing here"));
+    c.close().await.unwrap();
+
+    // The family reads the disclosed status: the status and date, not the place.
+    let c = browser(&driver).await;
+    login(&c, &app, "family").await;
+    c.goto(&app.url(&format!("/tracing/{request}"))).await.unwrap();
+    c.wait().for_element(Locator::Id("state")).await.unwrap();
+    let state = c.find(Locator::Id("state")).await.unwrap().text().await.unwrap();
+    assert!(state.contains("captured") && state.contains("2026-05-03"), "{state}");
+    assert!(!text(&c).await.contains("Sector"));
+    shot(&c, "family-request-found").await;
+    c.close().await.unwrap();
+
+    // The mediator's staff search, in Latin, finds the Cyrillic record.
+    let c = browser(&driver).await;
+    login(&c, &app, "mediator").await;
+    c.find(Locator::LinkText("Search the registry")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("family_name")).await.unwrap().send_keys("Hnatiuk").await.unwrap();
+    c.find(Locator::Id("given_names")).await.unwrap().send_keys("Oleksandr").await.unwrap();
+    c.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("ol.hits")).await.unwrap();
+    assert!(text(&c).await.contains("Гнатюк"));
+    shot(&c, "mediator-search").await;
+    c.close().await.unwrap();
+}

@@ -7,5 +7,8 @@ mod browser;
 mod imports;
 mod matrix;
 mod openapi;
+mod review;
+mod search;
 mod support;
+mod tracing;
 mod ui;

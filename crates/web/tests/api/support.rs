@@ -74,6 +74,8 @@ pub struct Persons {
     pub a_own: PersonId,
     pub b_own: PersonId,
     pub held_by_a: PersonId,
+    /// The family's tracing request (seeking A's own person, by another spelling).
+    pub request: homeward_domain::TracingRequestId,
 }
 
 pub struct TestApp {
@@ -94,8 +96,9 @@ impl TestApp {
         let store = Arc::new(SqliteStore::open(dir.path().join("homeward.db")).await.unwrap());
         store.set_conflict(&setup()).await.unwrap();
         let hash = homeward_auth::hash_password(&SecretString::from(PASSWORD)).unwrap();
+        let mut users = std::collections::HashMap::new();
         for name in ROLES.iter().filter(|r| **r != "anonymous") {
-            store
+            let user = store
                 .create_user(NewUser {
                     username: Username::parse(name).unwrap(),
                     role: role_of(name),
@@ -104,6 +107,7 @@ impl TestApp {
                 })
                 .await
                 .unwrap();
+            users.insert(*name, user.id);
         }
         let add = |source: &str, id: &str, family: &str, power: &str| NewPerson {
             source: SourceRef { source: code(source), record_id: id.into() },
@@ -114,9 +118,42 @@ impl TestApp {
             a_own: store.add_person(add("A", "A-1", "Коваленко", "A")).await.unwrap(),
             b_own: store.add_person(add("B", "B-1", "Шевченко", "B")).await.unwrap(),
             held_by_a: store.add_person(add("A", "A-2", "Бондаренко", "B")).await.unwrap(),
+            request: homeward_domain::TracingRequestId::new(),
         };
+        // The family's request, at the mediator's desk.
+        homeward_store::TracingStore::file_tracing_request(
+            store.as_ref(),
+            homeward_store::NewTracingRequest {
+                id: persons.request,
+                owner: users["family"],
+                enquirer_name: "Марія Коваленко".into(),
+                relationship: "mother".into(),
+                contact: "+380 50 111 22 33".into(),
+                sought: homeward_domain::SoughtPerson {
+                    family_name: "Kovalenko".into(),
+                    given_names: "Sasha".into(),
+                    ..Default::default()
+                },
+                desk: homeward_domain::Desk::Mediator,
+                at: OffsetDateTime::now_utc(),
+            },
+        )
+        .await
+        .unwrap();
         let state = AppState::new(store.clone(), store.clone(), store.clone(), AuthSettings::default())
             .with_import_dir(dir.path().join("imports"));
+        // The server's background work: sequence the log (unsigned: no
+        // checkpoints are needed here) and follow it into the registry index.
+        let (seq_store, index) = (store.clone(), state.index.clone());
+        let matcher = homeward_service::requests::matcher::Matcher::new(store.clone(), index.clone());
+        tokio::spawn(async move {
+            loop {
+                let _ = homeward_store::LogStore::sequence(seq_store.as_ref(), 4096).await;
+                let _ = index.catch_up().await;
+                let _ = matcher.round().await;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = homeward_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -143,7 +180,7 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    async fn login(&self, username: &str) -> String {
+    pub async fn login(&self, username: &str) -> String {
         let resp = self
             .client
             .post(self.url("/login"))

@@ -1,0 +1,147 @@
+//! Tracing requests and their match candidates, as stored.
+//!
+//! Every change appends a `tracing_event` row and its log entry in the
+//! same transaction (`LoggedRecord::TracingEvent`): filed, assigned to a
+//! desk, a candidate found, a candidate confirmed or rejected. The request
+//! row's status, desk and link are a cache of those events, as a person's
+//! status is of its status events. The enquirer's contact is sealed at rest
+//! (column `tracing_request.contact`, and in the filing event); the log
+//! commits to the plaintext, like the person contact fields.
+
+use async_trait::async_trait;
+use homeward_domain::{Decision, Desk, Disclosure, PersonId, RequestStatus, SoughtPerson, TracingRequestId};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::{Actor, StoreError, UserId};
+
+/// A request to file. Consent is checked before it gets here: a request
+/// exists only with the enquirer's consent, recorded with its time.
+#[derive(Debug, Clone)]
+pub struct NewTracingRequest {
+    pub id: TracingRequestId,
+    pub owner: UserId,
+    pub enquirer_name: String,
+    pub relationship: String,
+    pub contact: String,
+    pub sought: SoughtPerson,
+    pub desk: Desk,
+    pub at: OffsetDateTime,
+}
+
+/// A stored request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TracingRequest {
+    pub id: TracingRequestId,
+    pub owner: UserId,
+    pub enquirer_name: String,
+    pub relationship: String,
+    pub contact: String,
+    pub sought: SoughtPerson,
+    pub status: RequestStatus,
+    pub desk: Desk,
+    pub linked_person: Option<PersonId>,
+    pub disclosure: Option<Disclosure>,
+    pub created_at: OffsetDateTime,
+}
+
+/// A candidate found by matching.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCandidate {
+    pub person: PersonId,
+    pub probability: f64,
+    /// Per-field explanation: `[{"field", "level", "weight"}]`.
+    pub explanation: Value,
+}
+
+/// A stored candidate with the caseworker's decision, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchCandidate {
+    pub request: TracingRequestId,
+    pub person: PersonId,
+    pub probability: f64,
+    pub explanation: Value,
+    pub decision: Option<Decision>,
+}
+
+/// Which requests to list (AND of what is given), oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    pub owner: Option<UserId>,
+    pub desk: Option<Desk>,
+    /// Only requests still searched for (open or with candidates).
+    pub searching: bool,
+}
+
+/// Event kinds of the tracing record, as logged (`tracing.<kind>`).
+pub mod kind {
+    pub const FILED: &str = "filed";
+    pub const ASSIGNED: &str = "assigned";
+    pub const CANDIDATE: &str = "candidate";
+    pub const CONFIRMED: &str = "confirmed";
+    pub const REJECTED: &str = "rejected";
+
+    /// The leaf's event type for a kind.
+    pub fn event_type(kind: &str) -> String {
+        format!("tracing.{kind}")
+    }
+}
+
+/// The content of the filing event (the commitment covers the contact).
+pub fn filed_content(new: &NewTracingRequest) -> Value {
+    json!({
+        "kind": kind::FILED,
+        "owner": new.owner,
+        "enquirer_name": new.enquirer_name,
+        "relationship": new.relationship,
+        "contact": new.contact,
+        "sought": new.sought,
+        "consent": true,
+        "desk": new.desk,
+    })
+}
+
+/// The tracing operations of a backend.
+#[async_trait]
+pub trait TracingStore: Send + Sync + std::fmt::Debug {
+    /// Files a request (status open) and logs it.
+    async fn file_tracing_request(&self, new: NewTracingRequest) -> Result<(), StoreError>;
+
+    /// A request with its contact opened.
+    async fn tracing_request(&self, id: TracingRequestId) -> Result<Option<TracingRequest>, StoreError>;
+
+    /// Requests matching the filter, oldest first.
+    async fn tracing_requests(&self, filter: &RequestFilter) -> Result<Vec<TracingRequest>, StoreError>;
+
+    /// Moves a request to another desk; false if there is no such request.
+    async fn assign_tracing_request(&self, id: TracingRequestId, desk: &Desk, by: &Actor) -> Result<bool, StoreError>;
+
+    /// Adds the candidates not yet recorded for the request (a pair is
+    /// recorded once, whatever its later score), each logged; a request
+    /// still open moves to `candidates`. Nothing is added to a request
+    /// that is no longer searched for. Returns how many were added.
+    async fn add_candidates(&self, id: TracingRequestId, candidates: Vec<NewCandidate>) -> Result<usize, StoreError>;
+
+    /// The request's candidates, most probable first.
+    async fn candidates(&self, id: TracingRequestId) -> Result<Vec<MatchCandidate>, StoreError>;
+
+    /// A caseworker's decision on an undecided candidate of a request still
+    /// searched for, logged. Confirming links the person, sets the
+    /// disclosure level and the status `confirmed`. `StoreError::Conflict`
+    /// when the candidate is unknown or decided, or the request is not
+    /// searched for any more.
+    async fn decide_candidate(
+        &self,
+        id: TracingRequestId,
+        person: PersonId,
+        decision: Decision,
+        disclosure: Option<Disclosure>,
+        by: &Actor,
+    ) -> Result<(), StoreError>;
+
+    /// A background job's durable watermark (0 when never set).
+    async fn job_watermark(&self, job: &str) -> Result<i64, StoreError>;
+
+    /// Moves a background job's watermark.
+    async fn set_job_watermark(&self, job: &str, value: i64) -> Result<(), StoreError>;
+}

@@ -1,0 +1,195 @@
+//! Caseworker review over real HTTP: background matching proposes, a
+//! caseworker confirms with a disclosure level (never automatic), the
+//! family then sees exactly that level, read live; before, only
+//! "searching". Other desks and other families get 404.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+use crate::support::TestApp;
+
+async fn json(resp: reqwest::Response) -> serde_json::Value {
+    resp.json().await.unwrap_or_default()
+}
+
+/// Waits until background matching has stored a candidate for `request`.
+async fn candidates(app: &TestApp, request: &str) -> serde_json::Value {
+    let t = Instant::now();
+    loop {
+        let body = json(app.get("caseworker", &format!("/api/v1/tracing-requests/{request}")).await).await;
+        if body["candidates"].as_array().is_some_and(|c| !c.is_empty()) {
+            return body;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "no candidate: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caseworker_confirms_and_the_family_sees_only_the_disclosed_level() {
+    let app = TestApp::start().await;
+    // A's bureau registers one of B's people it holds, in Cyrillic.
+    let resp = app
+        .post_json(
+            "officer-a",
+            "/api/v1/persons",
+            &serde_json::json!({
+                "record_id": "A-500",
+                "identity": {"family_name": "Гнатюк", "given_names": "Олександр", "birth_date": "1996-04-12",
+                             "power": "B", "category": "military"},
+                "status": {"status": "captured", "occurred_on": "2026-05-03", "place": "Sector 9"}
+            }),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let person = json(resp).await["id"].as_str().unwrap().to_owned();
+
+    // His mother asks, in Latin, from memory.
+    let filed = app
+        .post_json(
+            "family",
+            "/api/v1/tracing-requests",
+            &serde_json::json!({
+                "enquirer_name": "Olha Hnatiuk", "relationship": "mother", "contact": "olha@example.org",
+                "consent": true,
+                "sought": {"family_name": "Hnatiuk", "given_names": "Sasha", "birth_date": "12.04.1996"}
+            }),
+        )
+        .await;
+    assert_eq!(filed.status(), StatusCode::ACCEPTED);
+    let request = json(filed).await["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tracing-requests/{request}");
+
+    // The caseworker sees the candidate with its explanation, side by side with the request.
+    let review = candidates(&app, &request).await;
+    assert_eq!(review["status"], "candidates");
+    let cand = review["candidates"].as_array().unwrap().iter().find(|c| c["person_id"] == person.as_str()).unwrap();
+    assert_eq!(cand["family_name"], "Гнатюк");
+    assert!(cand["probability"].as_f64().unwrap() >= 0.5);
+    assert!(cand["explanation"].as_array().unwrap().iter().any(|e| e["field"] == "family name"), "{cand}");
+    assert!(cand["decision"].is_null());
+
+    // Until a caseworker confirms, the family sees only that the search goes on.
+    let mine = json(app.get("family", &path).await).await;
+    assert_eq!(mine["state"], "searching");
+    assert!(mine["status"].is_null() && mine["fate"].is_null(), "{mine}");
+    assert!(!mine.to_string().contains("Гнатюк") && !mine.to_string().contains(&person), "{mine}");
+
+    // Confirming needs a disclosure level; the mediator does not decide.
+    let decide = |role: &'static str, body: serde_json::Value| {
+        let path = format!("{path}/decisions");
+        let app = &app;
+        async move { app.post_json(role, &path, &body).await.status() }
+    };
+    let confirm = serde_json::json!({"person_id": person, "decision": "confirmed"});
+    assert_eq!(decide("caseworker", confirm.clone()).await, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(decide("mediator", confirm.clone()).await, StatusCode::NOT_FOUND);
+    let mut with_level = confirm.clone();
+    with_level["disclosure"] = "status".into();
+    assert_eq!(decide("caseworker", with_level.clone()).await, StatusCode::NO_CONTENT);
+    assert_eq!(decide("caseworker", with_level).await, StatusCode::CONFLICT, "decided once");
+
+    // The family now sees the status and its date, never the place.
+    let mine = json(app.get("family", &path).await).await;
+    assert_eq!((mine["state"].as_str(), mine["status"].as_str()), (Some("found"), Some("captured")), "{mine}");
+    assert_eq!(mine["status_date"], "2026-05-03");
+    assert!(!mine.to_string().contains("Sector"), "{mine}");
+    // Read live: a transfer shows at once.
+    let resp = app
+        .post_json(
+            "officer-a",
+            &format!("/api/v1/persons/{person}/status"),
+            &serde_json::json!({"status": "held", "occurred_on": "2026-05-20", "place": "Camp 7"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let mine = json(app.get("family", &path).await).await;
+    assert_eq!((mine["status"].as_str(), mine["status_date"].as_str()), (Some("held"), Some("2026-05-20")));
+    assert!(!mine.to_string().contains("Camp"), "{mine}");
+    let staff = json(app.get("caseworker", &path).await).await;
+    assert_eq!((staff["status"].as_str(), staff["linked_person"].as_str()), (Some("confirmed"), Some(person.as_str())));
+    // Both reads of the person are in the access log: the review and the disclosure.
+    let pid: homeward_domain::PersonId = person.parse().unwrap();
+    let q = homeward_store::AccessQuery { person: Some(pid), limit: 100, ..Default::default() };
+    let log = homeward_store::AccessLogStore::access_log(app.store.as_ref(), &q).await.unwrap();
+    let endpoint = "GET /api/v1/tracing-requests/{id}";
+    assert!(log.iter().any(|e| e.role == "caseworker" && e.endpoint == endpoint), "{log:?}");
+    assert!(log.iter().any(|e| e.role == "family" && e.endpoint == endpoint), "{log:?}");
+
+    // Another desk: the mediator moves the family's first request to A's bureau; the caseworker loses it.
+    let other = format!("/api/v1/tracing-requests/{}", app.persons.request);
+    assert_eq!(app.get("caseworker", &other).await.status(), StatusCode::OK);
+    let resp = app.post_json("mediator", &format!("{other}/desk"), &serde_json::json!({"desk": "bureau:A"})).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get("caseworker", &other).await.status(), StatusCode::NOT_FOUND);
+    let list = json(app.get("caseworker", "/api/v1/tracing-requests").await).await;
+    assert!(list["items"].as_array().unwrap().iter().all(|i| i["desk"] == "mediator"), "{list}");
+    let resp = app.post_json("mediator", &format!("{other}/desk"), &serde_json::json!({"desk": "bureau:Z"})).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fate_discloses_alive_or_dead_only_and_a_rejection_keeps_searching() {
+    let app = TestApp::start().await;
+    let add = |id: &'static str, family: &'static str, born: &'static str| {
+        let app = &app;
+        async move {
+            let resp = app
+                .post_json(
+                    "officer-b",
+                    "/api/v1/persons",
+                    &serde_json::json!({
+                        "record_id": id,
+                        "identity": {"family_name": family, "given_names": "Дмитрий", "birth_date": born,
+                                     "power": "A", "category": "military"},
+                        "status": {"status": "held", "occurred_on": "2026-04-01", "place": "Camp 1"}
+                    }),
+                )
+                .await;
+            json(resp).await["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let person = add("B-700", "Мороз", "1993-11-02").await;
+    let filed = app
+        .post_json(
+            "family",
+            "/api/v1/tracing-requests",
+            &serde_json::json!({"enquirer_name": "Iryna", "relationship": "wife", "contact": "+380 1",
+                                "consent": true,
+                                "sought": {"family_name": "Moroz", "given_names": "Dmytro", "birth_date": "1993-11-02"}}),
+        )
+        .await;
+    let request = json(filed).await["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tracing-requests/{request}");
+    candidates(&app, &request).await;
+    let reject = serde_json::json!({"person_id": person, "decision": "rejected"});
+    assert_eq!(
+        app.post_json("caseworker", &format!("{path}/decisions"), &reject).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let staff = json(app.get("caseworker", &path).await).await;
+    assert_eq!(staff["status"], "candidates", "a rejection keeps the search going");
+    assert_eq!(json(app.get("family", &path).await).await["state"], "searching");
+
+    // A second record of the same man (another bureau's spelling) is proposed and confirmed at level fate.
+    let again = add("B-701", "Moroz", "1993-11-02").await;
+    let t = Instant::now();
+    while !json(app.get("caseworker", &path).await).await["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["person_id"] == again.as_str())
+    {
+        assert!(t.elapsed() < Duration::from_secs(10), "the new record was not proposed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let confirm = serde_json::json!({"person_id": again, "decision": "confirmed", "disclosure": "fate"});
+    assert_eq!(
+        app.post_json("caseworker", &format!("{path}/decisions"), &confirm).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let mine = json(app.get("family", &path).await).await;
+    assert_eq!((mine["state"].as_str(), mine["fate"].as_str()), (Some("found"), Some("alive")), "{mine}");
+    assert!(mine["status"].is_null() && mine["status_date"].is_null(), "{mine}");
+}
