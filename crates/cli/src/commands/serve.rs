@@ -48,10 +48,8 @@ pub async fn serve(
         .await
         .context("cannot build the registry index")?;
     tracing::info!(records = index.len(), seconds = started.elapsed().as_secs_f64(), "registry index built");
-    let state = state
-        .with_log_key(signer.verifier())
-        .with_index(index)
-        .with_import_dir(settings.data_dir.join(IMPORTS_DIR));
+    let state =
+        state.with_log_key(signer.verifier()).with_index(index).with_import_dir(settings.data_dir.join(IMPORTS_DIR));
     // Jobs a stopped server left running stored nothing: say so, drop their files.
     state.import_jobs.recover(state.store.as_ref()).await.context("cannot recover import jobs")?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
