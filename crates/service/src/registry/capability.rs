@@ -52,11 +52,11 @@ impl Reader {
     }
 }
 
-/// The right to search the registry for candidates (staff search, and the
-/// review of a tracing request's candidates), within a scope: the mediator
-/// and caseworkers every person, a party officer what it may read. A
-/// family never searches the registry: its request is matched in the
-/// background and a caseworker decides.
+/// The right to search the registry for candidates (staff search), within
+/// a scope: the mediator every person, a party officer what it may read. A
+/// caseworker does not search: it sees its desk's requests and their
+/// candidates ([`CandidateReader`]). A family never searches the registry:
+/// its request is matched in the background and a caseworker decides.
 #[derive(Debug, Clone)]
 pub struct Searcher {
     reader: Reader,
@@ -64,13 +64,30 @@ pub struct Searcher {
 
 impl Searcher {
     pub fn for_role(role: &Role) -> Option<Self> {
-        match role {
-            // Caseworkers work the mediator's desk unless an account carries
-            // a bureau (see docs/TRACING.md): they see the candidates of
-            // every person, as the mediator does.
-            Role::Caseworker => Some(Self { reader: Reader { scope: Scope::All } }),
-            _ => Reader::for_role(role).map(|reader| Self { reader }),
-        }
+        // Whoever may read persons may search them, within what it may read.
+        // Caseworkers may not: DESIGN.md's roles table gives them the
+        // requests of their desk and those requests' candidates, never a free
+        // search over the registry (docs/TRACING.md).
+        Reader::for_role(role).map(|reader| Self { reader })
+    }
+
+    pub fn reader(&self) -> &Reader {
+        &self.reader
+    }
+}
+
+/// The right to read the persons proposed as candidates of a tracing
+/// request, once the caller has been found to see that request (its desk's
+/// caseworker, or the mediator): a candidate may be held by either party,
+/// so the scope is every person, but only through a request's candidates.
+#[derive(Debug, Clone)]
+pub struct CandidateReader {
+    reader: Reader,
+}
+
+impl CandidateReader {
+    pub fn for_role(role: &Role) -> Option<Self> {
+        matches!(role, Role::Caseworker | Role::Mediator).then_some(Self { reader: Reader { scope: Scope::All } })
     }
 
     pub fn reader(&self) -> &Reader {
@@ -156,10 +173,15 @@ mod tests {
             assert!(Reporter::for_role(&role, None).is_none(), "{role}");
         }
         assert!(Registrar::for_role(&Role::Mediator).is_none());
-        assert_eq!(Searcher::for_role(&Role::Caseworker).unwrap().reader().scope(), &Scope::All);
         assert_eq!(Searcher::for_role(&officer).unwrap().reader().scope(), &Scope::Party(code("A")));
-        for role in [Role::Family, Role::Auditor, Role::Admin] {
+        for role in [Role::Caseworker, Role::Family, Role::Auditor, Role::Admin] {
             assert!(Searcher::for_role(&role).is_none(), "{role}");
+        }
+        for role in [Role::Caseworker, Role::Mediator] {
+            assert_eq!(CandidateReader::for_role(&role).unwrap().reader().scope(), &Scope::All);
+        }
+        for role in [officer.clone(), Role::Family, Role::Auditor, Role::Admin] {
+            assert!(CandidateReader::for_role(&role).is_none(), "{role}");
         }
         assert_eq!(Registrar::for_role(&officer).unwrap().party(), &code("A"));
     }

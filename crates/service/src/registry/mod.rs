@@ -26,7 +26,7 @@
 mod capability;
 mod group_commit;
 
-pub use capability::{Reader, Registrar, Reporter, Scope, Searcher, primary};
+pub use capability::{CandidateReader, Reader, Registrar, Reporter, Scope, Searcher, primary};
 
 use std::sync::Arc;
 

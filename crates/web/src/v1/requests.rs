@@ -264,13 +264,13 @@ pub async fn with_persons(
     can: &CanTrace,
     candidates: Vec<MatchCandidate>,
 ) -> Result<Vec<CandidateOut>, AppError> {
-    let Some(searcher) = homeward_service::registry::Searcher::for_role(&can.user.role) else {
+    let Some(candidates_reader) = homeward_service::registry::CandidateReader::for_role(&can.user.role) else {
         return Err(AppError::NotFound);
     };
     let who = crate::auth::capabilities::accessor(&can.user, "GET /api/v1/tracing-requests/{id}");
     let mut out = Vec::with_capacity(candidates.len());
     for c in candidates {
-        let person = state.registry.person(searcher.reader(), c.person, &who).await?;
+        let person = state.registry.person(candidates_reader.reader(), c.person, &who).await?;
         out.push(CandidateOut::new(c, person.as_ref()));
     }
     Ok(out)

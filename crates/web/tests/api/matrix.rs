@@ -59,7 +59,7 @@ const MATRIX: &[(&str, &str, Body, bool, [u16; 8])] = &[
     ("GET",  "/api/v1/openapi.json",               Body::None,     false, [200, 200, 200, 200, 200, 200, 200, 200]),
     ("GET",  "/api/v1/users",                      Body::None,     false, [404, 404, 404, 404, 404, 404, 200, 401]),
     ("GET",  "/api/v1/me",                         Body::None,     false, [200, 200, 200, 200, 200, 200, 200, 401]),
-    ("POST", "/api/v1/search",                     Body::Search,   false, [200, 200, 200, 200, 404, 404, 404, 401]),
+    ("POST", "/api/v1/search",                     Body::Search,   false, [200, 200, 200, 404, 404, 404, 404, 401]),
     ("POST", "/api/v1/search",                     Body::Search,   true,  [403, 403, 403, 403, 403, 403, 403, 403]),
     ("GET",  "/api/v1/tracing-requests",           Body::None,     false, [200, 404, 404, 200, 200, 404, 404, 401]),
     ("POST", "/api/v1/tracing-requests",           Body::Request,  false, [404, 404, 404, 404, 202, 404, 404, 401]),
