@@ -29,7 +29,7 @@ use async_trait::async_trait;
 use homeward_domain::{ConflictSetup, PartyCode, PersonId, Status, StatusEvent};
 use homeward_store::{
     AuditItem, ExportRow, Keyring, LogEntry, LogStore, LoggedRecord, NewPerson, Page, PersonFilter, PersonImport,
-    PersonRecord, PersonSummary, SealUsage, StatusRecord, Store, StoreError, StoredCheckpoint, TreeHead,
+    PersonRecord, PersonStatus, PersonSummary, SealUsage, StatusRecord, Store, StoreError, StoredCheckpoint, TreeHead,
 };
 use homeward_tlog::Hash;
 use rusqlite::Connection;
@@ -118,6 +118,23 @@ impl SqliteStore {
             }
         };
         tokio::task::spawn_blocking(move || f(&guard)).await.map_err(join_error)?
+    }
+
+    /// Runs a point read (a few primary-key lookups) on a free reader
+    /// connection on the calling thread, or through [`Self::read`] when every
+    /// reader is busy. On a warm page cache such a read takes microseconds,
+    /// less than the hop to the blocking pool and back; it never waits for a
+    /// connection on the async thread. Only for reads bounded by a handful of
+    /// index lookups: anything that scans goes through `read`.
+    async fn read_point<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match self.readers.iter().find_map(|r| r.try_lock().ok()) {
+            Some(guard) => f(&guard),
+            None => self.read(f).await,
+        }
     }
 }
 
@@ -208,7 +225,11 @@ impl Store for SqliteStore {
 
     async fn person(&self, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
         let keys = self.keys.clone();
-        self.read(move |c| read::person(c, &keys, id)).await
+        self.read_point(move |c| read::person(c, &keys, id)).await
+    }
+
+    async fn person_status(&self, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
+        self.read_point(move |c| read::person_status(c, id)).await
     }
 
     async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {
