@@ -43,6 +43,8 @@ pub struct AppState {
     /// The registry's use cases with authorisation and access logging.
     pub registry: Registry,
     pub auth: Arc<AuthSettings>,
+    /// Tokens and sessions resolved in the last second ([`auth::cache`]).
+    pub credentials: Arc<auth::cache::CredentialCache>,
     /// Login attempts of any outcome, per address.
     pub login_attempts: Arc<ratelimit::RateLimiter<String>>,
 }
@@ -59,7 +61,9 @@ impl AppState {
         // The dummy hash for unknown users is made now, not on the first login.
         homeward_auth::warm_up();
         let registry = Registry::new(store.clone(), access.clone());
+        let credentials = Arc::new(auth::cache::CredentialCache::new(auth.credential_ttl));
         Self {
+            credentials,
             store,
             accounts,
             access,

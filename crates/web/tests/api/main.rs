@@ -6,5 +6,6 @@ mod bad_input;
 mod browser;
 mod matrix;
 mod openapi;
+mod status;
 mod support;
 mod ui;
