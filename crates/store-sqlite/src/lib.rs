@@ -47,6 +47,8 @@ pub struct SqliteStore {
     readers: Arc<Vec<Arc<Mutex<Connection>>>>,
     next_reader: Arc<AtomicUsize>,
     keys: Arc<Keyring>,
+    /// When an access-log commit last waited for the disk (`access.rs`).
+    access_synced: Arc<std::sync::Mutex<std::time::Instant>>,
 }
 
 impl SqliteStore {
@@ -76,6 +78,7 @@ impl SqliteStore {
             readers: Arc::new(readers),
             next_reader: Arc::new(AtomicUsize::new(0)),
             keys: Arc::new(keys),
+            access_synced: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
         })
     }
 
