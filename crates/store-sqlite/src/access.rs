@@ -25,14 +25,15 @@ struct Relaxed<'c>(&'c Connection);
 
 impl<'c> Relaxed<'c> {
     fn new(c: &'c Connection) -> Result<Self, StoreError> {
-        c.pragma_update(None, "synchronous", "NORMAL").map_err(backend_error)?;
+        // Cached statements: this runs on every access-log commit.
+        c.prepare_cached("PRAGMA synchronous = NORMAL").and_then(|mut st| st.execute([])).map_err(backend_error)?;
         Ok(Self(c))
     }
 }
 
 impl Drop for Relaxed<'_> {
     fn drop(&mut self) {
-        if let Err(e) = self.0.pragma_update(None, "synchronous", "FULL") {
+        if let Err(e) = self.0.prepare_cached("PRAGMA synchronous = FULL").and_then(|mut st| st.execute([])) {
             tracing::error!(error = %e, "cannot restore synchronous = FULL on the writer");
         }
     }

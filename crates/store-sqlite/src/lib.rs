@@ -123,17 +123,27 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || f(&guard)).await.map_err(join_error)?
     }
 
-    /// Runs a point read (a few primary-key lookups) on a free reader
-    /// connection on the calling thread, or through [`Self::read`] when every
-    /// reader is busy. On a warm page cache such a read takes microseconds,
-    /// less than the hop to the blocking pool and back; it never waits for a
-    /// connection on the async thread. Only for reads bounded by a handful of
-    /// index lookups: anything that scans goes through `read`.
+    /// Runs a point read (a few primary-key lookups) on the calling thread,
+    /// on a free connection, or through [`Self::read`] when none is free. On
+    /// a warm page cache such a read takes microseconds, less than the hop to
+    /// the blocking pool and back; it never waits for a connection on the
+    /// async thread. Only for reads bounded by a handful of index lookups:
+    /// anything that scans goes through `read`.
+    ///
+    /// The writer first, when idle: in WAL mode every commit empties the
+    /// page cache of every *other* connection (each read writes an
+    /// access-log row, so a reader's cache is nearly always cold), while the
+    /// writer's own commits leave its cache warm. Between write closures the
+    /// writer has no open transaction (an import holds the lock throughout),
+    /// so it reads exactly what a reader would.
     async fn read_point<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        if let Ok(guard) = self.writer.try_lock() {
+            return f(&guard);
+        }
         match self.readers.iter().find_map(|r| r.try_lock().ok()) {
             Some(guard) => f(&guard),
             None => self.read(f).await,
