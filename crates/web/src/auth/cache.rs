@@ -89,10 +89,10 @@ mod tests {
     use super::*;
     use crate::auth::Credential;
 
-    fn user(n: u128) -> CurrentUser {
+    fn user(id: UserId) -> CurrentUser {
         CurrentUser {
             user: homeward_store::User {
-                id: UserId(uuid::Uuid::from_u128(n)),
+                id,
                 username: Username::parse("someone").unwrap(),
                 role: Role::Auditor,
                 disabled: false,
@@ -105,23 +105,25 @@ mod tests {
 
     #[test]
     fn entries_expire_and_can_be_forgotten() {
+        // Any two distinct ids (the domain's UUID v7 maker).
+        let (one, two) = (UserId(homeward_domain::PersonId::new().0), UserId(homeward_domain::PersonId::new().0));
         let cache = CredentialCache::new(Duration::from_millis(50));
         let (a, b, c) = (SecretHash([1; 32]), SecretHash([2; 32]), SecretHash([3; 32]));
-        cache.insert(a, user(1), None);
-        cache.insert(b, user(1), None);
-        cache.insert(c, user(2), Some(Duration::ZERO));
+        cache.insert(a, user(one), None);
+        cache.insert(b, user(one), None);
+        cache.insert(c, user(two), Some(Duration::ZERO));
         assert!(cache.get(&a).is_some());
         assert!(cache.get(&c).is_none(), "a session that ends now is not kept");
         cache.forget(&a);
         assert!(cache.get(&a).is_none());
         assert!(cache.get(&b).is_some());
-        cache.forget_user(UserId(uuid::Uuid::from_u128(1)));
+        cache.forget_user(one);
         assert!(cache.get(&b).is_none());
-        cache.insert(a, user(1), None);
+        cache.insert(a, user(one), None);
         std::thread::sleep(Duration::from_millis(60));
         assert!(cache.get(&a).is_none(), "expired");
         let off = CredentialCache::new(Duration::ZERO);
-        off.insert(a, user(1), None);
+        off.insert(a, user(one), None);
         assert!(off.get(&a).is_none());
     }
 }
