@@ -124,6 +124,50 @@ pub async fn person_is_stored_with_identity_and_first_status(store: DynStore) {
     assert!(store.person(PersonId::new()).await.unwrap().is_none());
 }
 
+pub async fn person_status_agrees_with_the_record(store: DynStore) {
+    ready(&store).await;
+    let id = add(&store, "A", "s-1", Status::Captured).await;
+    let camp = |place: &str, on: &str| StatusEvent {
+        status: Status::Held,
+        occurred_on: Some(PartialDate::parse(on).unwrap()),
+        place: Some(place.into()),
+        details: Some("transfer".into()),
+    };
+    store.add_status_event(id, camp("camp 1", "2024-03"), &code("A")).await.unwrap();
+    store.add_status_event(id, camp("camp 2", "2024-05-02"), &code("M")).await.unwrap();
+    let s = store.person_status(id).await.unwrap().expect("stored");
+    let p = store.person(id).await.unwrap().unwrap();
+    assert_eq!((s.id, s.status), (id, Status::Held));
+    assert_eq!(&s.last, p.timeline.last().unwrap(), "the latest event, as the timeline has it");
+    assert_eq!(s.last.reported_by, code("M"));
+    // Held since the first of the two held events: a transfer does not restart it.
+    assert_eq!(s.since.seq, 2);
+    assert_eq!(s.since.occurred_on, Some(PartialDate::parse("2024-03").unwrap()));
+    assert_eq!(s.since.recorded_at, p.timeline[1].recorded_at);
+    assert_eq!((s.source.clone(), s.power.clone()), (code("A"), code("A")));
+    // A person with one event is in its status since that event.
+    let other = add(&store, "B", "s-2", Status::Missing).await;
+    let s = store.person_status(other).await.unwrap().unwrap();
+    assert_eq!((s.status, s.since.seq, s.last.seq, s.source), (Status::Missing, 1, 1, code("B")));
+    assert!(store.person_status(PersonId::new()).await.unwrap().is_none());
+
+    // The power is the primary identity's at its latest version.
+    let mut imp = store.begin_import().await.unwrap();
+    imp.write_batch(vec![row(2, "b1", "Шевченко", Some(Status::Captured))]).await.unwrap();
+    imp.finish(true).await.unwrap();
+    let mut amended = identity("Шевченко", "Дмитро");
+    amended.power = code("B");
+    let mut imp = store.begin_import().await.unwrap();
+    imp.write_batch(vec![ImportRow::new(2, source("B", "b1"), amended, Some(event(Status::Held)))]).await.unwrap();
+    imp.finish(true).await.unwrap();
+    let by_b = PersonFilter { source: Some(code("B")), ..Default::default() };
+    let list = store.list_persons(&by_b, &Page::first(10)).await.unwrap();
+    let b1 = list.into_iter().find(|p| p.source.record_id == "b1").unwrap();
+    let s = store.person_status(b1.id).await.unwrap().unwrap();
+    assert_eq!((s.power, s.source, s.status), (code("B"), code("B"), Status::Held));
+    assert_eq!((s.since.seq, s.last.seq), (2, 2));
+}
+
 pub async fn adding_needs_a_conflict_and_known_parties(store: DynStore) {
     let new = NewPerson { source: source("A", "1"), identity: identity("X", "Y"), first_status: event(Status::Held) };
     assert!(matches!(store.add_person(new.clone()).await, Err(StoreError::NoConflict)));
@@ -433,6 +477,7 @@ macro_rules! for_each_case {
             conflict_setup_round_trips_and_is_idempotent,
             conflict_setup_cannot_change_once_records_exist,
             person_is_stored_with_identity_and_first_status,
+            person_status_agrees_with_the_record,
             adding_needs_a_conflict_and_known_parties,
             a_source_record_id_is_registered_once,
             status_events_follow_the_state_machine,

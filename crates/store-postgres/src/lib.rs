@@ -24,7 +24,7 @@ use homeward_domain::{ConflictSetup, PartyCode, PersonId, PersonIdentity, Source
 use homeward_store::log::event;
 use homeward_store::{
     AuditItem, ExportRow, Keyring, LogEntry, LogStore, LoggedRecord, NewPerson, Page, PersonFilter, PersonImport,
-    PersonRecord, PersonSummary, SealUsage, StatusRecord, Store, StoreError, StoredCheckpoint, TreeHead,
+    PersonRecord, PersonStatus, PersonSummary, SealUsage, StatusRecord, Store, StoreError, StoredCheckpoint, TreeHead,
 };
 use homeward_tlog::Hash;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -309,6 +309,10 @@ impl Store for PgStore {
     async fn person(&self, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
         let mut c = self.pool.acquire().await.map_err(backend_error)?;
         rows::person(&mut c, &self.keys, id).await
+    }
+
+    async fn person_status(&self, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
+        rows::person_status(&self.pool, id).await
     }
 
     async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {

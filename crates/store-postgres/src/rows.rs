@@ -7,8 +7,8 @@ use homeward_domain::{
 };
 use homeward_store::log::{self as hlog, event, record};
 use homeward_store::{
-    ExportRow, IdentityVersion, Keyring, Page, PersonFilter, PersonRecord, PersonSummary, SealedIdentity, StatusRecord,
-    StoreError, seal,
+    ExportRow, IdentityVersion, Keyring, Page, PersonFilter, PersonRecord, PersonStatus, PersonSummary, SealedIdentity,
+    StatusRecord, StatusSince, StoreError, seal,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
@@ -296,20 +296,38 @@ pub(crate) async fn event_at(c: &mut PgConnection, id: PersonId, seq: u32) -> Re
     event(&r)
 }
 
+/// Two statements: the timeline with the person's row beside each event
+/// (every person has at least its first event), then the identity versions.
 pub(crate) async fn person(
     c: &mut PgConnection,
     keys: &Keyring,
     id: PersonId,
 ) -> Result<Option<PersonRecord>, StoreError> {
-    let Some(r) = sqlx::query("SELECT status, created_at FROM person WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(&mut *c)
-        .await
-        .map_err(backend_error)?
-    else {
+    let rows = sqlx::query(
+        "SELECT se.status, se.occurred_on, se.place, se.details, se.seq, se.reported_by, se.recorded_at,
+                p.status, p.created_at
+         FROM person p JOIN status_event se ON se.person_id = p.id
+         WHERE p.id = $1 ORDER BY se.seq",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(backend_error)?;
+    let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let (st, created_at) = (status(get(&r, 0)?)?, get::<OffsetDateTime>(&r, 1)?);
+    let (st, created_at) = (status(get(first, 7)?)?, get::<OffsetDateTime>(first, 8)?);
+    let timeline = rows
+        .iter()
+        .map(|r| {
+            Ok(StatusRecord {
+                event: event(r)?,
+                seq: get::<i32>(r, 4)? as u32,
+                reported_by: party(get(r, 5)?)?,
+                recorded_at: get(r, 6)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let identities = sqlx::query(concat!(
         "SELECT source, record_id, version, recorded_at, ",
         identity_columns!(),
@@ -327,25 +345,49 @@ pub(crate) async fn person(
         Ok(IdentityVersion { recorded_at: get(r, 3)?, identity: identity(r, 4, keys, name)?, source, version })
     })
     .collect::<Result<Vec<_>, StoreError>>()?;
-    let timeline = sqlx::query(
-        "SELECT status, occurred_on, place, details, seq, reported_by, recorded_at FROM status_event
-         WHERE person_id = $1 ORDER BY seq",
+    Ok(Some(PersonRecord { id, status: st, created_at, identities, timeline }))
+}
+
+/// [`homeward_store::Store::person_status`]: one statement, every step an
+/// index lookup (see the SQLite backend's twin).
+pub(crate) async fn person_status(pool: &PgPool, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
+    let Some(r) = sqlx::query(
+        "SELECT se.status, se.occurred_on, se.place, se.details, se.seq, se.reported_by, se.recorded_at,
+                p.status, p.primary_source, iv.power, since.seq, since.occurred_on, since.recorded_at
+         FROM person p
+         JOIN status_event se ON se.person_id = p.id AND se.seq = p.status_seq
+         JOIN status_event since ON since.person_id = p.id
+          AND since.seq = (SELECT coalesce(max(x.seq), 0) + 1 FROM status_event x
+                           WHERE x.person_id = p.id AND x.status <> p.status)
+         JOIN identity_version iv ON iv.source = p.primary_source AND iv.record_id = p.primary_record_id
+          AND iv.version = (SELECT max(m.version) FROM identity_version m
+                            WHERE m.source = p.primary_source AND m.record_id = p.primary_record_id)
+         WHERE p.id = $1",
     )
     .bind(id.0)
-    .fetch_all(&mut *c)
+    .fetch_optional(pool)
     .await
     .map_err(backend_error)?
-    .iter()
-    .map(|r| {
-        Ok(StatusRecord {
-            event: event(r)?,
-            seq: get::<i32>(r, 4)? as u32,
-            reported_by: party(get(r, 5)?)?,
-            recorded_at: get(r, 6)?,
-        })
-    })
-    .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Some(PersonRecord { id, status: st, created_at, identities, timeline }))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(PersonStatus {
+        id,
+        status: status(get(&r, 7)?)?,
+        source: party(get(&r, 8)?)?,
+        power: party(get(&r, 9)?)?,
+        since: StatusSince {
+            seq: get::<i32>(&r, 10)? as u32,
+            occurred_on: date(get(&r, 11)?)?,
+            recorded_at: get(&r, 12)?,
+        },
+        last: StatusRecord {
+            event: event(&r)?,
+            seq: get::<i32>(&r, 4)? as u32,
+            reported_by: party(get(&r, 5)?)?,
+            recorded_at: get(&r, 6)?,
+        },
+    }))
 }
 
 pub(crate) async fn list_persons(

@@ -31,7 +31,7 @@ use async_trait::async_trait;
 use homeward_domain::{ConflictSetup, PartyCode, PersonId, Status, StatusEvent};
 use homeward_store::{
     AuditItem, ExportRow, Keyring, LogEntry, LogStore, LoggedRecord, NewPerson, Page, PersonFilter, PersonImport,
-    PersonRecord, PersonSummary, SealUsage, StatusRecord, Store, StoreError, StoredCheckpoint, TreeHead,
+    PersonRecord, PersonStatus, PersonSummary, SealUsage, StatusRecord, Store, StoreError, StoredCheckpoint, TreeHead,
 };
 use homeward_tlog::Hash;
 use rusqlite::Connection;
@@ -49,6 +49,8 @@ pub struct SqliteStore {
     readers: Arc<Vec<Arc<Mutex<Connection>>>>,
     next_reader: Arc<AtomicUsize>,
     keys: Arc<Keyring>,
+    /// When an access-log commit last waited for the disk (`access.rs`).
+    access_synced: Arc<std::sync::Mutex<std::time::Instant>>,
 }
 
 impl SqliteStore {
@@ -78,6 +80,7 @@ impl SqliteStore {
             readers: Arc::new(readers),
             next_reader: Arc::new(AtomicUsize::new(0)),
             keys: Arc::new(keys),
+            access_synced: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
         })
     }
 
@@ -120,6 +123,33 @@ impl SqliteStore {
             }
         };
         tokio::task::spawn_blocking(move || f(&guard)).await.map_err(join_error)?
+    }
+
+    /// Runs a point read (a few primary-key lookups) on the calling thread,
+    /// on a free connection, or through [`Self::read`] when none is free. On
+    /// a warm page cache such a read takes microseconds, less than the hop to
+    /// the blocking pool and back; it never waits for a connection on the
+    /// async thread. Only for reads bounded by a handful of index lookups:
+    /// anything that scans goes through `read`.
+    ///
+    /// The writer first, when idle: in WAL mode every commit empties the
+    /// page cache of every *other* connection (each read writes an
+    /// access-log row, so a reader's cache is nearly always cold), while the
+    /// writer's own commits leave its cache warm. Between write closures the
+    /// writer has no open transaction (an import holds the lock throughout),
+    /// so it reads exactly what a reader would.
+    async fn read_point<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        if let Ok(guard) = self.writer.try_lock() {
+            return f(&guard);
+        }
+        match self.readers.iter().find_map(|r| r.try_lock().ok()) {
+            Some(guard) => f(&guard),
+            None => self.read(f).await,
+        }
     }
 }
 
@@ -210,7 +240,11 @@ impl Store for SqliteStore {
 
     async fn person(&self, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
         let keys = self.keys.clone();
-        self.read(move |c| read::person(c, &keys, id)).await
+        self.read_point(move |c| read::person(c, &keys, id)).await
+    }
+
+    async fn person_status(&self, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
+        self.read_point(move |c| read::person_status(c, id)).await
     }
 
     async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {

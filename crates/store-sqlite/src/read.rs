@@ -6,8 +6,8 @@ use homeward_domain::{
     SourceRef, Status, StatusEvent,
 };
 use homeward_store::{
-    ExportRow, IdentityVersion, Keyring, Page, PersonFilter, PersonRecord, PersonSummary, SealedIdentity, StatusRecord,
-    StoreError, seal,
+    ExportRow, IdentityVersion, Keyring, Page, PersonFilter, PersonRecord, PersonStatus, PersonSummary, SealedIdentity,
+    StatusRecord, StatusSince, StoreError, seal,
 };
 use rusqlite::types::{FromSqlError, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -108,15 +108,34 @@ pub(crate) fn conflict(c: &Connection) -> Result<Option<ConflictSetup>, StoreErr
     Ok(Some(ConflictSetup { name, parties, handover_points }))
 }
 
+/// Two statements: the timeline with the person's row beside each event
+/// (every person has at least its first event), then the identity versions.
 pub(crate) fn person(c: &Connection, keys: &Keyring, id: PersonId) -> Result<Option<PersonRecord>, StoreError> {
-    let Some((status, created_at)) = c
-        .prepare_cached("SELECT status, created_at FROM person WHERE id = ?1")
-        .and_then(|mut st| {
-            st.query_row(params![id.0.as_bytes()], |r| Ok((status(r.get_ref(0)?)?, timestamp(r.get_ref(1)?)?)))
-                .optional()
+    let mut head = None;
+    let mut st = c
+        .prepare_cached(
+            "SELECT se.status, se.occurred_on, se.place, se.details, se.seq, se.reported_by, se.recorded_at,
+                    p.status, p.created_at
+             FROM person p JOIN status_event se ON se.person_id = p.id
+             WHERE p.id = ?1 ORDER BY se.seq",
+        )
+        .map_err(backend_error)?;
+    let timeline = st
+        .query_map(params![id.0.as_bytes()], |r| {
+            if head.is_none() {
+                head = Some((status(r.get_ref(7)?)?, timestamp(r.get_ref(8)?)?));
+            }
+            Ok(StatusRecord {
+                event: event_from_row(r)?,
+                seq: r.get(4)?,
+                reported_by: party(r.get_ref(5)?)?,
+                recorded_at: timestamp(r.get_ref(6)?)?,
+            })
         })
         .map_err(backend_error)?
-    else {
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend_error)?;
+    let Some((status, created_at)) = head else {
         return Ok(None);
     };
     let sql = format!(
@@ -142,25 +161,56 @@ pub(crate) fn person(c: &Connection, keys: &Keyring, id: PersonId) -> Result<Opt
             Ok(IdentityVersion { identity: sealed.open(keys, name)?, source, version, recorded_at })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let mut st = c
-        .prepare_cached(
-            "SELECT status, occurred_on, place, details, seq, reported_by, recorded_at FROM status_event
-             WHERE person_id = ?1 ORDER BY seq",
-        )
-        .map_err(backend_error)?;
-    let timeline = st
-        .query_map(params![id.0.as_bytes()], |r| {
-            Ok(StatusRecord {
-                event: event_from_row(r)?,
-                seq: r.get(4)?,
-                reported_by: party(r.get_ref(5)?)?,
-                recorded_at: timestamp(r.get_ref(6)?)?,
+    Ok(Some(PersonRecord { id, status, created_at, identities, timeline }))
+}
+
+/// [`homeward_store::Store::person_status`]: one statement, every step a
+/// primary-key lookup (the person; its latest event by `status_seq`; the
+/// start of the trailing run of events in the current status; the primary
+/// identity's latest version).
+pub(crate) fn person_status(c: &Connection, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
+    c.prepare_cached(
+        "SELECT p.status, p.primary_source, iv.power,
+                se.status, se.occurred_on, se.place, se.details, se.seq, se.reported_by, se.recorded_at,
+                since.seq, since.occurred_on, since.recorded_at
+         FROM person p
+         JOIN status_event se ON se.person_id = p.id AND se.seq = p.status_seq
+         JOIN status_event since ON since.person_id = p.id
+          AND since.seq = (SELECT coalesce(max(x.seq), 0) + 1 FROM status_event x
+                           WHERE x.person_id = p.id AND x.status <> p.status)
+         JOIN identity_version iv ON iv.source = p.primary_source AND iv.record_id = p.primary_record_id
+          AND iv.version = (SELECT max(m.version) FROM identity_version m
+                            WHERE m.source = p.primary_source AND m.record_id = p.primary_record_id)
+         WHERE p.id = ?1",
+    )
+    .and_then(|mut st| {
+        st.query_row(params![id.0.as_bytes()], |r| {
+            Ok(PersonStatus {
+                id,
+                status: status(r.get_ref(0)?)?,
+                source: party(r.get_ref(1)?)?,
+                power: party(r.get_ref(2)?)?,
+                last: StatusRecord {
+                    event: StatusEvent {
+                        status: status(r.get_ref(3)?)?,
+                        occurred_on: date(r.get_ref(4)?)?,
+                        place: r.get(5)?,
+                        details: r.get(6)?,
+                    },
+                    seq: r.get(7)?,
+                    reported_by: party(r.get_ref(8)?)?,
+                    recorded_at: timestamp(r.get_ref(9)?)?,
+                },
+                since: StatusSince {
+                    seq: r.get(10)?,
+                    occurred_on: date(r.get_ref(11)?)?,
+                    recorded_at: timestamp(r.get_ref(12)?)?,
+                },
             })
         })
-        .map_err(backend_error)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(backend_error)?;
-    Ok(Some(PersonRecord { id, status, created_at, identities, timeline }))
+        .optional()
+    })
+    .map_err(backend_error)
 }
 
 pub(crate) fn list_persons(c: &Connection, f: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {

@@ -55,6 +55,10 @@ pub trait Store: LogStore + ImportJobStore + TracingStore + Send + Sync + std::f
     /// A person with every identity version and the whole status timeline.
     async fn person(&self, id: PersonId) -> Result<Option<PersonRecord>, StoreError>;
 
+    /// A person's current status ([`PersonStatus`]): one indexed query, for
+    /// the hot read path. Same answer as [`Store::person`] where they overlap.
+    async fn person_status(&self, id: PersonId) -> Result<Option<PersonStatus>, StoreError>;
+
     /// One page of persons, ordered by id, after `page.after`.
     async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError>;
 

@@ -44,6 +44,33 @@ pub struct PersonRecord {
     pub timeline: Vec<StatusRecord>,
 }
 
+/// A person's current status, in one indexed read: the event that set it,
+/// the event from which the person has been in it (a transfer keeps `held`),
+/// and what the visibility rule needs (the primary identity's power and
+/// source), but no identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonStatus {
+    pub id: PersonId,
+    pub status: Status,
+    /// The primary identity's power (at its latest version).
+    pub power: PartyCode,
+    /// The party whose record created the person.
+    pub source: PartyCode,
+    /// The first event of the trailing run of events in `status`.
+    pub since: StatusSince,
+    /// The latest event.
+    pub last: StatusRecord,
+}
+
+/// When the current status began.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusSince {
+    pub seq: u32,
+    pub occurred_on: Option<PartialDate>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
 /// A line of a listing: the first source's latest identity, and the status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PersonSummary {

@@ -48,6 +48,8 @@ pub struct AppState {
     /// The matcher's index over the registry, kept up to date by
     /// [`AppState::follow_registry`].
     pub index: Arc<LiveIndex>,
+    /// Tokens and sessions resolved in the last second ([`auth::cache`]).
+    pub credentials: Arc<auth::cache::CredentialCache>,
     /// Login attempts of any outcome, per address.
     pub login_attempts: Arc<ratelimit::RateLimiter<String>>,
     /// CSV imports running in the background, and where uploads are spooled.
@@ -78,8 +80,10 @@ impl AppState {
         // Empty, from leaf 0: following the log indexes the whole registry.
         // A server builds it from the export first ([`AppState::with_index`]).
         let index = LiveIndex::empty(store.clone());
+        let credentials = Arc::new(auth::cache::CredentialCache::new(auth.credential_ttl));
         Self {
             index,
+            credentials,
             store,
             accounts,
             access,

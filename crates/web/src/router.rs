@@ -54,7 +54,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/persons/{id}", get(v1::persons::show))
         .route(
             "/api/v1/persons/{id}/status",
-            post(v1::persons::add_status).layer(DefaultBodyLimit::max(v1::persons::MAX_JSON_BODY)),
+            get(v1::persons::status)
+                .post(v1::persons::add_status)
+                .layer(DefaultBodyLimit::max(v1::persons::MAX_JSON_BODY)),
         )
         .route("/api/v1/conflict", get(v1::conflict::show))
         // The body is streamed to a spool file; the handler enforces its own limits.

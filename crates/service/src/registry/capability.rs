@@ -2,7 +2,7 @@
 //! Their fields are private, so no other code can forge one.
 
 use homeward_domain::{ConflictSetup, PartyCode, PartyKind, Role};
-use homeward_store::{IdentityVersion, PersonRecord, PersonSummary};
+use homeward_store::{IdentityVersion, PersonRecord, PersonStatus, PersonSummary};
 
 /// Which persons a reader sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +40,14 @@ impl Reader {
             Scope::Party(party) => {
                 primary(record).is_some_and(|p| &p.identity.power == party || &p.source.source == party)
             }
+        }
+    }
+
+    /// The same rule on a status read, which carries the primary identity's power and source.
+    pub fn may_see_status(&self, s: &PersonStatus) -> bool {
+        match &self.scope {
+            Scope::All => true,
+            Scope::Party(party) => &s.power == party || &s.source == party,
         }
     }
 

@@ -55,6 +55,9 @@ impl GroupCommit {
             // Written by another caller's transaction meanwhile.
             result = &mut rx => return answer(result),
             _turn = self.turn.lock() => {
+            // Let the requests already running on this thread queue their
+            // entries first: a bigger group for the same commit.
+            tokio::task::yield_now().await;
             // Everything queued: at most one group per request in flight.
             let Queue { entries: batch, waiters } =
                 std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner));

@@ -9,7 +9,8 @@
 //! unknown id, so that nobody learns what exists beyond what they may see.
 //!
 //! Every read of a person's record appends to the access log before the
-//! record is returned ([`Registry::person`], [`Registry::list`]); concurrent
+//! record is returned ([`Registry::person`], [`Registry::status`],
+//! [`Registry::list`]); concurrent
 //! reads share one transaction (group commit, `group_commit.rs`), and a read
 //! still waits until its own entry is committed.
 //!
@@ -32,8 +33,8 @@ use std::sync::Arc;
 
 use homeward_domain::{PersonId, PersonIdentity, SourceRef, StatusEvent};
 use homeward_store::{
-    AccessEntry, AccessLogStore, NewPerson, Page, PersonFilter, PersonRecord, PersonSummary, StatusRecord, Store,
-    StoreError, UserId,
+    AccessEntry, AccessLogStore, NewPerson, Page, PersonFilter, PersonRecord, PersonStatus, PersonSummary,
+    StatusRecord, Store, StoreError, UserId,
 };
 use time::OffsetDateTime;
 
@@ -135,6 +136,25 @@ impl Registry {
         Ok(Some(record))
     }
 
+    /// A person's current status, if `reader` may see the person; the read is
+    /// logged like a whole record's. One indexed query
+    /// ([`Store::person_status`]) and one access-log entry.
+    pub async fn status(
+        &self,
+        reader: &Reader,
+        id: PersonId,
+        who: &Accessor,
+    ) -> Result<Option<PersonStatus>, StoreError> {
+        let Some(status) = self.store.person_status(id).await? else {
+            return Ok(None);
+        };
+        if !reader.may_see_status(&status) {
+            return Ok(None);
+        }
+        self.log_access(who, std::iter::once(id)).await?;
+        Ok(Some(status))
+    }
+
     /// Registers a person as the registrar's party.
     pub async fn register(
         &self,
@@ -154,8 +174,8 @@ impl Registry {
         id: PersonId,
         event: StatusEvent,
     ) -> Result<StatusRecord, RegistryError> {
-        let record = self.store.person(id).await?.ok_or(RegistryError::NotFound)?;
-        if !reporter.reader().may_see(&record) {
+        let current = self.store.person_status(id).await?.ok_or(RegistryError::NotFound)?;
+        if !reporter.reader().may_see_status(&current) {
             return Err(RegistryError::NotFound);
         }
         Ok(self.store.add_status_event(id, event, reporter.party()).await?)

@@ -99,7 +99,9 @@ pub async fn login(
     // A session that existed before login is ended, never promoted (session fixation).
     if let Some(old) = session_cookie(&headers, settings.cookie_name()) {
         use homeward_auth::secrecy::ExposeSecret;
-        state.accounts.delete_session(&homeward_auth::hash_secret(old.expose_secret())).await?;
+        let old = homeward_auth::hash_secret(old.expose_secret());
+        state.accounts.delete_session(&old).await?;
+        state.credentials.forget(&old);
     }
     let (secret, hash) = homeward_auth::new_secret(SecretKind::Session)
         .map_err(|e| AppError::Internal(format!("session secret: {e}")))?;
@@ -125,7 +127,10 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     if let Some(secret) = session_cookie(&headers, state.auth.cookie_name()) {
         use homeward_auth::secrecy::ExposeSecret;
-        state.accounts.delete_session(&homeward_auth::hash_secret(secret.expose_secret())).await?;
+        let hash = homeward_auth::hash_secret(secret.expose_secret());
+        state.accounts.delete_session(&hash).await?;
+        // Ended here: ended now, not when the cached entry expires.
+        state.credentials.forget(&hash);
     }
     Ok(([(header::SET_COOKIE, state.auth.expired_cookie())], Redirect::to("/login")).into_response())
 }

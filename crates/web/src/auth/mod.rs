@@ -4,6 +4,7 @@
 //! that compiles has had its caller's role checked: authorisation lives here,
 //! not in the handlers.
 
+pub mod cache;
 pub mod capabilities;
 pub mod login;
 pub mod roles;
@@ -45,6 +46,10 @@ pub struct AuthSettings {
     /// Family-facing searches (filing a tracing request) per account and,
     /// separately, per address: a burst, refilled over an hour.
     pub family_searches_per_hour: u32,
+    /// How long a resolved token or session is kept in memory ([`cache`]):
+    /// the longest a token revoked, a session ended or a user disabled by
+    /// another process (the command line) keeps working on this server.
+    pub credential_ttl: std::time::Duration,
 }
 
 impl Default for AuthSettings {
@@ -58,6 +63,7 @@ impl Default for AuthSettings {
             max_failures_per_address: 20,
             login_attempts_per_minute: 30,
             family_searches_per_hour: 10,
+            credential_ttl: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -131,12 +137,16 @@ async fn by_token(state: &AppState, bearer: &SecretString) -> Result<Option<Curr
         return Ok(None);
     }
     let hash = homeward_auth::hash_secret(bearer.expose_secret());
-    let found = state.accounts.token(&hash).await?;
-    Ok(found.map(|(token, user)| CurrentUser {
-        user,
-        role: token.scope,
-        credential: Credential::ApiToken { token: token.id },
-    }))
+    if let Some(user) = state.credentials.get(&hash) {
+        return Ok(Some(user));
+    }
+    // The store answers only for a live token of an enabled user.
+    let Some((token, user)) = state.accounts.token(&hash).await? else {
+        return Ok(None);
+    };
+    let user = CurrentUser { user, role: token.scope, credential: Credential::ApiToken { token: token.id } };
+    state.credentials.insert(hash, user.clone(), None);
+    Ok(Some(user))
 }
 
 async fn by_session(state: &AppState, secret: &SecretString) -> Result<Option<CurrentUser>, AppError> {
@@ -144,6 +154,11 @@ async fn by_session(state: &AppState, secret: &SecretString) -> Result<Option<Cu
         return Ok(None);
     }
     let hash = homeward_auth::hash_secret(secret.expose_secret());
+    // A hit skips the touch: the TTL is far below TOUCH_EVERY, so the next
+    // miss writes `last_seen` as often as before.
+    if let Some(user) = state.credentials.get(&hash) {
+        return Ok(Some(user));
+    }
     let now = OffsetDateTime::now_utc();
     let Some(session) = state.accounts.session(&hash, now, state.auth.session_idle).await? else {
         return Ok(None);
@@ -152,7 +167,10 @@ async fn by_session(state: &AppState, secret: &SecretString) -> Result<Option<Cu
         state.accounts.touch_session(&hash, now).await?;
     }
     let role = session.user.role.clone();
-    Ok(Some(CurrentUser { user: session.user, role, credential: Credential::Session }))
+    let ends_in = (session.expires_at - now).try_into().unwrap_or_default();
+    let user = CurrentUser { user: session.user, role, credential: Credential::Session };
+    state.credentials.insert(hash, user.clone(), Some(ends_in));
+    Ok(Some(user))
 }
 
 /// A browser navigating (Accept names HTML) gets the login page rather than a 401.

@@ -3,7 +3,7 @@
 //! HTTP or schema dependency and the wire format changes only here.
 
 use homeward_domain::{FieldError, PartialDate, PersonIdentity, RawIdentity, Status, StatusEvent};
-use homeward_store::{IdentityVersion, PersonRecord, PersonSummary, StatusRecord};
+use homeward_store::{IdentityVersion, PersonRecord, PersonStatus, PersonSummary, StatusRecord};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -152,6 +152,62 @@ impl From<StatusRecord> for StatusOut {
             details: r.event.details,
             reported_by: r.reported_by.to_string(),
             recorded_at: rfc3339(r.recorded_at),
+        }
+    }
+}
+
+/// A person's current status: no identity, no free-text details (those are
+/// in the whole record, `GET /api/v1/persons/{id}`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonStatusOut {
+    pub id: String,
+    pub status: String,
+    /// When the current status began: the first of the latest events in it
+    /// (a transfer between camps does not restart `held`).
+    pub since: StatusSinceOut,
+    /// The latest event.
+    pub last_event: LastEventOut,
+}
+
+/// The event from which a person has been in the current status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusSinceOut {
+    pub seq: u32,
+    /// When it happened, as precisely as known (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    pub occurred_on: Option<String>,
+    pub recorded_at: String,
+}
+
+/// A status event's fields other than its free-text details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastEventOut {
+    pub seq: u32,
+    pub status: String,
+    pub occurred_on: Option<String>,
+    pub place: Option<String>,
+    pub reported_by: String,
+    pub recorded_at: String,
+}
+
+impl From<PersonStatus> for PersonStatusOut {
+    fn from(s: PersonStatus) -> Self {
+        let last = s.last;
+        Self {
+            id: s.id.to_string(),
+            status: s.status.as_str().to_owned(),
+            since: StatusSinceOut {
+                seq: s.since.seq,
+                occurred_on: s.since.occurred_on.map(|d| d.to_string()),
+                recorded_at: rfc3339(s.since.recorded_at),
+            },
+            last_event: LastEventOut {
+                seq: last.seq,
+                status: last.event.status.as_str().to_owned(),
+                occurred_on: last.event.occurred_on.map(|d| d.to_string()),
+                place: last.event.place,
+                reported_by: last.reported_by.to_string(),
+                recorded_at: rfc3339(last.recorded_at),
+            },
         }
     }
 }

@@ -20,6 +20,7 @@ use super::model;
     paths(
         super::persons::list,
         super::persons::show,
+        super::persons::status,
         super::persons::register,
         super::persons::add_status,
         super::conflict::show,
@@ -38,7 +39,8 @@ use super::model;
     ),
     components(schemas(
         model::Problem, model::FieldProblem, model::PersonPage, model::PersonLine, model::PersonOut,
-        model::IdentityVersionOut, model::IdentityOut, model::StatusOut, model::RegisterPerson, model::IdentityIn,
+        model::IdentityVersionOut, model::IdentityOut, model::StatusOut, model::PersonStatusOut, model::StatusSinceOut,
+        model::LastEventOut, model::RegisterPerson, model::IdentityIn,
         model::StatusIn, model::Created, model::ConflictOut, model::PartyOut, model::HandoverPointOut,
         model::ImportReportOut, model::ImportJobOut, model::RowRejectionOut, model::FileProblemOut, model::AccessPage, model::AccessOut,
         model::ProofOut, super::search::SearchIn, super::search::SearchOut, super::search::CandidateOut,

@@ -12,7 +12,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::extract::{ApiJson, ApiQuery, PersonIdPath};
-use super::model::{Created, PersonLine, PersonOut, PersonPage, Problem, RegisterPerson, StatusIn, StatusOut};
+use super::model::{
+    Created, PersonLine, PersonOut, PersonPage, PersonStatusOut, Problem, RegisterPerson, StatusIn, StatusOut,
+};
 use crate::AppState;
 use crate::auth::capabilities::{CanRead, CanRegister, CanReport};
 use crate::error::AppError;
@@ -103,6 +105,32 @@ pub async fn show(
         .ok_or(AppError::NotFound)?;
     // Personal data: not for shared caches.
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(PersonOut::from(record))).into_response())
+}
+
+/// A person's current status: since when, and the latest event. The light
+/// read for programs that poll: one indexed query and one access-log entry
+/// (endpoint `GET /api/v1/persons/{id}/status`), with the same visibility
+/// rule as the whole record: a person the caller may not see answers 404.
+#[utoipa::path(get, path = "/api/v1/persons/{id}/status", tag = "registry",
+    params(("id" = String, Path, description = "the person's id (UUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    responses(
+        (status = 200, body = PersonStatusOut),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn status(
+    can: CanRead,
+    State(state): State<AppState>,
+    PersonIdPath(id): PersonIdPath,
+) -> Result<Response, AppError> {
+    let status = state
+        .registry
+        .status(&can.reader, id, &can.accessor("GET /api/v1/persons/{id}/status"))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // About a person: not for shared caches.
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(PersonStatusOut::from(status))).into_response())
 }
 
 /// Registers a person as the caller's party (party officers).

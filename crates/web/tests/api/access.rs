@@ -8,8 +8,10 @@ async fn reads_are_logged_with_who_what_and_where() {
     let id = app.persons.held_by_a.to_string();
     assert_eq!(app.get("officer-b", &format!("/api/v1/persons/{id}")).await.status(), 200);
     assert_eq!(app.get("officer-a", "/api/v1/persons").await.status(), 200);
+    assert_eq!(app.get("officer-a", &format!("/api/v1/persons/{id}/status")).await.status(), 200);
     // A refused read is not an access to the record.
     assert_eq!(app.get("officer-a", &format!("/api/v1/persons/{}", app.persons.b_own)).await.status(), 404);
+    assert_eq!(app.get("officer-a", &format!("/api/v1/persons/{}/status", app.persons.b_own)).await.status(), 404);
 
     let log: serde_json::Value =
         app.get("mediator", &format!("/api/v1/access-log?person={id}")).await.json().await.unwrap();
@@ -21,6 +23,7 @@ async fn reads_are_logged_with_who_what_and_where() {
     assert_eq!(
         endpoints,
         vec![
+            ("officer-a", "party_officer (A)", "GET /api/v1/persons/{id}/status"),
             ("officer-a", "party_officer (A)", "GET /api/v1/persons"),
             ("officer-b", "party_officer (B)", "GET /api/v1/persons/{id}"),
         ]

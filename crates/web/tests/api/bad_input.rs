@@ -14,8 +14,14 @@ async fn problem(resp: reqwest::Response) -> (u16, serde_json::Value) {
 async fn bad_bodies_are_4xx_problems_and_store_nothing() {
     let app = TestApp::start().await;
     let before = app.person_count().await;
+    // `Connection: close`: the server answers 413 without reading the body and
+    // closes; a pooled connection would fail the next request under load.
     let post = |body: Vec<u8>, ct: &'static str| {
-        app.request("officer-a", Method::POST, "/api/v1/persons").header("content-type", ct).body(body).send()
+        app.request("officer-a", Method::POST, "/api/v1/persons")
+            .header("content-type", ct)
+            .header("connection", "close")
+            .body(body)
+            .send()
     };
     let cases: Vec<(&str, Vec<u8>, &str, u16)> = vec![
         ("malformed JSON", b"{\"record_id\": ".to_vec(), "application/json", 400),

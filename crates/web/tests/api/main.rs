@@ -9,6 +9,7 @@ mod matrix;
 mod openapi;
 mod review;
 mod search;
+mod status;
 mod support;
 mod tracing;
 mod ui;
