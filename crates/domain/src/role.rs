@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::PartyCode;
 
-/// A user's role. Serialised as `{"role": "party_officer", "party": "A"}`.
+/// A user's role. Serialised as `{"role": "party_officer", "party": "A"}`;
+/// a caseworker at a party's bureau as `{"role": "caseworker", "bureau": "A"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum Role {
@@ -21,8 +22,12 @@ pub enum Role {
     Mediator,
     /// A party's information bureau: sees the people that party holds and its own people.
     PartyOfficer { party: PartyCode },
-    /// Reviews the tracing requests assigned to its desk.
-    Caseworker,
+    /// Reviews the tracing requests assigned to its desk: the mediator's
+    /// desk when `bureau` is `None`, otherwise that party's bureau.
+    Caseworker {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bureau: Option<PartyCode>,
+    },
     /// An enquirer: sees only their own requests.
     Family,
     /// Sees the public log: checkpoints, proofs, communiqués; no personal data.
@@ -89,20 +94,21 @@ impl FromStr for RoleKind {
 pub enum InvalidRole {
     #[error("a party officer needs a party (--party CODE)")]
     MissingParty,
-    #[error("only a party officer has a party; {0} has none")]
+    #[error("only a party officer or a bureau's caseworker has a party; {0} has none")]
     UnexpectedParty(RoleKind),
 }
 
 impl Role {
     /// Builds a role from its kind and party: the party is required for a
-    /// party officer and refused for every other role.
+    /// party officer, optional for a caseworker (its bureau; none: the
+    /// mediator's desk) and refused for every other role.
     pub fn new(kind: RoleKind, party: Option<PartyCode>) -> Result<Self, InvalidRole> {
         match (kind, party) {
             (RoleKind::PartyOfficer, Some(party)) => Ok(Role::PartyOfficer { party }),
             (RoleKind::PartyOfficer, None) => Err(InvalidRole::MissingParty),
+            (RoleKind::Caseworker, bureau) => Ok(Role::Caseworker { bureau }),
             (kind, Some(_)) => Err(InvalidRole::UnexpectedParty(kind)),
             (RoleKind::Mediator, None) => Ok(Role::Mediator),
-            (RoleKind::Caseworker, None) => Ok(Role::Caseworker),
             (RoleKind::Family, None) => Ok(Role::Family),
             (RoleKind::Auditor, None) => Ok(Role::Auditor),
             (RoleKind::Admin, None) => Ok(Role::Admin),
@@ -113,17 +119,18 @@ impl Role {
         match self {
             Role::Mediator => RoleKind::Mediator,
             Role::PartyOfficer { .. } => RoleKind::PartyOfficer,
-            Role::Caseworker => RoleKind::Caseworker,
+            Role::Caseworker { .. } => RoleKind::Caseworker,
             Role::Family => RoleKind::Family,
             Role::Auditor => RoleKind::Auditor,
             Role::Admin => RoleKind::Admin,
         }
     }
 
-    /// The party of a party officer.
+    /// The party of a party officer, or the bureau of a bureau's caseworker.
     pub fn party(&self) -> Option<&PartyCode> {
         match self {
             Role::PartyOfficer { party } => Some(party),
+            Role::Caseworker { bureau } => bureau.as_ref(),
             _ => None,
         }
     }
@@ -131,7 +138,7 @@ impl Role {
     /// Mediator, party officers and caseworkers work on case data; families,
     /// auditors and admins do not.
     pub fn is_staff(&self) -> bool {
-        matches!(self, Role::Mediator | Role::PartyOfficer { .. } | Role::Caseworker)
+        matches!(self, Role::Mediator | Role::PartyOfficer { .. } | Role::Caseworker { .. })
     }
 
     /// Whether a holder of `self` may hand out an API token scoped to
@@ -146,6 +153,7 @@ impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Role::PartyOfficer { party } => write!(f, "party_officer ({party})"),
+            Role::Caseworker { bureau: Some(party) } => write!(f, "caseworker ({party})"),
             other => f.write_str(other.kind().as_str()),
         }
     }
@@ -224,6 +232,15 @@ mod tests {
         for kind in RoleKind::ALL.into_iter().filter(|k| *k != RoleKind::PartyOfficer) {
             assert_eq!(Role::new(kind, None).unwrap().kind(), kind);
         }
+        // A caseworker works the mediator's desk, or a party's bureau.
+        assert_eq!(Role::new(RoleKind::Caseworker, None), Ok(Role::Caseworker { bureau: None }));
+        let bureau = Role::new(RoleKind::Caseworker, Some(code("B"))).unwrap();
+        assert_eq!(bureau, Role::Caseworker { bureau: Some(code("B")) });
+        assert_eq!(bureau.party(), Some(&code("B")));
+        assert_eq!(bureau.to_string(), "caseworker (B)");
+        for kind in [RoleKind::Family, RoleKind::Auditor, RoleKind::Admin] {
+            assert_eq!(Role::new(kind, Some(code("A"))), Err(InvalidRole::UnexpectedParty(kind)));
+        }
     }
 
     #[test]
@@ -236,6 +253,13 @@ mod tests {
         let json = serde_json::to_string(&Role::PartyOfficer { party: code("B") }).unwrap();
         assert_eq!(json, r#"{"role":"party_officer","party":"B"}"#);
         assert_eq!(serde_json::from_str::<Role>(&json).unwrap(), Role::PartyOfficer { party: code("B") });
+        let mediators_desk = Role::Caseworker { bureau: None };
+        assert_eq!(serde_json::to_string(&mediators_desk).unwrap(), r#"{"role":"caseworker"}"#);
+        assert_eq!(serde_json::from_str::<Role>(r#"{"role":"caseworker"}"#).unwrap(), mediators_desk);
+        let bureau = Role::Caseworker { bureau: Some(code("A")) };
+        let json = serde_json::to_string(&bureau).unwrap();
+        assert_eq!(json, r#"{"role":"caseworker","bureau":"A"}"#);
+        assert_eq!(serde_json::from_str::<Role>(&json).unwrap(), bureau);
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub async fn users_are_created_found_and_listed(store: DynStore, accounts: DynAc
 
 pub async fn a_username_is_taken_once(store: DynStore, accounts: DynAccounts) {
     store.set_conflict(&setup()).await.unwrap();
-    add_user(&accounts, "caseworker", Role::Caseworker).await;
+    add_user(&accounts, "caseworker", Role::Caseworker { bureau: None }).await;
     let again =
         NewUser { username: name("Caseworker"), role: Role::Admin, password_hash: "x".into(), created_at: now() };
     let err = accounts.create_user(again.clone()).await.unwrap_err();
@@ -201,6 +201,44 @@ pub async fn tokens_are_scoped_listed_and_revoked(store: DynStore, accounts: Dyn
     assert_eq!(accounts.list_tokens(user.id).await.unwrap().len(), 2, "revoked tokens stay listed");
 }
 
+/// A caseworker at a party's bureau keeps its bureau, in the account and in
+/// the scope of its tokens; one at the mediator's desk has none; an unknown
+/// bureau is refused like an unknown party.
+pub async fn a_caseworker_may_belong_to_a_bureau(store: DynStore, accounts: DynAccounts) {
+    store.set_conflict(&setup()).await.unwrap();
+    let bureau = Role::Caseworker { bureau: Some(code("B")) };
+    let desk_b = add_user(&accounts, "desk-b", bureau.clone()).await;
+    let desk_m = add_user(&accounts, "desk-mediator", Role::Caseworker { bureau: None }).await;
+    assert_eq!(desk_b.role, bureau);
+    assert_eq!(accounts.user_credentials(&name("desk-b")).await.unwrap().expect("found").user.role, bureau);
+    assert_eq!(
+        accounts.user_credentials(&name("desk-mediator")).await.unwrap().expect("found").user.role,
+        Role::Caseworker { bureau: None }
+    );
+    let token =
+        NewApiToken { hash: hash(7), name: "desk".into(), user: desk_b.id, scope: bureau.clone(), created_at: now() };
+    accounts.create_token(token).await.unwrap();
+    let (found, owner) = accounts.token(&hash(7)).await.unwrap().expect("live");
+    assert_eq!((found.scope, owner.id), (bureau, desk_b.id));
+    // A token of the mediator's desk is no bureau's.
+    let wider = NewApiToken {
+        hash: hash(8),
+        name: "wider".into(),
+        user: desk_m.id,
+        scope: Role::Caseworker { bureau: Some(code("A")) },
+        created_at: now(),
+    };
+    assert!(matches!(accounts.create_token(wider).await.unwrap_err(), StoreError::Conflict(_)));
+    let unknown = NewUser {
+        username: name("desk-z"),
+        role: Role::Caseworker { bureau: Some(code("Z")) },
+        password_hash: "x".into(),
+        created_at: now(),
+    };
+    let err = accounts.create_user(unknown).await.unwrap_err();
+    assert!(matches!(err, StoreError::UnknownParty { field: "party", .. }), "{err}");
+}
+
 pub async fn login_failures_are_counted_per_key_and_forgotten(_store: DynStore, accounts: DynAccounts) {
     let t0 = now();
     let (account, address) = (hash(1), hash(2));
@@ -238,6 +276,7 @@ macro_rules! for_each_account_case {
             sessions_expire_idle_out_and_end,
             disabling_ends_sessions_and_tokens,
             tokens_are_scoped_listed_and_revoked,
+            a_caseworker_may_belong_to_a_bureau,
             login_failures_are_counted_per_key_and_forgotten
         );
     };

@@ -46,7 +46,7 @@ pub async fn home(user: CurrentUser) -> impl IntoResponse {
             "You see the people your party holds, your own people held by the other side, and your missing.",
             vec!["Register captures, transfers, health and deaths", "Report your missing", "Propose and sign lists"],
         ),
-        Role::Caseworker => (
+        Role::Caseworker { .. } => (
             "Caseworker",
             "You see the tracing requests assigned to your desk and their candidates.",
             vec!["Review candidates", "Confirm or reject links", "Answer families"],

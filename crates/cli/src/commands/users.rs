@@ -21,13 +21,15 @@ pub enum Command {
     /// Create a user. The password is asked for (not echoed), or read from stdin.
     #[command(after_help = "Examples:\n  homeward user add mediator1 --role mediator\n  \
                             homeward user add officer-a --role party_officer --party A\n  \
+                            homeward user add desk-a --role caseworker --party A   # a caseworker at A's bureau\n  \
                             printf '%s\\n' \"$PASSWORD\" | homeward user add auditor1 --role auditor --password-stdin")]
     Add {
         username: Username,
         /// mediator, party_officer, caseworker, family, auditor or admin.
         #[arg(long)]
         role: RoleKind,
-        /// The party of a party officer (one of the conflict's party codes).
+        /// The party of a party officer (one of the conflict's party codes), or
+        /// the bureau of a caseworker (none: the mediator's desk).
         #[arg(long)]
         party: Option<PartyCode>,
         /// Read the password from the first line of stdin instead of asking.
@@ -211,7 +213,7 @@ pub async fn demo_logins(
         roles.push((name, Role::PartyOfficer { party: p.code.clone() }));
     }
     roles.extend([
-        ("caseworker".to_owned(), Role::Caseworker),
+        ("caseworker".to_owned(), Role::Caseworker { bureau: None }),
         ("family".to_owned(), Role::Family),
         ("auditor".to_owned(), Role::Auditor),
         ("admin".to_owned(), Role::Admin),

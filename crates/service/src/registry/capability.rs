@@ -25,7 +25,7 @@ impl Reader {
         match role {
             Role::Mediator => Some(Self { scope: Scope::All }),
             Role::PartyOfficer { party } => Some(Self { scope: Scope::Party(party.clone()) }),
-            Role::Caseworker | Role::Family | Role::Auditor | Role::Admin => None,
+            Role::Caseworker { .. } | Role::Family | Role::Auditor | Role::Admin => None,
         }
     }
 
@@ -86,8 +86,9 @@ impl Searcher {
 
 /// The right to read the persons proposed as candidates of a tracing
 /// request, once the caller has been found to see that request (its desk's
-/// caseworker, or the mediator): a candidate may be held by either party,
-/// so the scope is every person, but only through a request's candidates.
+/// caseworker, or the mediator), and only through a request's candidates:
+/// at the mediator's desk every person; at a party's bureau what that
+/// party's officers may read, no more.
 #[derive(Debug, Clone)]
 pub struct CandidateReader {
     reader: Reader,
@@ -95,7 +96,12 @@ pub struct CandidateReader {
 
 impl CandidateReader {
     pub fn for_role(role: &Role) -> Option<Self> {
-        matches!(role, Role::Caseworker | Role::Mediator).then_some(Self { reader: Reader { scope: Scope::All } })
+        let scope = match role {
+            Role::Mediator | Role::Caseworker { bureau: None } => Scope::All,
+            Role::Caseworker { bureau: Some(party) } => Scope::Party(party.clone()),
+            Role::PartyOfficer { .. } | Role::Family | Role::Auditor | Role::Admin => return None,
+        };
+        Some(Self { reader: Reader { scope } })
     }
 
     pub fn reader(&self) -> &Reader {
@@ -175,19 +181,21 @@ mod tests {
         assert_eq!(Reader::for_role(&Role::Mediator).unwrap().scope(), &Scope::All);
         let officer = Role::PartyOfficer { party: code("A") };
         assert_eq!(Reader::for_role(&officer).unwrap().scope(), &Scope::Party(code("A")));
-        for role in [Role::Caseworker, Role::Family, Role::Auditor, Role::Admin] {
+        for role in [Role::Caseworker { bureau: None }, Role::Family, Role::Auditor, Role::Admin] {
             assert!(Reader::for_role(&role).is_none(), "{role}");
             assert!(Registrar::for_role(&role).is_none(), "{role}");
             assert!(Reporter::for_role(&role, None).is_none(), "{role}");
         }
         assert!(Registrar::for_role(&Role::Mediator).is_none());
         assert_eq!(Searcher::for_role(&officer).unwrap().reader().scope(), &Scope::Party(code("A")));
-        for role in [Role::Caseworker, Role::Family, Role::Auditor, Role::Admin] {
+        let bureau = Role::Caseworker { bureau: Some(code("A")) };
+        for role in [Role::Caseworker { bureau: None }, bureau.clone(), Role::Family, Role::Auditor, Role::Admin] {
             assert!(Searcher::for_role(&role).is_none(), "{role}");
         }
-        for role in [Role::Caseworker, Role::Mediator] {
+        for role in [Role::Caseworker { bureau: None }, Role::Mediator] {
             assert_eq!(CandidateReader::for_role(&role).unwrap().reader().scope(), &Scope::All);
         }
+        assert_eq!(CandidateReader::for_role(&bureau).unwrap().reader().scope(), &Scope::Party(code("A")));
         for role in [officer.clone(), Role::Family, Role::Auditor, Role::Admin] {
             assert!(CandidateReader::for_role(&role).is_none(), "{role}");
         }

@@ -37,12 +37,15 @@ pub enum TracingAccess {
 }
 
 impl TracingAccess {
-    /// Caseworker accounts carry no bureau yet, so every caseworker works
-    /// the mediator's desk (docs/TRACING.md).
+    /// A caseworker works its bureau's desk, or the mediator's when its
+    /// account carries no bureau (docs/TRACING.md).
     pub fn for_role(role: &Role, user: UserId) -> Option<Self> {
         match role {
             Role::Family => Some(Self::Family(user)),
-            Role::Caseworker => Some(Self::Caseworker { user, desk: Desk::Mediator }),
+            Role::Caseworker { bureau } => Some(Self::Caseworker {
+                user,
+                desk: bureau.as_ref().map_or(Desk::Mediator, |party| Desk::Bureau(party.clone())),
+            }),
             Role::Mediator => Some(Self::Mediator(user)),
             _ => None,
         }

@@ -47,7 +47,7 @@ role_extractor!(
 role_extractor!(
     /// A caseworker, at the mediator or at a bureau.
     Caseworker,
-    Role::Caseworker
+    Role::Caseworker { .. }
 );
 role_extractor!(
     /// A family member (an enquirer).
@@ -67,7 +67,7 @@ role_extractor!(
 role_extractor!(
     /// Anyone who works on case data: mediator, party officers, caseworkers.
     AnyStaff,
-    Role::Mediator | Role::PartyOfficer { .. } | Role::Caseworker
+    Role::Mediator | Role::PartyOfficer { .. } | Role::Caseworker { .. }
 );
 
 /// A party's officer, with the party: every query a handler makes with it

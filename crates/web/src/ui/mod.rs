@@ -51,7 +51,7 @@ impl Frame {
             username: user.map(|u| u.user.username.to_string()),
             can_read: role.is_some_and(|r| homeward_service::registry::Reader::for_role(r).is_some()),
             can_import: role.is_some_and(|r| homeward_service::registry::Registrar::for_role(r).is_some()),
-            can_trace: role.is_some_and(|r| matches!(r, Role::Family | Role::Caseworker | Role::Mediator)),
+            can_trace: role.is_some_and(|r| matches!(r, Role::Family | Role::Caseworker { .. } | Role::Mediator)),
             can_search: role.is_some_and(|r| homeward_service::registry::Searcher::for_role(r).is_some()),
         }
     }

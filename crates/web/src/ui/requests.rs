@@ -19,7 +19,7 @@ use crate::auth::PeerIp;
 use crate::auth::capabilities::{CanSearch, CanTrace};
 use crate::error::AppError;
 use crate::ui::i18n::{Lang, Strings};
-use crate::v1::requests::{CandidateOut, family_limit, with_persons};
+use crate::v1::requests::{CandidateOut, decide_candidate, family_limit, with_persons};
 use crate::v1::search::{CandidateOut as SearchHit, SearchIn};
 
 /// A family's request, in its words.
@@ -321,7 +321,7 @@ pub async fn decide(
         .map(str::parse::<Disclosure>)
         .transpose()
         .map_err(|()| AppError::BadRequest("disclosure"))?;
-    state.requests.decide(&can.access, rid, person, decision, disclosure).await?;
+    decide_candidate(&state, &can, rid, person, decision, disclosure).await?;
     Ok(Redirect::to(&format!("/tracing/{rid}")).into_response())
 }
 

@@ -258,7 +258,9 @@ pub fn family_limit(state: &AppState, can: &CanTrace, ip: PeerIp) -> Result<(), 
 }
 
 /// Each candidate with its person, read through the registry (so each is
-/// an access in the access log).
+/// an access in the access log). A candidate the caller may not read (a
+/// bureau's caseworker and a person outside that party's scope) is left
+/// out, as if the matcher had not proposed it.
 pub async fn with_persons(
     state: &AppState,
     can: &CanTrace,
@@ -270,10 +272,34 @@ pub async fn with_persons(
     let who = crate::auth::capabilities::accessor(&can.user, "GET /api/v1/tracing-requests/{id}");
     let mut out = Vec::with_capacity(candidates.len());
     for c in candidates {
-        let person = state.registry.person(candidates_reader.reader(), c.person, &who).await?;
-        out.push(CandidateOut::new(c, person.as_ref()));
+        if let Some(person) = state.registry.person(candidates_reader.reader(), c.person, &who).await? {
+            out.push(CandidateOut::new(c, Some(&person)));
+        }
     }
     Ok(out)
+}
+
+/// Decides a candidate, if the caller may read its person (see
+/// [`with_persons`]): a candidate it was never shown answers 404.
+pub async fn decide_candidate(
+    state: &AppState,
+    can: &CanTrace,
+    request: TracingRequestId,
+    person: PersonId,
+    decision: Decision,
+    disclosure: Option<Disclosure>,
+) -> Result<(), AppError> {
+    let readable = match homeward_service::registry::CandidateReader::for_role(&can.user.role) {
+        Some(candidates_reader) => {
+            state.store.person(person).await?.is_some_and(|p| candidates_reader.reader().may_see(&p))
+        }
+        None => false,
+    };
+    if !readable {
+        return Err(AppError::NotFound);
+    }
+    state.requests.decide(&can.access, request, person, decision, disclosure).await?;
+    Ok(())
 }
 
 fn request_id(raw: &str) -> Result<TracingRequestId, AppError> {
@@ -395,7 +421,7 @@ pub async fn decide(
             detail: "disclosure: fate or status".into(),
             errors: vec![homeward_domain::FieldError::new("disclosure", "fate or status")],
         })?;
-    state.requests.decide(&can.access, id, person, decision, disclosure).await?;
+    decide_candidate(&state, &can, id, person, decision, disclosure).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

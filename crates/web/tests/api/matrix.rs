@@ -118,8 +118,10 @@ async fn every_role_gets_exactly_what_the_roles_table_gives() {
                     "enquirer_name": "Олена", "relationship": "sister", "contact": "+380 50 000 00 01",
                     "consent": true, "sought": {"family_name": "Ткаченко"}})),
                 Body::Desk => req.json(&serde_json::json!({"desk": "mediator"})),
+                // A person the mediator's caseworker may read but who is no
+                // candidate of the request: 409 for the request's desk.
                 Body::Decision => req.json(&serde_json::json!({
-                    "person_id": "0190c6e2-7d1a-7cc0-9a4e-2f1c3b5d6e7f", "decision": "rejected"})),
+                    "person_id": p.held_by_a.to_string(), "decision": "rejected"})),
                 Body::Search => req.json(&serde_json::json!({"family_name": "Kovalenko", "given_names": "Oleksandr"})),
                 Body::Csv => req.header("content-type", "text/csv").body(format!(
                     "record_id,family_name,given_names,power,category,status\n{record_id},Ткаченко,Петро,A,military,missing\n"

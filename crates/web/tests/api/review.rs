@@ -193,3 +193,82 @@ async fn fate_discloses_alive_or_dead_only_and_a_rejection_keeps_searching() {
     assert_eq!((mine["state"].as_str(), mine["fate"].as_str()), (Some("found"), Some("alive")), "{mine}");
     assert!(mine["status"].is_null() && mine["status_date"].is_null(), "{mine}");
 }
+
+/// A caseworker at a party's bureau (`homeward user add NAME --role
+/// caseworker --party A`) works that bureau's desk only, and of a request's
+/// candidates sees, and may decide, only the persons A's officers may read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bureau_caseworker_sees_its_desk_and_only_its_partys_candidates() {
+    let app = TestApp::start().await;
+    let hash =
+        homeward_auth::hash_password(&homeward_auth::secrecy::SecretString::from(crate::support::PASSWORD)).unwrap();
+    homeward_store::AccountStore::create_user(
+        app.store.as_ref(),
+        homeward_store::NewUser {
+            username: homeward_domain::Username::parse("desk-a").unwrap(),
+            role: homeward_domain::Role::Caseworker { bureau: Some(crate::support::code("A")) },
+            password_hash: hash,
+            created_at: time::OffsetDateTime::now_utc(),
+        },
+    )
+    .await
+    .unwrap();
+    let cookie = app.login("desk-a").await;
+    let desk_a = |method: reqwest::Method, path: String, body: Option<serde_json::Value>| {
+        let (app, cookie) = (&app, cookie.clone());
+        async move {
+            let mut req = app
+                .client
+                .request(method, app.url(&path))
+                .header("sec-fetch-site", "same-origin")
+                .header("cookie", cookie);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            req.send().await.unwrap()
+        }
+    };
+
+    // A mother asks after Шевченко: B's own man, whom only B (and the mediator) may read.
+    let filed = app
+        .post_json(
+            "family",
+            "/api/v1/tracing-requests",
+            &serde_json::json!({"enquirer_name": "Nadiia", "relationship": "mother", "contact": "+380 2",
+                                "consent": true, "sought": {"family_name": "Shevchenko", "given_names": "Oleksandr"}}),
+        )
+        .await;
+    let request = json(filed).await["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tracing-requests/{request}");
+    let review = candidates(&app, &request).await;
+    let b_own = app.persons.b_own.to_string();
+    assert!(review["candidates"].as_array().unwrap().iter().any(|c| c["person_id"] == b_own.as_str()), "{review}");
+
+    // At the mediator's desk, A's bureau does not see it.
+    assert_eq!(desk_a(reqwest::Method::GET, path.clone(), None).await.status(), StatusCode::NOT_FOUND);
+    let list = json(desk_a(reqwest::Method::GET, "/api/v1/tracing-requests".into(), None).await).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
+
+    // Moved to A's bureau: A's caseworker sees the request, but not B's man among its candidates,
+    // and cannot decide him; the mediator's caseworker no longer sees the request.
+    let resp = app.post_json("mediator", &format!("{path}/desk"), &serde_json::json!({"desk": "bureau:A"})).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let seen = desk_a(reqwest::Method::GET, path.clone(), None).await;
+    assert_eq!(seen.status(), StatusCode::OK);
+    let seen = json(seen).await;
+    assert_eq!(seen["desk"], "bureau:A", "{seen}");
+    let listed = seen["candidates"].as_array().unwrap();
+    assert!(listed.iter().all(|c| c["person_id"] != b_own.as_str()), "{seen}");
+    assert!(!seen.to_string().contains("Шевченко"), "{seen}");
+    let confirm = serde_json::json!({"person_id": b_own, "decision": "confirmed", "disclosure": "fate"});
+    let resp = desk_a(reqwest::Method::POST, format!("{path}/decisions"), Some(confirm)).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get("caseworker", &path).await.status(), StatusCode::NOT_FOUND);
+    // Nothing was decided: the family still hears only that the search goes on.
+    assert_eq!(json(app.get("family", &path).await).await["state"], "searching");
+    // And a bureau's caseworker does not search the registry either.
+    let search =
+        desk_a(reqwest::Method::POST, "/api/v1/search".into(), Some(serde_json::json!({"family_name": "Kovalenko"})))
+            .await;
+    assert_eq!(search.status(), StatusCode::NOT_FOUND);
+}

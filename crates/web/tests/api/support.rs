@@ -42,7 +42,7 @@ pub fn role_of(name: &str) -> Role {
         "mediator" => Role::Mediator,
         "officer-a" => Role::PartyOfficer { party: code("A") },
         "officer-b" => Role::PartyOfficer { party: code("B") },
-        "caseworker" => Role::Caseworker,
+        "caseworker" => Role::Caseworker { bureau: None },
         "family" => Role::Family,
         "auditor" => Role::Auditor,
         _ => Role::Admin,
