@@ -82,6 +82,8 @@
 //! it ranks and explains, and a person confirms. Name data is compiled
 //! by hand and needs a native speaker's review before it is relied on.
 
+#[cfg(test)]
+mod blocking_study;
 pub mod compare;
 pub mod csv_input;
 pub mod given_names;

@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use crate::compare::{Comparison, Field, MISSING, compare};
+use crate::compare::{Comparison, Field, MISSING, TextMemo, compare_with};
 use crate::index::{BlockingStats, DEFAULT_BLOCK_CAP, Index, KeyKind};
 use crate::model::{Explanation, Model, Patterns};
-use crate::record::{MatchRecord, PreparedRecord, prepare_parallel};
+use crate::record::{Hot, MatchRecord, PreparedRecord, prepare_parallel};
 use crate::rng::Rng;
 
 /// Default probability above which a pair is reported.
@@ -131,8 +131,10 @@ fn block_and_compare(left: &[PreparedRecord], offset: usize, index: &Index, esti
     let session_bits: Vec<u16> = SESSIONS.iter().map(|(kinds, _)| kinds.iter().fold(0, |b, k| b | k.bit())).collect();
     let mut part = Part { sessions: vec![Patterns::new(); SESSIONS.len()], ..Part::default() };
     let (mut keys, mut slots) = (Vec::new(), Vec::new());
+    let mut memo = TextMemo::new();
     for (i, p) in left.iter().enumerate() {
         let i32 = u32::try_from(i + offset).expect("fewer than 2^32 records");
+        let hp = Hot::new(p);
         let mut own = BlockingStats::default();
         index.candidates(p, &mut keys, &mut own, &mut slots);
         if dedup {
@@ -141,10 +143,10 @@ fn block_and_compare(left: &[PreparedRecord], offset: usize, index: &Index, esti
         }
         part.stats.merge(&own);
         for &(s, kinds) in &slots {
-            let Some(r) = index.get(s as usize) else {
+            let Some((r, hr)) = index.get_hot(s as usize) else {
                 continue;
             };
-            let cmp = compare(p, r);
+            let cmp = compare_with(p, &hp, r, hr, Some(&mut memo));
             if estimate {
                 for (patterns, bits) in part.sessions.iter_mut().zip(&session_bits) {
                     if kinds & bits != 0 {
@@ -171,6 +173,7 @@ fn score(
     config: &LinkConfig,
     dedup: bool,
 ) -> (Vec<Scored>, Model, BlockingStats, f64) {
+    let t0 = std::time::Instant::now();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let threads = cores.min(left.len() / MIN_PER_THREAD).max(1);
     let chunk = left.len().div_ceil(threads).max(1);
@@ -186,6 +189,7 @@ fn score(
             handles.into_iter().map(|h| h.join().expect("a scoring thread panicked")).collect()
         })
     };
+    prof("  block+compare", t0);
     let mut stats = BlockingStats::default();
     let mut sessions: Vec<(Patterns, Vec<Field>)> =
         SESSIONS.iter().map(|(_, fixed)| (Patterns::new(), fixed.to_vec())).collect();
@@ -202,7 +206,10 @@ fn score(
     let others = if dedup { index.len().saturating_sub(1) } else { index.len() };
     let mut model = if config.estimate {
         let random = random_patterns(left, index, config, dedup);
-        config.model.estimate(&sessions, &random)
+        prof("  random", t0);
+        let m = config.model.estimate(&sessions, &random);
+        prof("  em", t0);
+        m
     } else {
         config.model.clone()
     };
@@ -223,6 +230,7 @@ fn score(
         }
         model = model.with_estimated_match_rate(&best, left.len(), others);
     }
+    prof("  rate", t0);
     let prior = model.prior(others);
     let kept = pairs()
         .filter_map(|p| {
@@ -235,6 +243,9 @@ fn score(
             })
         })
         .collect();
+    prof("  kept", t0);
+    drop(parts);
+    prof("  dropped", t0);
     (kept, model, stats, prior)
 }
 
@@ -247,14 +258,15 @@ fn random_patterns(left: &[PreparedRecord], index: &Index, config: &LinkConfig, 
     let possible = (left.len() as u64).saturating_mul(index.len() as u64);
     let n = (config.random_pairs as u64).min(possible);
     let mut drawn = 0;
+    let mut memo = TextMemo::new();
     while drawn < n {
         let (i, j) = (rng.below(left.len()), rng.below(index.len()));
         if dedup && i == j {
             continue;
         }
         drawn += 1;
-        if let (Some(a), Some(b)) = (left.get(i), index.get(j)) {
-            *random.entry(compare(a, b)).or_default() += 1;
+        if let (Some(a), Some((b, hb))) = (left.get(i), index.get_hot(j)) {
+            *random.entry(compare_with(a, &Hot::new(a), b, hb, Some(&mut memo))).or_default() += 1;
         }
     }
     random
@@ -279,6 +291,16 @@ fn ranked(mut scored: Vec<Scored>, left: &[PreparedRecord], index: &Index, model
     scored.iter().filter_map(|s| to_pair(s, left, index, model, prior)).collect()
 }
 
+pub(crate) fn prof(what: &str, t: std::time::Instant) {
+    if std::env::var_os("HOMEWARD_PROFILE").is_some() {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let f: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let g = |i: usize| f.get(i).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+        let cpu = g(11) + g(12);
+        eprintln!("{:>8.3} s wall {cpu:>7.2} s cpu {what}", t.elapsed().as_secs_f64());
+    }
+}
+
 /// Links requests (from families) against a registry: every pair above
 /// the default threshold, ranked by probability within each request.
 /// One request may have several candidates.
@@ -290,14 +312,21 @@ pub fn link(requests: &[MatchRecord], registry: &[MatchRecord]) -> Vec<Pair> {
 /// [`link`] with settings, returning the model and blocking statistics.
 #[must_use]
 pub fn link_with(requests: &[MatchRecord], registry: &[MatchRecord], config: &LinkConfig) -> Linkage {
+    let t = std::time::Instant::now();
     let mut index = Index::new();
     index.set_block_cap(config.block_cap);
-    for p in prepare_parallel(registry.to_vec()) {
+    let prepared = prepare_parallel(registry.to_vec());
+    prof("prepare registry", t);
+    for p in prepared {
         index.insert_prepared(p);
     }
+    prof("index", t);
     let left = prepare_parallel(requests.to_vec());
+    prof("prepare requests", t);
     let (scored, model, stats, prior) = score(&left, &index, config, false);
+    prof("score", t);
     let pairs = ranked(scored, &left, &index, &model, prior);
+    prof("ranked", t);
     Linkage { pairs, model, stats }
 }
 
