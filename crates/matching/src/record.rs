@@ -271,6 +271,11 @@ fn classes4(classes: &[ClassId]) -> ([u16; 4], u8) {
 }
 
 impl Hot {
+    /// A word from each of the block's cache lines (see [`crate::Index`]).
+    pub(crate) fn touch(&self) -> u64 {
+        self.family ^ self.place ^ u64::from(self.family_codes[3]) ^ u64::from(self.given_text.len)
+    }
+
     pub(crate) fn new(p: &PreparedRecord) -> Self {
         let (given_classes, given_count) = classes4(&p.given_classes);
         let (patronymic_classes, patronymic_count) = classes4(&p.patronymic_classes);
