@@ -4,7 +4,10 @@
 //! `cargo run -p homeward-matching --release --example accuracy [REQUESTS REGISTRY [SEED]] [--verbose]`
 //! (default 10 000 × 50 000, seed 42). `--verbose` prints the estimated
 //! weights and a few false positives and false negatives with their
-//! explanations.
+//! explanations. `BLOCK_CAP=N` sets the block cap; `CALIBRATION=P` reports
+//! pairs from probability P and prints, per tenth of probability, the
+//! share of them that are true (a check of the probabilities, not a way to
+//! choose the threshold).
 
 use std::collections::HashSet;
 use std::time::Instant;

@@ -310,6 +310,9 @@ fn ranked(mut scored: Vec<Scored>, left: &[PreparedRecord], index: &Index, model
     scored.iter().filter_map(|s| to_pair(s, left, index, model)).collect()
 }
 
+/// With `HOMEWARD_PROFILE` set, prints the wall time since `t` and the
+/// process's CPU time (Linux) after each phase of a batch run on standard
+/// error, to see where a benchmark's time goes. Timings only, never data.
 pub(crate) fn prof(what: &str, t: std::time::Instant) {
     if std::env::var_os("HOMEWARD_PROFILE").is_some() {
         let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
