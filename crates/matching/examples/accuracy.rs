@@ -4,7 +4,10 @@
 //! `cargo run -p homeward-matching --release --example accuracy [REQUESTS REGISTRY [SEED]] [--verbose]`
 //! (default 10 000 × 50 000, seed 42). `--verbose` prints the estimated
 //! weights and a few false positives and false negatives with their
-//! explanations.
+//! explanations. `BLOCK_CAP=N` sets the block cap; `CALIBRATION=P` reports
+//! pairs from probability P and prints, per tenth of probability, the
+//! share of them that are true (a check of the probabilities, not a way to
+//! choose the threshold).
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -25,10 +28,40 @@ fn main() {
     let gen_time = t.elapsed();
     let t = Instant::now();
     let cap: Option<usize> = std::env::var("BLOCK_CAP").ok().and_then(|v| v.parse().ok());
-    let config = LinkConfig { block_cap: cap.unwrap_or(homeward_matching::DEFAULT_BLOCK_CAP), ..LinkConfig::default() };
+    let threshold: Option<f64> = std::env::var("CALIBRATION").ok().and_then(|v| v.parse().ok());
+    let config = LinkConfig {
+        block_cap: cap.unwrap_or(homeward_matching::DEFAULT_BLOCK_CAP),
+        threshold: threshold.unwrap_or(homeward_matching::DEFAULT_THRESHOLD),
+        ..LinkConfig::default()
+    };
     let linkage = link_with(&data.requests, &data.registry, &config);
     let link_time = t.elapsed();
     let acc = data.evaluate(&linkage.pairs);
+    if threshold.is_some() {
+        // Calibration: the share of true pairs among reported pairs, by
+        // probability (a diagnosis; the default threshold is not chosen
+        // from it).
+        let truth: HashSet<(&str, &str)> = data.truth.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let mut bins = [(0usize, 0usize, 0.0f64); 10];
+        for p in &linkage.pairs {
+            let b = ((p.probability * 10.0) as usize).min(9);
+            bins[b].0 += 1;
+            bins[b].1 += usize::from(truth.contains(&(p.left_id.as_str(), p.right_id.as_str())));
+            bins[b].2 += p.probability;
+        }
+        for (i, (n, t, sum)) in bins.iter().enumerate() {
+            if *n > 0 {
+                println!(
+                    "p {:.1}-{:.1}: {n} pairs, mean p {:.3}, true {:.3}",
+                    i as f64 / 10.0,
+                    (i + 1) as f64 / 10.0,
+                    sum / *n as f64,
+                    *t as f64 / *n as f64
+                );
+            }
+        }
+        println!("match rate {:.3}", linkage.model.match_rate);
+    }
     println!(
         "synthetic cross-script {requests} x {registry} (seed {seed}): precision {:.4} recall {:.4} F1 {:.4} (tp {}, fp {}, fn {})",
         acc.precision, acc.recall, acc.f1, acc.true_positives, acc.false_positives, acc.false_negatives

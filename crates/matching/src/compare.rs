@@ -6,9 +6,10 @@
 //! "similar". The weight of each level is not decided here but by the
 //! model ([`crate::model`]), from the data.
 
-use strsim::{jaro_winkler, osa_distance};
+use strsim::jaro_winkler;
 
-use crate::record::{BirthDate, Key, PreparedRecord};
+use crate::given_names::ClassId;
+use crate::record::{BirthDate, Hot, Key, PreparedRecord};
 
 /// A compared field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -161,58 +162,215 @@ fn sorted_intersect(a: &[u32], b: &[u32]) -> bool {
 /// Compares two prepared records field by field.
 #[must_use]
 pub fn compare(a: &PreparedRecord, b: &PreparedRecord) -> Comparison {
+    compare_with(a, &Hot::new(a), b, &Hot::new(b), None)
+}
+
+/// Remembers the levels of free-text fields (places, units, mothers'
+/// maiden names) by the pair of keys: they come from a small vocabulary,
+/// and telling "similar" from "different" needs both texts from the heap
+/// and a Jaro-Winkler. Direct-mapped, so it never grows.
+#[derive(Debug)]
+pub(crate) struct TextMemo(Vec<(u64, u8)>);
+
+impl TextMemo {
+    const BITS: u32 = 12;
+
+    pub(crate) fn new() -> Self {
+        Self(vec![(0, 0); 1 << Self::BITS])
+    }
+
+    fn level(&mut self, tag: u64, a: u64, b: u64, f: impl FnOnce() -> u8) -> u8 {
+        let key = (a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_add(tag).wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
+            .wrapping_mul(0x1656_67B1_9E37_79F9)
+            | 1;
+        let i = usize::try_from(key >> (64 - Self::BITS)).unwrap_or(0);
+        match self.0.get_mut(i) {
+            Some(slot) if slot.0 == key => slot.1,
+            Some(slot) => {
+                let level = f();
+                *slot = (key, level);
+                level
+            }
+            None => f(),
+        }
+    }
+}
+
+/// [`compare`], reading only the records' [`Hot`] blocks unless a field
+/// needs more, with a memo of free-text levels.
+pub(crate) fn compare_with(
+    a: &PreparedRecord,
+    x: &Hot,
+    b: &PreparedRecord,
+    y: &Hot,
+    mut memo: Option<&mut TextMemo>,
+) -> Comparison {
+    // Texts are read from the heap, and their similarity computed, only
+    // when the keys differ but their numbers agree; the memo keeps that
+    // similarity by the pair of keys.
+    let mut text_level = |tag: u64, xh: u64, xn: u64, yh: u64, yn: u64, xt: &Key, yt: &Key| {
+        if xh == 0 || yh == 0 {
+            MISSING
+        } else if xh == yh {
+            0
+        } else if xn != yn {
+            // Unit 1273 and unit 1304 are different units however alike
+            // their names look.
+            2
+        } else {
+            let slow = || if similar(xt, yt, TEXT_JW) { 1 } else { 2 };
+            match memo.as_deref_mut() {
+                Some(m) => m.level(tag, xh, yh, slow),
+                None => slow(),
+            }
+        }
+    };
+    let place = match text_level(1, x.place, x.place_numbers, y.place, y.place_numbers, &a.place_key, &b.place_key) {
+        // Київ / Киев, Харків / Харьков: the Ukrainian and Russian names
+        // of a place differ in vowels, which Daitch-Mokotoff ignores.
+        2 if x.place_dm & y.place_dm != 0 && sorted_intersect(&a.place_dm, &b.place_dm) => 1,
+        level => level,
+    };
+    let unit = text_level(2, x.unit, x.unit_numbers, y.unit, y.unit_numbers, &a.unit_key, &b.unit_key);
+    let maiden = text_level(3, x.maiden, x.maiden_numbers, y.maiden, y.maiden_numbers, &a.maiden_key, &b.maiden_key);
     [
-        family(a, b),
-        given(a, b),
-        patronymic(a, b),
-        birth(a.birth, b.birth),
-        service(&a.service, &b.service),
-        place(a, b),
-        text(&a.unit_key, &b.unit_key),
-        text(&a.maiden_key, &b.maiden_key),
+        family(a, x, b, y),
+        given(a, x, b, y),
+        patronymic(a, x, b, y),
+        birth(x.birth, y.birth),
+        service(a, x, b, y),
+        place,
+        unit,
+        maiden,
     ]
 }
 
-fn family(a: &PreparedRecord, b: &PreparedRecord) -> u8 {
-    if a.family_key.is_empty() || b.family_key.is_empty() {
+/// Whether the Jaro-Winkler similarity of two keys reaches `threshold`.
+/// Most compared names are far apart, so an upper bound that needs no
+/// allocation is tried first: each Jaro match pairs equal letters, so
+/// there are at most as many matches as letters of one key that occur in
+/// the other; Jaro is then at most (m/|a| + m/|b| + 1) / 3, and the
+/// Winkler bonus for the common prefix (up to four letters) is added as if
+/// it applied.
+fn similar(a: &str, b: &str, threshold: f64) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        let (x, y) = (a.as_bytes(), b.as_bytes());
+        let set = |s: &[u8]| s.iter().fold(0u128, |m, &c| m | 1 << (c & 127));
+        let (sx, sy) = (set(x), set(y));
+        let mx = x.iter().filter(|&&c| sy >> (c & 127) & 1 == 1).count();
+        let my = y.iter().filter(|&&c| sx >> (c & 127) & 1 == 1).count();
+        let m = mx.min(my) as f64;
+        if m == 0.0 {
+            return false;
+        }
+        let jaro = (m / x.len() as f64 + m / y.len() as f64 + 1.0) / 3.0;
+        let prefix = x.iter().zip(y).take(4).take_while(|(p, q)| p == q).count() as f64;
+        if jaro + 0.1 * prefix * (1.0 - jaro) + 1e-9 < threshold {
+            return false;
+        }
+    }
+    jaro_winkler(a, b) >= threshold
+}
+
+fn family(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
+    if x.family == 0 || y.family == 0 {
         MISSING
-    } else if a.family_key.same(&b.family_key) {
+    } else if x.family == y.family {
         0
-    } else if sorted_intersect(&a.family_dm, &b.family_dm) {
+    } else if x.family_dm & y.family_dm != 0 && {
+        let codes = |h: &Hot, p: &'_ PreparedRecord| -> Vec<u32> {
+            h.family_codes.get(..usize::from(h.family_dm_count)).map_or_else(|| p.family_dm.clone(), <[u32]>::to_vec)
+        };
+        match (
+            x.family_codes.get(..usize::from(x.family_dm_count)),
+            y.family_codes.get(..usize::from(y.family_dm_count)),
+        ) {
+            (Some(p), Some(q)) => sorted_intersect(p, q),
+            _ => sorted_intersect(&codes(x, a), &codes(y, b)),
+        }
+    } {
         1
-    } else if jaro_winkler(&a.family_key, &b.family_key) >= NAME_JW {
+    } else if similar(
+        x.family_text.get().unwrap_or(&a.family_key),
+        y.family_text.get().unwrap_or(&b.family_key),
+        NAME_JW,
+    ) {
         2
     } else {
         3
     }
 }
 
-fn given(a: &PreparedRecord, b: &PreparedRecord) -> u8 {
-    if a.given_key.is_empty() || b.given_key.is_empty() {
+/// The classes of a record's given name or patronymic, from the hot block
+/// when they fit.
+fn classes<'a>(inline: &'a [u16; 4], count: u8, all: &'a [ClassId]) -> Classes<'a> {
+    match inline.get(..usize::from(count)) {
+        Some(c) => Classes::Inline(c),
+        None => Classes::Record(all),
+    }
+}
+
+enum Classes<'a> {
+    Inline(&'a [u16]),
+    Record(&'a [ClassId]),
+}
+
+impl Classes<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Classes::Inline(c) => c.is_empty(),
+            Classes::Record(c) => c.is_empty(),
+        }
+    }
+
+    fn intersects(&self, other: &Classes<'_>) -> bool {
+        let raw = |c: &Classes<'_>| -> Vec<u16> {
+            match c {
+                Classes::Inline(c) => c.to_vec(),
+                Classes::Record(c) => c.iter().map(|c| c.raw()).collect(),
+            }
+        };
+        match (self, other) {
+            (Classes::Inline(a), Classes::Inline(b)) => intersects(a, b),
+            _ => intersects(&raw(self), &raw(other)),
+        }
+    }
+}
+
+fn given(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
+    let (ca, cb) = (
+        classes(&x.given_classes, x.given_count, &a.given_classes),
+        classes(&y.given_classes, y.given_count, &b.given_classes),
+    );
+    if x.given == 0 || y.given == 0 {
         MISSING
-    } else if a.given_key.same(&b.given_key) {
+    } else if x.given == y.given {
         0
-    } else if intersects(&a.given_classes, &b.given_classes) {
+    } else if ca.intersects(&cb) {
         1
-    } else if !a.given_classes.is_empty() && !b.given_classes.is_empty() {
+    } else if !ca.is_empty() && !cb.is_empty() {
         // Two known names of different classes are different names,
         // however alike (Oleksandr, Oleksandra).
         3
-    } else if jaro_winkler(&a.given_key, &b.given_key) >= NAME_JW {
+    } else if similar(x.given_text.get().unwrap_or(&a.given_key), y.given_text.get().unwrap_or(&b.given_key), NAME_JW) {
         2
     } else {
         3
     }
 }
 
-fn patronymic(a: &PreparedRecord, b: &PreparedRecord) -> u8 {
-    if a.patronymic_key.is_empty() || b.patronymic_key.is_empty() {
+fn patronymic(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
+    let (ca, cb) = (
+        classes(&x.patronymic_classes, x.patronymic_count, &a.patronymic_classes),
+        classes(&y.patronymic_classes, y.patronymic_count, &b.patronymic_classes),
+    );
+    if x.patronymic == 0 || y.patronymic == 0 {
         MISSING
-    } else if a.patronymic_key.same(&b.patronymic_key) || intersects(&a.patronymic_classes, &b.patronymic_classes) {
+    } else if x.patronymic == y.patronymic || ca.intersects(&cb) {
         0
-    } else if !a.patronymic_classes.is_empty() && !b.patronymic_classes.is_empty() {
+    } else if !ca.is_empty() && !cb.is_empty() {
         2
-    } else if jaro_winkler(&a.patronymic_key, &b.patronymic_key) >= NAME_JW {
+    } else if similar(&a.patronymic_key, &b.patronymic_key, NAME_JW) {
         1
     } else {
         2
@@ -261,40 +419,58 @@ fn birth(a: Option<BirthDate>, b: Option<BirthDate>) -> u8 {
     }
 }
 
-fn service(a: &str, b: &str) -> u8 {
+fn service(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
+    if x.service_len == 0 || y.service_len == 0 {
+        return MISSING;
+    }
+    if x.service_len <= 16 && y.service_len <= 16 {
+        if x.service_len == y.service_len && x.service == y.service {
+            return 0;
+        }
+        let unpack = |n: u64, len: u8| {
+            let mut d = [0u8; 16];
+            for (i, v) in d.iter_mut().take(usize::from(len)).enumerate() {
+                *v = u8::try_from(n >> (4 * (usize::from(len) - 1 - i)) & 0xf).unwrap_or(0);
+            }
+            d
+        };
+        let (da, db) = (unpack(x.service, x.service_len), unpack(y.service, y.service_len));
+        let (sa, sb) = (&da[..usize::from(x.service_len)], &db[..usize::from(y.service_len)]);
+        return if within_one_edit(sa, sb) { 1 } else { 2 };
+    }
+    service_str(&a.service, &b.service)
+}
+
+fn service_str(a: &str, b: &str) -> u8 {
     if a.is_empty() || b.is_empty() {
         MISSING
     } else if a == b {
         0
-    } else if osa_distance(a, b) <= 1 {
+    } else if within_one_edit(a.as_bytes(), b.as_bytes()) {
         1
     } else {
         2
     }
 }
 
-fn place(a: &PreparedRecord, b: &PreparedRecord) -> u8 {
-    match text(&a.place_key, &b.place_key) {
-        // Київ / Киев, Харків / Харьков: the Ukrainian and Russian names
-        // of a place differ in vowels, which Daitch-Mokotoff ignores.
-        2 if sorted_intersect(&a.place_dm, &b.place_dm) => 1,
-        level => level,
-    }
-}
-
-fn text(a: &Key, b: &Key) -> u8 {
-    if a.is_empty() || b.is_empty() {
-        MISSING
-    } else if a.same(b) {
-        0
-    } else if !a.same_numbers(b) {
-        // Unit 1273 and unit 1304 are different units however alike
-        // their names look.
-        2
-    } else if jaro_winkler(a, b) >= TEXT_JW {
-        1
-    } else {
-        2
+/// Whether two strings are at most one optimal-string-alignment edit apart
+/// (a substitution, an insertion, a deletion or a swap of neighbours):
+/// `osa_distance(a, b) <= 1` without its matrix and allocation.
+fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
+    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    let prefix = long.iter().zip(short).take_while(|(p, q)| p == q).count();
+    match long.len() - short.len() {
+        0 => {
+            if prefix == long.len() {
+                return true;
+            }
+            let rest = |skip: usize| long.get(prefix + skip..) == short.get(prefix + skip..);
+            // One substitution, or two neighbours swapped.
+            rest(1)
+                || (long.get(prefix) == short.get(prefix + 1) && long.get(prefix + 1) == short.get(prefix) && rest(2))
+        }
+        1 => long.get(prefix + 1..) == short.get(prefix..),
+        _ => false,
     }
 }
 
@@ -348,10 +524,63 @@ mod tests {
 
     #[test]
     fn service_numbers() {
-        assert_eq!(service("1234567", "1234567"), 0);
-        assert_eq!(service("1234567", "1234587"), 1);
-        assert_eq!(service("1234567", "1243567"), 1);
-        assert_eq!(service("1234567", "7654321"), 2);
-        assert_eq!(service("", "7654321"), MISSING);
+        let s = |n: &str| PreparedRecord::new(MatchRecord { service_number: Some(n.into()), ..MatchRecord::default() });
+        for (a, b) in [
+            ("1234567", "1234567"),
+            ("1234567", "1234587"),
+            ("1234567", "1243567"),
+            ("1234567", "7654321"),
+            ("1234567", "123567"),
+            ("1234567", "12345678"),
+            ("1234567", "2134567"),
+            ("1234567", "1234576"),
+            ("1234567", "1324576"),
+            ("", "7654321"),
+            ("12345678901234567890", "12345678901234567899"),
+            ("12345678901234567890", "1234567890123456789"),
+        ] {
+            // The packed comparison agrees with the strings' and with
+            // strsim's optimal string alignment distance.
+            let expected = if a.is_empty() {
+                MISSING
+            } else {
+                match strsim::osa_distance(a, b) {
+                    0 => 0,
+                    1 => 1,
+                    _ => 2,
+                }
+            };
+            assert_eq!(service(&s(a), &Hot::new(&s(a)), &s(b), &Hot::new(&s(b))), expected, "{a} {b}");
+            assert_eq!(service_str(a, b), expected, "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn shortcuts_agree_with_the_full_comparison() {
+        // The Jaro-Winkler bound never rejects a pair that reaches the
+        // threshold, and the memo returns what comparing afresh would.
+        let data = crate::synth::generate(&crate::synth::SynthConfig::new(300, 600, 7));
+        let records: Vec<PreparedRecord> = crate::record::prepare_all(data.registry.into_iter().chain(data.requests));
+        let mut memo = TextMemo::new();
+        let mut similar_pairs = 0;
+        for (i, a) in records.iter().enumerate() {
+            for b in records.iter().skip(i % 7).step_by(7) {
+                for (x, y) in
+                    [(&a.family_key, &b.family_key), (&a.given_key, &b.given_key), (&a.place_key, &b.place_key)]
+                {
+                    if x.is_empty() || y.is_empty() {
+                        continue;
+                    }
+                    for t in [NAME_JW, TEXT_JW] {
+                        let full = jaro_winkler(x, y) >= t;
+                        similar_pairs += usize::from(full);
+                        assert_eq!(similar(x, y, t), full, "{} {} {t}", &**x, &**y);
+                    }
+                }
+                let (ha, hb) = (Hot::new(a), Hot::new(b));
+                assert_eq!(compare_with(a, &ha, b, &hb, Some(&mut memo)), compare(a, b));
+            }
+        }
+        assert!(similar_pairs > 100, "{similar_pairs}");
     }
 }

@@ -41,6 +41,11 @@ struct Index {
 }
 
 impl ClassId {
+    /// The class's number (its place in the data file).
+    pub(crate) fn raw(self) -> u16 {
+        self.0
+    }
+
     /// A stable, readable label for the class, from the data file
     /// (`oleksandr`, `mariia`).
     #[must_use]

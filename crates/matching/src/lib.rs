@@ -39,13 +39,19 @@
 //!   with given-name class, service number and its one-deletion
 //!   neighbourhood, and combinations), so that no single error hides a
 //!   match; blocks over a cap are skipped and counted, their finer
-//!   combinations still search. [`Index`] is the in-memory index a search
-//!   uses without rescanning the registry;
-//! - [`compare()`]: each field falls into an agreement level;
+//!   combinations still search; the surname alone is searched only for a
+//!   record with neither given name nor birth year. [`Index`] is the
+//!   in-memory index a search uses without rescanning the registry;
+//! - [`compare()`]: each field falls into an agreement level, reading a
+//!   small packed block per record (key hashes, codes, short keys) so that
+//!   tens of millions of comparisons do not wait on memory;
 //! - [`model`]: Fellegi-Sunter weights, `u` from random pairs and `m` by
-//!   EM on blocked pairs in sessions per blocking key, a match probability
-//!   from the summed log2 Bayes factors and the prior, and a per-field
-//!   [`Explanation`];
+//!   EM on the counts of comparison patterns of blocked pairs, in sessions
+//!   per blocking key; a match probability from the summed log2 Bayes
+//!   factors and a prior under "at most one match per request", in which a
+//!   candidate competes with the request's other candidates (batch uses;
+//!   [`Index::search`] scores one candidate at a time against the rate
+//!   over the index size), and a per-field [`Explanation`];
 //! - [`mod@link`]: batch linkage ([`link()`]), reconciliation of two lists
 //!   ([`reconcile`]), duplicates ([`duplicates`]); [`Index::search`] is
 //!   the single search. Pairs are reported from [`DEFAULT_THRESHOLD`]
@@ -82,6 +88,8 @@
 //! it ranks and explains, and a person confirms. Name data is compiled
 //! by hand and needs a native speaker's review before it is relied on.
 
+#[cfg(test)]
+mod blocking_study;
 pub mod compare;
 pub mod csv_input;
 pub mod given_names;
@@ -103,7 +111,7 @@ pub use index::{BlockingStats, Candidate, DEFAULT_BLOCK_CAP, Index, KeyKind};
 pub use key::name_key;
 pub use link::{
     Accuracy, Conflict, DEFAULT_DUPLICATE_RATE, DEFAULT_THRESHOLD, LinkConfig, Linkage, Matched, Pair, Reconciliation,
-    accuracy, duplicate_config, duplicates, duplicates_with, link, link_with, reconcile, reconcile_with,
+    accuracy, duplicate_config, duplicates, duplicates_with, link, link_owned, link_with, reconcile, reconcile_with,
 };
 pub use model::{Evidence, Explanation, Model};
 pub use normalize::{

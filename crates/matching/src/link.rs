@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use crate::compare::{Comparison, Field, MISSING, compare};
+use crate::compare::{Comparison, Field, MISSING, TextMemo, compare_with};
 use crate::index::{BlockingStats, DEFAULT_BLOCK_CAP, Index, KeyKind};
 use crate::model::{Explanation, Model, Patterns};
-use crate::record::{MatchRecord, PreparedRecord, prepare_parallel};
+use crate::record::{Hot, MatchRecord, PreparedRecord, prepare_parallel};
 use crate::rng::Rng;
 
 /// Default probability above which a pair is reported.
@@ -101,6 +101,8 @@ struct Scored {
     right: u32,
     cmp: Comparison,
     weight: f64,
+    /// log2 prior odds, given the left record's other candidates.
+    prior: f64,
 }
 
 /// A blocked and compared pair, before the model is known: 16 bytes, as
@@ -131,8 +133,11 @@ fn block_and_compare(left: &[PreparedRecord], offset: usize, index: &Index, esti
     let session_bits: Vec<u16> = SESSIONS.iter().map(|(kinds, _)| kinds.iter().fold(0, |b, k| b | k.bit())).collect();
     let mut part = Part { sessions: vec![Patterns::new(); SESSIONS.len()], ..Part::default() };
     let (mut keys, mut slots) = (Vec::new(), Vec::new());
+    let mut memo = TextMemo::new();
+    let mut touched = 0;
     for (i, p) in left.iter().enumerate() {
         let i32 = u32::try_from(i + offset).expect("fewer than 2^32 records");
+        let hp = Hot::new(p);
         let mut own = BlockingStats::default();
         index.candidates(p, &mut keys, &mut own, &mut slots);
         if dedup {
@@ -140,11 +145,17 @@ fn block_and_compare(left: &[PreparedRecord], offset: usize, index: &Index, esti
             own.pairs = slots.len() as u64;
         }
         part.stats.merge(&own);
-        for &(s, kinds) in &slots {
-            let Some(r) = index.get(s as usize) else {
+        for (k, &(s, kinds)) in slots.iter().enumerate() {
+            // Start loading a candidate a few places ahead: comparing
+            // waits on memory, and these loads overlap with this one's
+            // work.
+            if let Some(&(ahead, _)) = slots.get(k + 4) {
+                touched ^= index.touch(ahead as usize);
+            }
+            let Some((r, hr)) = index.get_hot(s as usize) else {
                 continue;
             };
-            let cmp = compare(p, r);
+            let cmp = compare_with(p, &hp, r, hr, Some(&mut memo));
             if estimate {
                 for (patterns, bits) in part.sessions.iter_mut().zip(&session_bits) {
                     if kinds & bits != 0 {
@@ -155,6 +166,7 @@ fn block_and_compare(left: &[PreparedRecord], offset: usize, index: &Index, esti
             part.pairs.push(Blocked { left: i32, right: s, cmp });
         }
     }
+    std::hint::black_box(touched);
     part
 }
 
@@ -170,7 +182,8 @@ fn score(
     index: &Index,
     config: &LinkConfig,
     dedup: bool,
-) -> (Vec<Scored>, Model, BlockingStats, f64) {
+) -> (Vec<Scored>, Model, BlockingStats) {
+    let t0 = std::time::Instant::now();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let threads = cores.min(left.len() / MIN_PER_THREAD).max(1);
     let chunk = left.len().div_ceil(threads).max(1);
@@ -186,6 +199,7 @@ fn score(
             handles.into_iter().map(|h| h.join().expect("a scoring thread panicked")).collect()
         })
     };
+    prof("  block+compare", t0);
     let mut stats = BlockingStats::default();
     let mut sessions: Vec<(Patterns, Vec<Field>)> =
         SESSIONS.iter().map(|(_, fixed)| (Patterns::new(), fixed.to_vec())).collect();
@@ -202,40 +216,55 @@ fn score(
     let others = if dedup { index.len().saturating_sub(1) } else { index.len() };
     let mut model = if config.estimate {
         let random = random_patterns(left, index, config, dedup);
-        config.model.estimate(&sessions, &random)
+        prof("  random", t0);
+        let m = config.model.estimate(&sessions, &random);
+        prof("  em", t0);
+        m
     } else {
         config.model.clone()
     };
-    if config.estimate {
-        // Pairs come grouped by left record.
-        let mut best: Vec<f64> = Vec::new();
-        let mut last = None;
-        for p in pairs() {
-            let w = model.total(&p.cmp);
-            if last == Some(p.left) {
-                if let Some(b) = best.last_mut() {
-                    *b = b.max(w);
-                }
-            } else {
-                best.push(w);
-                last = Some(p.left);
-            }
+    // Per left record (pairs come grouped by it): log2 of the summed
+    // Bayes factors of its candidates, the evidence that one of them is
+    // its match.
+    let mut evidence: Vec<(u32, f64)> = Vec::new();
+    for p in pairs() {
+        let w = model.total(&p.cmp);
+        match evidence.last_mut() {
+            Some((l, sum)) if *l == p.left => *sum = log2_add(*sum, w),
+            _ => evidence.push((p.left, w)),
         }
-        model = model.with_estimated_match_rate(&best, left.len(), others);
     }
-    let prior = model.prior(others);
+    if config.estimate {
+        let sums: Vec<f64> = evidence.iter().map(|e| e.1).collect();
+        model = model.with_estimated_match_rate(&sums, left.len(), others);
+    }
+    prof("  rate", t0);
+    let mut sums = evidence.iter().peekable();
     let kept = pairs()
         .filter_map(|p| {
+            while sums.next_if(|e| e.0 < p.left).is_some() {}
+            let sum = sums.peek().map_or(f64::NEG_INFINITY, |e| e.1);
             let weight = model.total(&p.cmp);
+            let prior = model.pair_prior(others, sum, weight);
             (Model::probability(prior, weight) >= config.threshold).then_some(Scored {
                 left: p.left,
                 right: p.right,
                 cmp: p.cmp,
                 weight,
+                prior,
             })
         })
         .collect();
-    (kept, model, stats, prior)
+    prof("  kept", t0);
+    drop(parts);
+    prof("  dropped", t0);
+    (kept, model, stats)
+}
+
+/// log2(2^a + 2^b) without overflow.
+fn log2_add(a: f64, b: f64) -> f64 {
+    let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
+    hi + (lo - hi).exp2().ln_1p() / std::f64::consts::LN_2
 }
 
 fn random_patterns(left: &[PreparedRecord], index: &Index, config: &LinkConfig, dedup: bool) -> Patterns {
@@ -247,20 +276,22 @@ fn random_patterns(left: &[PreparedRecord], index: &Index, config: &LinkConfig, 
     let possible = (left.len() as u64).saturating_mul(index.len() as u64);
     let n = (config.random_pairs as u64).min(possible);
     let mut drawn = 0;
+    let mut memo = TextMemo::new();
     while drawn < n {
         let (i, j) = (rng.below(left.len()), rng.below(index.len()));
         if dedup && i == j {
             continue;
         }
         drawn += 1;
-        if let (Some(a), Some(b)) = (left.get(i), index.get(j)) {
-            *random.entry(compare(a, b)).or_default() += 1;
+        if let (Some(a), Some((b, hb))) = (left.get(i), index.get_hot(j)) {
+            *random.entry(compare_with(a, &Hot::new(a), b, hb, Some(&mut memo))).or_default() += 1;
         }
     }
     random
 }
 
-fn to_pair(s: &Scored, left: &[PreparedRecord], index: &Index, model: &Model, prior: f64) -> Option<Pair> {
+fn to_pair(s: &Scored, left: &[PreparedRecord], index: &Index, model: &Model) -> Option<Pair> {
+    let prior = s.prior;
     let a = left.get(s.left as usize)?;
     let b = index.get(s.right as usize)?;
     Some(Pair {
@@ -274,9 +305,22 @@ fn to_pair(s: &Scored, left: &[PreparedRecord], index: &Index, model: &Model, pr
     })
 }
 
-fn ranked(mut scored: Vec<Scored>, left: &[PreparedRecord], index: &Index, model: &Model, prior: f64) -> Vec<Pair> {
+fn ranked(mut scored: Vec<Scored>, left: &[PreparedRecord], index: &Index, model: &Model) -> Vec<Pair> {
     scored.sort_by(|a, b| a.left.cmp(&b.left).then(b.weight.total_cmp(&a.weight)).then(a.right.cmp(&b.right)));
-    scored.iter().filter_map(|s| to_pair(s, left, index, model, prior)).collect()
+    scored.iter().filter_map(|s| to_pair(s, left, index, model)).collect()
+}
+
+/// With `HOMEWARD_PROFILE` set, prints the wall time since `t` and the
+/// process's CPU time (Linux) after each phase of a batch run on standard
+/// error, to see where a benchmark's time goes. Timings only, never data.
+pub(crate) fn prof(what: &str, t: std::time::Instant) {
+    if std::env::var_os("HOMEWARD_PROFILE").is_some() {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let f: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let g = |i: usize| f.get(i).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+        let cpu = g(11) + g(12);
+        eprintln!("{:>8.3} s wall {cpu:>7.2} s cpu {what}", t.elapsed().as_secs_f64());
+    }
 }
 
 /// Links requests (from families) against a registry: every pair above
@@ -290,14 +334,26 @@ pub fn link(requests: &[MatchRecord], registry: &[MatchRecord]) -> Vec<Pair> {
 /// [`link`] with settings, returning the model and blocking statistics.
 #[must_use]
 pub fn link_with(requests: &[MatchRecord], registry: &[MatchRecord], config: &LinkConfig) -> Linkage {
+    link_owned(requests.to_vec(), registry.to_vec(), config)
+}
+
+/// [`link_with`] taking the records, for callers that have no further use
+/// for them (a million records are not copied).
+#[must_use]
+pub fn link_owned(requests: Vec<MatchRecord>, registry: Vec<MatchRecord>, config: &LinkConfig) -> Linkage {
+    let t = std::time::Instant::now();
     let mut index = Index::new();
     index.set_block_cap(config.block_cap);
-    for p in prepare_parallel(registry.to_vec()) {
-        index.insert_prepared(p);
-    }
-    let left = prepare_parallel(requests.to_vec());
-    let (scored, model, stats, prior) = score(&left, &index, config, false);
-    let pairs = ranked(scored, &left, &index, &model, prior);
+    let prepared = prepare_parallel(registry);
+    prof("prepare registry", t);
+    index.extend_prepared(prepared);
+    prof("index", t);
+    let left = prepare_parallel(requests);
+    prof("prepare requests", t);
+    let (scored, model, stats) = score(&left, &index, config, false);
+    prof("score", t);
+    let pairs = ranked(scored, &left, &index, &model);
+    prof("ranked", t);
     Linkage { pairs, model, stats }
 }
 
@@ -327,8 +383,8 @@ pub fn duplicate_config(index: &Index) -> LinkConfig {
 #[must_use]
 pub fn duplicates_with(index: &Index, config: &LinkConfig) -> Linkage {
     let left = index.records();
-    let (scored, model, stats, prior) = score(left, index, config, true);
-    let pairs = ranked(scored, left, index, &model, prior);
+    let (scored, model, stats) = score(left, index, config, true);
+    let pairs = ranked(scored, left, index, &model);
     Linkage { pairs, model, stats }
 }
 
@@ -382,11 +438,9 @@ pub fn reconcile(list_a: &[MatchRecord], list_b: &[MatchRecord]) -> Reconciliati
 pub fn reconcile_with(list_a: &[MatchRecord], list_b: &[MatchRecord], config: &LinkConfig) -> Reconciliation {
     let mut index = Index::new();
     index.set_block_cap(config.block_cap);
-    for p in prepare_parallel(list_b.to_vec()) {
-        index.insert_prepared(p);
-    }
+    index.extend_prepared(prepare_parallel(list_b.to_vec()));
     let left = prepare_parallel(list_a.to_vec());
-    let (mut scored, model, stats, prior) = score(&left, &index, config, false);
+    let (mut scored, model, stats) = score(&left, &index, config, false);
     scored.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.left.cmp(&b.left)).then(a.right.cmp(&b.right)));
     let mut used_a = vec![false; left.len()];
     let mut used_b = vec![false; index.len()];
@@ -398,8 +452,7 @@ pub fn reconcile_with(list_a: &[MatchRecord], list_b: &[MatchRecord], config: &L
         }
         used_a[i] = true;
         used_b[j] = true;
-        let (Some(pair), Some(a), Some(b)) = (to_pair(s, &left, &index, &model, prior), left.get(i), index.get(j))
-        else {
+        let (Some(pair), Some(a), Some(b)) = (to_pair(s, &left, &index, &model), left.get(i), index.get(j)) else {
             continue;
         };
         let conflicts = Field::ALL

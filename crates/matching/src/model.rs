@@ -22,6 +22,9 @@ pub const FLOOR: f64 = 1e-5;
 
 /// Pseudo-pairs of prior belief in the default `m` when estimating it.
 const M_PSEUDO: f64 = 50.0;
+/// The highest match rate the probabilities use: at 1, "no match on the
+/// other side" would have no weight at all.
+const MAX_RATE: f64 = 0.999;
 /// Pseudo-pairs of prior belief in the default `u`.
 const U_PSEUDO: f64 = 100.0;
 
@@ -217,23 +220,27 @@ impl Model {
         Self::from_parts(m, u, self.match_rate)
     }
 
-    /// The model with its match rate estimated from the best candidate's
-    /// weight of each searched record (`best`, one per record that had a
-    /// candidate) among `searched` records, each searched among `others`.
+    /// The model with its match rate estimated from the evidence of each
+    /// searched record that had candidates (`evidence`: log2 of the sum of
+    /// its candidates' Bayes factors) among `searched` records, each
+    /// searched among `others`.
     ///
-    /// A fixed point of "the rate is the mean probability that a record's
-    /// best candidate is its match". Only the best candidate counts: a
-    /// crowd of namesakes, each weakly likely, would otherwise add up to
-    /// more than one match per record.
+    /// The EM estimate of the share of searched records whose match is on
+    /// the other side, under "at most one match per record, any of the
+    /// `others` a priori": the rate is the mean chance that a record's
+    /// match is among its candidates ([`Model::chance_of_a_match`]).
+    /// Summing the candidates' evidence, not taking the best one's alone,
+    /// keeps the estimate from sinking as the other side grows: with ten
+    /// times the records, a weakly described match's own probability
+    /// falls, but the chance that it is one of the candidates does not.
     #[must_use]
-    pub fn with_estimated_match_rate(&self, best: &[f64], searched: usize, others: usize) -> Model {
-        if best.is_empty() || searched == 0 {
+    pub fn with_estimated_match_rate(&self, evidence: &[f64], searched: usize, others: usize) -> Model {
+        if evidence.is_empty() || searched == 0 {
             return self.clone();
         }
         let mut model = self.clone();
         for _ in 0..100 {
-            let prior = model.prior(others);
-            let matches: f64 = best.iter().map(|&w| Self::probability(prior, w)).sum();
+            let matches: f64 = evidence.iter().map(|&s| model.chance_of_a_match(others, s)).sum();
             let rate = (matches / searched as f64).clamp(1e-4, 1.0);
             let done = (rate - model.match_rate).abs() < 1e-6;
             model.match_rate = rate;
@@ -242,6 +249,33 @@ impl Model {
             }
         }
         model
+    }
+
+    /// The chance that a record's match is among its candidates, from
+    /// log2 of the sum of their Bayes factors: with rate r and n others,
+    /// odds (r/n)·sum / (1 − r).
+    #[must_use]
+    pub fn chance_of_a_match(&self, others: usize, log2_sum: f64) -> f64 {
+        let r = self.match_rate.min(MAX_RATE);
+        let odds = (r / others.max(1) as f64).log2() + log2_sum - (1.0 - r).log2();
+        Self::probability(odds, 0.0)
+    }
+
+    /// log2 prior odds that a candidate is the match of its record, given
+    /// the record's other candidates (`log2_sum`: log2 of the sum of the
+    /// Bayes factors of all its candidates, this one's `weight` included).
+    /// Under "at most one match per record", the candidate competes with
+    /// the others and with "no match on this side": odds
+    /// (r/n)·BF / ((1 − r) + (r/n)·(sum − BF)). A lone candidate's prior
+    /// is [`Model::prior`] less log2(1 − r); a namesake's falls with the
+    /// evidence for its rivals.
+    #[must_use]
+    pub fn pair_prior(&self, others: usize, log2_sum: f64, weight: f64) -> f64 {
+        let r = self.match_rate.min(MAX_RATE);
+        let lambda = r / others.max(1) as f64;
+        // sum - BF, as BF · (2^(log2_sum - weight) - 1), never below 0.
+        let rest = if log2_sum > weight { weight.exp2() * ((log2_sum - weight).exp2() - 1.0) } else { 0.0 };
+        lambda.log2() - ((1.0 - r) + lambda * rest).log2()
     }
 
     /// `u` from level frequencies among random pairs, smoothed towards
@@ -382,5 +416,29 @@ mod tests {
         assert!((Model::probability(0.0, 0.0) - 0.5).abs() < 1e-12);
         assert!(Model::probability(-20.0, 30.0) > 0.99);
         assert!(Model::probability(-20.0, 10.0) < 0.01);
+    }
+
+    #[test]
+    fn one_match_per_record() {
+        let model = Model { match_rate: 0.6, ..Model::default() };
+        let n = 100_000;
+        // A lone candidate: its probability is the chance that the record
+        // has its match among its candidates.
+        let lone = Model::probability(model.pair_prior(n, 20.0, 20.0), 20.0);
+        assert!((lone - model.chance_of_a_match(n, 20.0)).abs() < 1e-12);
+        // Two equal rivals share that chance, each less likely than alone.
+        let sum = log2_sum_of(&[20.0, 20.0]);
+        let each = Model::probability(model.pair_prior(n, sum, 20.0), 20.0);
+        assert!(each < lone && 2.0 * each <= model.chance_of_a_match(n, sum) + 1e-12, "{each} {lone}");
+        // The rate is recovered from the evidence: 600 of 1000 records
+        // with a match (2^20), 400 with a chance look-alike (2^10).
+        let evidence: Vec<f64> = (0..1000).map(|i| if i < 600 { 20.0 } else { 10.0 }).collect();
+        let start = Model { match_rate: 0.2, ..Model::default() };
+        let est = start.with_estimated_match_rate(&evidence, 1000, n);
+        assert!((est.match_rate - 0.6).abs() < 0.05, "{}", est.match_rate);
+    }
+
+    fn log2_sum_of(w: &[f64]) -> f64 {
+        w.iter().map(|w| w.exp2()).sum::<f64>().log2()
     }
 }

@@ -134,8 +134,8 @@ pub struct MatchRecord {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Key {
     text: String,
-    hash: u64,
-    numbers: u64,
+    pub(crate) hash: u64,
+    pub(crate) numbers: u64,
 }
 
 fn fnv(bytes: impl IntoIterator<Item = u8>) -> u64 {
@@ -147,26 +147,12 @@ fn numbers(s: &str) -> impl Iterator<Item = &str> {
     s.split(' ').filter(|w| w.starts_with(|c: char| c.is_ascii_digit()))
 }
 
-/// The numbers hash of a key without numbers.
-const NO_NUMBERS: u64 = 0xcbf2_9ce4_8422_2325;
-
 impl Key {
     pub(crate) fn new(text: String) -> Self {
         let hash = fnv(text.bytes());
         // The words that start with a digit, space-separated.
         let numbers = fnv(numbers(&text).flat_map(|w| w.bytes().chain(std::iter::once(b' '))));
         Self { text, hash, numbers }
-    }
-
-    /// The same key (a hash collision falls back on the strings).
-    pub(crate) fn same(&self, other: &Key) -> bool {
-        self.hash == other.hash && self.text == other.text
-    }
-
-    /// The same numbers in the same order (see [`Key::new`]); two keys
-    /// with unequal hashes surely differ, equal ones are checked.
-    pub(crate) fn same_numbers(&self, other: &Key) -> bool {
-        self.numbers == other.numbers && (self.numbers == NO_NUMBERS || numbers(&self.text).eq(numbers(&other.text)))
     }
 }
 
@@ -194,6 +180,140 @@ pub struct PreparedRecord {
     pub(crate) place_key: Key,
     pub(crate) place_dm: Vec<u32>,
     pub(crate) unit_key: Key,
+}
+
+/// A key's text kept inline when short, so that comparing names reads no
+/// memory outside the [`Hot`] block.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Inline {
+    /// Length, or [`Inline::LONG`] when the text did not fit.
+    len: u8,
+    bytes: [u8; 23],
+}
+
+impl Inline {
+    const LONG: u8 = u8::MAX;
+
+    fn new(s: &str) -> Self {
+        let mut bytes = [0; 23];
+        match bytes.get_mut(..s.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(s.as_bytes());
+                Self { len: u8::try_from(s.len()).unwrap_or(Self::LONG), bytes }
+            }
+            None => Self { len: Self::LONG, bytes },
+        }
+    }
+
+    /// The text, or `None` when it is only in the record.
+    pub(crate) fn get(&self) -> Option<&str> {
+        std::str::from_utf8(self.bytes.get(..usize::from(self.len))?).ok()
+    }
+}
+
+/// The fields of a prepared record that [`crate::compare()`] reads, in one
+/// small block that an [`crate::Index`] keeps in a vector of its own: a
+/// batch compares tens of millions of pairs, and reading each record's
+/// keys from a dozen places on the heap made comparing wait on memory for
+/// most of its time. Keys are their 64-bit hashes (0 when empty); a
+/// collision of two different keys is a chance of 2^-64 per pair. Lists
+/// that do not fit are read from the record. Ordered by use: the names
+/// and dates first.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub(crate) struct Hot {
+    pub(crate) family: u64,
+    /// One bit per Daitch-Mokotoff code: disjoint signatures mean no
+    /// shared code.
+    pub(crate) family_dm: u64,
+    pub(crate) given: u64,
+    pub(crate) patronymic: u64,
+    /// Service number digits, four bits each (up to 16 digits).
+    pub(crate) service: u64,
+    pub(crate) given_classes: [u16; 4],
+    pub(crate) birth: Option<BirthDate>,
+    /// Digits in the service number (0: none; more than 16: read the record).
+    pub(crate) service_len: u8,
+    /// Number of classes; more than four are read from the record.
+    pub(crate) given_count: u8,
+    pub(crate) patronymic_count: u8,
+    /// Number of Daitch-Mokotoff codes; more than four are read from the record.
+    pub(crate) family_dm_count: u8,
+    pub(crate) place: u64,
+    pub(crate) place_numbers: u64,
+    pub(crate) place_dm: u64,
+    pub(crate) unit: u64,
+    pub(crate) unit_numbers: u64,
+    pub(crate) maiden: u64,
+    pub(crate) maiden_numbers: u64,
+    pub(crate) patronymic_classes: [u16; 4],
+    pub(crate) family_codes: [u32; 4],
+    pub(crate) family_text: Inline,
+    pub(crate) given_text: Inline,
+}
+
+/// Hash of a key for [`Hot`]: 0 only for the empty key.
+fn hot_hash(k: &Key) -> u64 {
+    if k.is_empty() { 0 } else { k.hash.max(1) }
+}
+
+/// A signature with one bit per code.
+pub(crate) fn code_signature(codes: &[u32]) -> u64 {
+    codes.iter().fold(0, |s, &c| s | 1 << (u64::from(c).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58))
+}
+
+fn classes4(classes: &[ClassId]) -> ([u16; 4], u8) {
+    let mut out = [0; 4];
+    for (o, c) in out.iter_mut().zip(classes) {
+        *o = c.raw();
+    }
+    (out, u8::try_from(classes.len()).unwrap_or(u8::MAX))
+}
+
+impl Hot {
+    /// A word from each of the block's cache lines (see [`crate::Index`]).
+    pub(crate) fn touch(&self) -> u64 {
+        self.family ^ self.place ^ u64::from(self.family_codes[3]) ^ u64::from(self.given_text.len)
+    }
+
+    pub(crate) fn new(p: &PreparedRecord) -> Self {
+        let (given_classes, given_count) = classes4(&p.given_classes);
+        let (patronymic_classes, patronymic_count) = classes4(&p.patronymic_classes);
+        let digits = p.service.as_bytes();
+        let (service, service_len) = if digits.len() <= 16 {
+            (digits.iter().fold(0, |n, d| n << 4 | u64::from(d - b'0')), u8::try_from(digits.len()).unwrap_or(0))
+        } else {
+            (0, u8::MAX)
+        };
+        let mut family_codes = [0; 4];
+        for (o, c) in family_codes.iter_mut().zip(&p.family_dm) {
+            *o = *c;
+        }
+        Self {
+            family: hot_hash(&p.family_key),
+            family_dm: code_signature(&p.family_dm),
+            family_dm_count: u8::try_from(p.family_dm.len()).unwrap_or(u8::MAX),
+            family_codes,
+            family_text: Inline::new(&p.family_key),
+            given: hot_hash(&p.given_key),
+            patronymic: hot_hash(&p.patronymic_key),
+            place: hot_hash(&p.place_key),
+            place_numbers: p.place_key.numbers,
+            place_dm: code_signature(&p.place_dm),
+            unit: hot_hash(&p.unit_key),
+            unit_numbers: p.unit_key.numbers,
+            maiden: hot_hash(&p.maiden_key),
+            maiden_numbers: p.maiden_key.numbers,
+            service,
+            given_classes,
+            patronymic_classes,
+            birth: p.birth,
+            service_len,
+            given_count,
+            patronymic_count,
+            given_text: Inline::new(&p.given_key),
+        }
+    }
 }
 
 impl PreparedRecord {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use homeward_matching::{CsvError, DEFAULT_THRESHOLD, LinkConfig, MatchRecord, link_with, read_records};
+use homeward_matching::{CsvError, DEFAULT_THRESHOLD, LinkConfig, MatchRecord, link_owned, read_records};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -54,7 +54,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         start.elapsed().as_secs_f64()
     );
     let config = LinkConfig { threshold: args.threshold, ..LinkConfig::default() };
-    let linkage = link_with(&requests, &registry, &config);
+    let request_count = requests.len();
+    let linkage = link_owned(requests, registry, &config);
     let sink: Box<dyn Write> = match &args.out {
         Some(path) => {
             Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?)
@@ -85,7 +86,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         linkage.pairs.len(),
         args.threshold,
         with_candidate,
-        requests.len(),
+        request_count,
         start.elapsed().as_secs_f64(),
         args.out.as_ref().map(|p| format!("; written to {}", p.display())).unwrap_or_default()
     );
