@@ -225,6 +225,7 @@ pub(crate) async fn insert_identity(
 }
 
 /// Appends event `seq` with its log entry, and moves the person's current status to it.
+#[expect(clippy::too_many_arguments, reason = "the row's parts")]
 pub(crate) async fn insert_event(
     c: &mut PgConnection,
     keys: &Keyring,

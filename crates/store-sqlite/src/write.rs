@@ -210,6 +210,7 @@ pub(crate) fn insert_identity(
 }
 
 /// Appends event `seq` with its log entry, and moves the person's current status to it.
+#[expect(clippy::too_many_arguments, reason = "the row's parts")]
 pub(crate) fn insert_event(
     c: &Connection,
     keys: &Keyring,

@@ -1,6 +1,6 @@
-//! Encryption at rest of contact fields: a keyring of numbered
-//! XChaCha20-Poly1305 keys in a file readable only by its owner, never in the
-//! database.
+//! Encryption at rest of contact and health fields (status details): a
+//! keyring of numbered XChaCha20-Poly1305 keys in a file readable only by
+//! its owner, never in the database.
 //!
 //! A sealed value is `hw1:<key id>:<base64(nonce || ciphertext)>`, with a
 //! fresh random 24-byte nonce per value and the column's name as associated
