@@ -72,7 +72,7 @@ enum Command {
     /// The shared tamper-evident log: verify, keys, checkpoints, reveal bundles.
     #[command(subcommand)]
     Log(commands::log::Command),
-    /// The field keys that encrypt contact fields at rest: status, rotate.
+    /// The field keys that encrypt contact and health fields at rest: status, rotate.
     #[command(subcommand)]
     Keys(commands::keys::Command),
     /// Run a witness of the shared log, or make its key.

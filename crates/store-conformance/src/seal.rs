@@ -23,6 +23,8 @@ pub trait RawDb: Send + Sync {
     async fn fingerprints(&self) -> Vec<(String, i64, Vec<u8>, i64)>;
     /// Overwrites one identity version's fingerprint and scheme, as an older homeward wrote them.
     async fn set_fingerprint(&self, record_id: &str, fingerprint: &[u8], scheme: i64);
+    /// The stored `status_event.details` that are not NULL, by person and seq.
+    async fn details(&self) -> Vec<String>;
 }
 
 const INFORM: &str = "Олена Коваленко, +380 44 123 4567";
@@ -224,4 +226,128 @@ pub async fn fingerprints_are_keyed_and_old_ones_still_match(db: Box<dyn RawDb>)
     assert_eq!((usage.keyed_fingerprints, usage.unkeyed_fingerprints), (4, 0));
     let counts = import(vec![row(0, "unit 1"), row(1, "unit 2"), row(2, "unit 1")]).await;
     assert_eq!((counts.unchanged, counts.amended), (3, 0), "{counts:?}");
+}
+
+const WOUND: &str = "shrapnel wound, left leg";
+
+fn with_details(status: Status, details: &str) -> StatusEvent {
+    let mut e = StatusEvent::new(status);
+    e.details = Some(details.into());
+    e
+}
+
+/// Health details (`status_event.details`: wounds, illness, cause of death)
+/// are sealed at rest like the contact fields, read back in plaintext, and
+/// the log still commits to the plaintext. A value written before details
+/// were sealed (plaintext, no `hw1:` prefix) is read as it is, and rotation
+/// seals it.
+pub async fn health_details_are_sealed_at_rest_and_rotate(db: Box<dyn RawDb>) {
+    use homeward_store::log::record;
+    let keys = Keyring::generate();
+    let store = db.open(keys.clone()).await;
+    ready(&store).await;
+    let id = store
+        .add_person(NewPerson {
+            source: SourceRef { source: code("A"), record_id: "a1".into() },
+            identity: identity("Коваленко", "Олександр"),
+            first_status: with_details(Status::Captured, WOUND),
+        })
+        .await
+        .unwrap();
+    let added = store.add_status_event(id, with_details(Status::Hospitalised, WOUND), &code("A")).await.unwrap();
+    assert_eq!(added.event.details.as_deref(), Some(WOUND));
+    // Enough rows for a backend's chunked import path, and a short tail.
+    let rows = |status: Status| {
+        (0..70)
+            .map(|n| {
+                let source = SourceRef { source: code("B"), record_id: format!("b{n:02}") };
+                ImportRow::new(n + 2, source, identity("Шевченко", "Петро"), Some(with_details(status, WOUND)))
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut imp = store.begin_import().await.unwrap();
+    assert!(imp.write_batch(rows(Status::Held)).await.unwrap().is_empty());
+    imp.finish(true).await.unwrap();
+    // Re-imported unchanged (compared with the stored, opened, event), then a new status.
+    let mut imp = store.begin_import().await.unwrap();
+    assert!(imp.write_batch(rows(Status::Held)).await.unwrap().is_empty());
+    let counts = imp.finish(true).await.unwrap();
+    assert_eq!((counts.unchanged, counts.status_events), (70, 0), "{counts:?}");
+    let mut imp = store.begin_import().await.unwrap();
+    assert!(imp.write_batch(rows(Status::Hospitalised)).await.unwrap().is_empty());
+    assert_eq!(imp.finish(true).await.unwrap().status_events, 70);
+
+    let raw = db.details().await;
+    assert_eq!(raw.len(), 142);
+    for v in &raw {
+        assert!(v.starts_with("hw1:1:") && !v.contains("shrapnel") && !v.contains("leg"), "plaintext at rest: {v}");
+    }
+    let person = store.person(id).await.unwrap().unwrap();
+    assert_eq!(person.timeline.len(), 2);
+    for r in &person.timeline {
+        assert_eq!(r.event.details.as_deref(), Some(WOUND), "the store gives plaintext back");
+    }
+    let status = store.person_status(id).await.unwrap().unwrap();
+    assert_eq!(status.last.event.details.as_deref(), Some(WOUND));
+
+    // The log commits to the plaintext: every record's commitment still matches.
+    let (entry, rec) = store.entry_for_record(record::STATUS_EVENT, &record::status_id(id, 2)).await.unwrap().unwrap();
+    let rec = rec.unwrap();
+    assert_eq!(rec.commitment(&entry.salt), entry.commitment, "the log commits to the plaintext");
+    let audited = audit_status_records(&store).await;
+    assert_eq!(audited, 142);
+
+    // A value written before details were sealed is read as it is; rotation seals it.
+    db.exec("UPDATE status_event SET details = 'typhus' WHERE seq = 2 AND reported_by = 'A'").await;
+    let person = store.person(id).await.unwrap().unwrap();
+    assert_eq!(person.timeline[1].event.details.as_deref(), Some("typhus"));
+    let usage = store.seal_usage().await.unwrap();
+    assert_eq!((usage.by_key.get(&1).copied(), usage.unsealed), (Some(141), 1), "{usage:?}");
+
+    let mut rotated = keys.clone();
+    assert_eq!(rotated.add_key(), 2);
+    let store = db.open(rotated.clone()).await;
+    assert_eq!(store.reseal_contacts(16).await.unwrap(), 142);
+    assert_eq!(store.reseal_contacts(16).await.unwrap(), 0, "nothing left to re-seal");
+    let after = db.details().await;
+    assert_eq!(after.len(), 142);
+    for v in &after {
+        assert!(v.starts_with("hw1:2:") && !v.contains("typhus"), "not re-sealed: {v}");
+    }
+    assert_eq!(store.seal_usage().await.unwrap().by_key.into_iter().collect::<Vec<_>>(), vec![(2, 142)]);
+    let person = store.person(id).await.unwrap().unwrap();
+    assert_eq!(person.timeline[0].event.details.as_deref(), Some(WOUND));
+    assert_eq!(person.timeline[1].event.details.as_deref(), Some("typhus"));
+    // The re-sealed values still match their log entries, except the one altered behind the log's back.
+    let (entry, rec) = store.entry_for_record(record::STATUS_EVENT, &record::status_id(id, 1)).await.unwrap().unwrap();
+    assert_eq!(rec.unwrap().commitment(&entry.salt), entry.commitment);
+
+    // The old keyring alone no longer opens them: an error naming the record and column, not the value.
+    let stale = db.open(keys).await;
+    let err = stale.person(id).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, StoreError::Sealed { column: "details", .. }), "{err:?}");
+    assert!(msg.contains(&record::status_id(id, 1)) && !msg.contains("shrapnel"), "{msg}");
+}
+
+/// Audits every status record: its commitment matches its entry's, for the
+/// ones whose details were not altered. Returns how many were audited.
+async fn audit_status_records(store: &DynStore) -> usize {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let auditing = tokio::spawn({
+        let store = store.clone();
+        async move { store.audit_records(tx).await }
+    });
+    let mut n = 0;
+    while let Some(item) = rx.recv().await {
+        if let homeward_store::AuditItem::Record { record, entry: Some(entry) } = item
+            && let homeward_store::LoggedRecord::StatusEvent { event, .. } = record.as_ref()
+        {
+            assert_eq!(event.details.as_deref(), Some(WOUND));
+            assert_eq!(record.commitment(&entry.salt), entry.commitment, "the log commits to the plaintext");
+            n += 1;
+        }
+    }
+    auditing.await.unwrap().unwrap();
+    n
 }

@@ -11,6 +11,7 @@ use homeward_store::Keyring;
 use homeward_store_conformance::DynStore;
 use homeward_store_conformance::seal::{
     RawDb, contact_fields_are_sealed_at_rest_and_rotate, fingerprints_are_keyed_and_old_ones_still_match,
+    health_details_are_sealed_at_rest_and_rotate,
 };
 use homeward_store_postgres::PgStore;
 use homeward_store_sqlite::SqliteStore;
@@ -21,6 +22,8 @@ type Fingerprints = Vec<(String, i64, Vec<u8>, i64)>;
 
 const FINGERPRINTS: &str =
     "SELECT record_id, version, fingerprint, fingerprint_scheme FROM identity_version ORDER BY record_id, version";
+
+const DETAILS: &str = "SELECT details FROM status_event WHERE details IS NOT NULL ORDER BY person_id, seq";
 
 const SELECT: &str =
     "SELECT record_id, person_to_inform, correspondence_address FROM identity_version ORDER BY record_id";
@@ -63,6 +66,17 @@ impl RawDb for Sqlite {
                 .unwrap()
                 .collect::<Result<_, _>>()
                 .unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn details(&self) -> Vec<String> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let c = rusqlite::Connection::open(path).unwrap();
+            let mut st = c.prepare(DETAILS).unwrap();
+            st.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
         })
         .await
         .unwrap()
@@ -131,6 +145,13 @@ impl RawDb for Postgres {
         .unwrap();
         pool.close().await;
         rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect()
+    }
+
+    async fn details(&self) -> Vec<String> {
+        let pool = self.pool().await;
+        let rows = sqlx::query(DETAILS).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows.iter().map(|r| r.get(0)).collect()
     }
 
     async fn set_fingerprint(&self, record_id: &str, fingerprint: &[u8], scheme: i64) {
@@ -226,4 +247,21 @@ impl RawDb for ArcDb {
     async fn set_fingerprint(&self, record_id: &str, fingerprint: &[u8], scheme: i64) {
         self.0.set_fingerprint(record_id, fingerprint, scheme).await
     }
+    async fn details(&self) -> Vec<String> {
+        self.0.details().await
+    }
+}
+
+fn health(db: Box<dyn RawDb>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(health_details_are_sealed_at_rest_and_rotate(db))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_health_details_are_sealed_at_rest_and_rotate() {
+    on_sqlite(health).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_health_details_are_sealed_at_rest_and_rotate() {
+    on_postgres(health).await;
 }

@@ -91,7 +91,7 @@ impl PersonImport for PgImport {
                         &self.keys.fingerprint_canonical(row.canonical()),
                     )
                     .await?;
-                    rows::insert_event(tx, &log, id, 1, e, reporter, now).await?;
+                    rows::insert_event(tx, &self.keys, &log, id, 1, e, reporter, now).await?;
                     self.counts.created += 1;
                     self.counts.status_events += 1;
                 }
@@ -101,7 +101,7 @@ impl PersonImport for PgImport {
                     if let Some(e) = &row.status {
                         let (current, seq) =
                             rows::current_status_for_update(tx, person).await?.ok_or(StoreError::NotFound("person"))?;
-                        let last = rows::event_at(tx, person, seq).await?;
+                        let last = rows::event_at(tx, &self.keys, person, seq).await?;
                         if !(last.status == e.status && last.occurred_on == e.occurred_on && last.place == e.place) {
                             if let Err(t) = Status::check_transition(Some(current), e.status) {
                                 rejections.push(reject("status", t.to_string()));
@@ -126,7 +126,7 @@ impl PersonImport for PgImport {
                         self.counts.amended += 1;
                     }
                     if let (Some(seq), Some(e)) = (new_seq, &row.status) {
-                        rows::insert_event(tx, &log, person, seq, e, reporter, now).await?;
+                        rows::insert_event(tx, &self.keys, &log, person, seq, e, reporter, now).await?;
                         self.counts.status_events += 1;
                     }
                     if !changed && new_seq.is_none() {

@@ -290,7 +290,7 @@ impl Store for PgStore {
             &self.keys.fingerprint(&new.identity),
         )
         .await?;
-        rows::insert_event(&mut tx, &log, id, 1, &new.first_status, &new.source.source, now).await?;
+        rows::insert_event(&mut tx, &self.keys, &log, id, 1, &new.first_status, &new.source.source, now).await?;
         tx.commit().await.map_err(|e| {
             // A concurrent insert of the same source record loses here.
             if let sqlx::Error::Database(d) = &e
@@ -312,7 +312,7 @@ impl Store for PgStore {
     }
 
     async fn person_status(&self, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
-        rows::person_status(&self.pool, id).await
+        rows::person_status(&self.pool, &self.keys, id).await
     }
 
     async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {
@@ -334,7 +334,7 @@ impl Store for PgStore {
         Status::check_transition(Some(current), event.status)?;
         let now = now();
         let log = log::Appender::new(&mut tx).await?;
-        rows::insert_event(&mut tx, &log, id, seq + 1, &event, reported_by, now).await?;
+        rows::insert_event(&mut tx, &self.keys, &log, id, seq + 1, &event, reported_by, now).await?;
         tx.commit().await.map_err(backend_error)?;
         Ok(StatusRecord { seq: seq + 1, event, reported_by: reported_by.clone(), recorded_at: now })
     }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use futures_util::TryStreamExt;
 use homeward_domain::{ConflictSetup, PartyKind, PersonId, SourceRef, StatusEvent};
 use homeward_store::log::{self as hlog, record};
-use homeward_store::{Actor, AuditItem, Keyring, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead};
+use homeward_store::{Actor, AuditItem, Keyring, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead, seal};
 use homeward_tlog::{
     Hash, NotFetched, PrefetchedHashes, TreeError, stored_hash_count, stored_hashes_for_records, tree_hash,
 };
@@ -263,19 +263,23 @@ fn identity_record(r: &PgRow, at: usize, keys: &Keyring) -> Result<LoggedRecord,
     })
 }
 
-/// person_id, seq, status, occurred_on, place, details, reported_by from `at`.
-fn status_record(r: &PgRow, at: usize) -> Result<LoggedRecord, StoreError> {
-    Ok(LoggedRecord::StatusEvent {
-        person_id: PersonId(get(r, at)?),
-        seq: get::<i32>(r, at + 1)? as u32,
-        event: StatusEvent {
-            status: rows::status(get(r, at + 2)?)?,
-            occurred_on: rows::date(get(r, at + 3)?)?,
-            place: get(r, at + 4)?,
-            details: get(r, at + 5)?,
+/// person_id, seq, status, occurred_on, place, details, reported_by from
+/// `at`; the details opened.
+fn status_record(r: &PgRow, at: usize, keys: &Keyring) -> Result<LoggedRecord, StoreError> {
+    seal::open_status_record(
+        keys,
+        LoggedRecord::StatusEvent {
+            person_id: PersonId(get(r, at)?),
+            seq: get::<i32>(r, at + 1)? as u32,
+            event: StatusEvent {
+                status: rows::status(get(r, at + 2)?)?,
+                occurred_on: rows::date(get(r, at + 3)?)?,
+                place: get(r, at + 4)?,
+                details: get(r, at + 5)?,
+            },
+            reported_by: get(r, at + 6)?,
         },
-        reported_by: get(r, at + 6)?,
-    })
+    )
 }
 
 async fn conflict_record(c: &mut PgConnection) -> Result<Option<(Option<i64>, ConflictSetup)>, StoreError> {
@@ -329,7 +333,7 @@ pub(crate) async fn entry_for_record(
             .await
             .map_err(backend_error)?;
             match r {
-                Some(r) => Some((get(&r, 0)?, status_record(&r, 1)?)),
+                Some(r) => Some((get(&r, 0)?, status_record(&r, 1, keys)?)),
                 None => None,
             }
         }
@@ -408,7 +412,7 @@ pub(crate) async fn audit_records(
         let mut rows = sqlx::query(sql).fetch(&mut *c);
         while let Some(r) = rows.try_next().await.map_err(backend_error)? {
             let entry = if get::<Option<i64>>(&r, 0)?.is_some() { Some(entry(&r, 0)?) } else { None };
-            let record = if is_identity { identity_record(&r, 10, keys)? } else { status_record(&r, 10)? };
+            let record = if is_identity { identity_record(&r, 10, keys)? } else { status_record(&r, 10, keys)? };
             if sink.send(AuditItem::Record { record: Box::new(record), entry }).await.is_err() {
                 return Ok(());
             }

@@ -84,13 +84,14 @@ pub(crate) fn identity(r: &PgRow, at: usize, keys: &Keyring, record: String) -> 
     .open(keys, record)
 }
 
-/// status, occurred_on, place, details at columns 0-3.
-fn event(r: &PgRow) -> Result<StatusEvent, StoreError> {
+/// status, occurred_on, place, details at columns 0-3, of `person`'s event
+/// `seq`; the details opened.
+fn event(r: &PgRow, keys: &Keyring, person: PersonId, seq: u32) -> Result<StatusEvent, StoreError> {
     Ok(StatusEvent {
         status: status(get(r, 0)?)?,
         occurred_on: date(get(r, 1)?)?,
         place: get(r, 2)?,
-        details: get(r, 3)?,
+        details: seal::open_details(keys, person, seq, get(r, 3)?)?,
     })
 }
 
@@ -224,8 +225,10 @@ pub(crate) async fn insert_identity(
 }
 
 /// Appends event `seq` with its log entry, and moves the person's current status to it.
+#[expect(clippy::too_many_arguments, reason = "the row's parts")]
 pub(crate) async fn insert_event(
     c: &mut PgConnection,
+    keys: &Keyring,
     log: &Appender,
     person: PersonId,
     seq: u32,
@@ -253,7 +256,7 @@ pub(crate) async fn insert_event(
     .bind(e.status.as_str())
     .bind(e.occurred_on.map(|d| d.to_string()))
     .bind(&e.place)
-    .bind(&e.details)
+    .bind(seal::seal_details(keys, e.details.as_deref()))
     .bind(reported_by.as_str())
     .bind(now)
     .bind(log_id)
@@ -285,7 +288,14 @@ pub(crate) async fn current_status_for_update(
     row.map(|r| Ok((status(get(&r, 0)?)?, get::<i32>(&r, 1)? as u32))).transpose()
 }
 
-pub(crate) async fn event_at(c: &mut PgConnection, id: PersonId, seq: u32) -> Result<StatusEvent, StoreError> {
+/// The latest event, to tell a re-imported status from a new one: its
+/// details opened, so the comparison is of plaintext.
+pub(crate) async fn event_at(
+    c: &mut PgConnection,
+    keys: &Keyring,
+    id: PersonId,
+    seq: u32,
+) -> Result<StatusEvent, StoreError> {
     let r =
         sqlx::query("SELECT status, occurred_on, place, details FROM status_event WHERE person_id = $1 AND seq = $2")
             .bind(id.0)
@@ -293,7 +303,7 @@ pub(crate) async fn event_at(c: &mut PgConnection, id: PersonId, seq: u32) -> Re
             .fetch_one(&mut *c)
             .await
             .map_err(backend_error)?;
-    event(&r)
+    event(&r, keys, id, seq)
 }
 
 /// Two statements: the timeline with the person's row beside each event
@@ -320,9 +330,10 @@ pub(crate) async fn person(
     let timeline = rows
         .iter()
         .map(|r| {
+            let seq = get::<i32>(r, 4)? as u32;
             Ok(StatusRecord {
-                event: event(r)?,
-                seq: get::<i32>(r, 4)? as u32,
+                event: event(r, keys, id, seq)?,
+                seq,
                 reported_by: party(get(r, 5)?)?,
                 recorded_at: get(r, 6)?,
             })
@@ -350,7 +361,11 @@ pub(crate) async fn person(
 
 /// [`homeward_store::Store::person_status`]: one statement, every step an
 /// index lookup (see the SQLite backend's twin).
-pub(crate) async fn person_status(pool: &PgPool, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
+pub(crate) async fn person_status(
+    pool: &PgPool,
+    keys: &Keyring,
+    id: PersonId,
+) -> Result<Option<PersonStatus>, StoreError> {
     let Some(r) = sqlx::query(
         "SELECT se.status, se.occurred_on, se.place, se.details, se.seq, se.reported_by, se.recorded_at,
                 p.status, p.primary_source, iv.power, since.seq, since.occurred_on, since.recorded_at
@@ -371,6 +386,7 @@ pub(crate) async fn person_status(pool: &PgPool, id: PersonId) -> Result<Option<
     else {
         return Ok(None);
     };
+    let seq = get::<i32>(&r, 4)? as u32;
     Ok(Some(PersonStatus {
         id,
         status: status(get(&r, 7)?)?,
@@ -382,8 +398,8 @@ pub(crate) async fn person_status(pool: &PgPool, id: PersonId) -> Result<Option<
             recorded_at: get(&r, 12)?,
         },
         last: StatusRecord {
-            event: event(&r)?,
-            seq: get::<i32>(&r, 4)? as u32,
+            event: event(&r, keys, id, seq)?,
+            seq,
             reported_by: party(get(&r, 5)?)?,
             recorded_at: get(&r, 6)?,
         },

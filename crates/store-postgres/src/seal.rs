@@ -1,4 +1,5 @@
-//! Field-key rotation: re-sealing contact columns with the current key.
+//! Field-key rotation: re-sealing contact and health (status details)
+//! columns with the current key.
 //! The log is not touched: it commits to the plaintext, which does not change.
 
 use futures_util::TryStreamExt;
@@ -13,7 +14,9 @@ pub(crate) async fn usage(pool: &PgPool) -> Result<SealUsage, StoreError> {
     let mut rows = sqlx::query(
         "SELECT person_to_inform FROM identity_version WHERE person_to_inform IS NOT NULL
          UNION ALL
-         SELECT correspondence_address FROM identity_version WHERE correspondence_address IS NOT NULL",
+         SELECT correspondence_address FROM identity_version WHERE correspondence_address IS NOT NULL
+         UNION ALL
+         SELECT details FROM status_event WHERE details IS NOT NULL",
     )
     .fetch(pool);
     while let Some(r) = rows.try_next().await.map_err(backend_error)? {
@@ -85,7 +88,49 @@ pub(crate) async fn reseal_batch(pool: &PgPool, keys: &Keyring, batch: usize) ->
             }
         }
     }
+    n += reseal_details(&mut tx, keys, &current, batch).await?;
     tx.commit().await.map_err(backend_error)?;
+    Ok(n)
+}
+
+/// Re-seals up to `batch` status details not sealed with the current key,
+/// sealing those written in plaintext before details were sealed.
+async fn reseal_details(
+    tx: &mut sqlx::PgConnection,
+    keys: &Keyring,
+    current: &str,
+    batch: usize,
+) -> Result<u64, StoreError> {
+    let rows = sqlx::query(
+        "SELECT person_id, seq, details FROM status_event WHERE details IS NOT NULL AND details NOT LIKE $1
+         LIMIT $2 FOR UPDATE",
+    )
+    .bind(current)
+    .bind(batch as i64)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(backend_error)?;
+    let mut n = 0;
+    for r in rows {
+        let person: uuid::Uuid = r.try_get(0).map_err(backend_error)?;
+        let seq: i32 = r.try_get(1).map_err(backend_error)?;
+        let details: String = r.try_get(2).map_err(backend_error)?;
+        let resealed = keys.reseal(seal::DETAILS_COLUMN, &details).map_err(|reason| StoreError::Sealed {
+            record: homeward_store::log::record::status_id(homeward_domain::PersonId(person), seq as u32),
+            column: seal::DETAILS_COLUMN,
+            reason,
+        })?;
+        if let Some(v) = resealed {
+            sqlx::query("UPDATE status_event SET details = $3 WHERE person_id = $1 AND seq = $2")
+                .bind(person)
+                .bind(seq)
+                .bind(v)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_error)?;
+            n += 1;
+        }
+    }
     Ok(n)
 }
 

@@ -116,7 +116,7 @@ pub(crate) fn plan_row(
     let mut new_event_seq = None;
     if let Some(e) = &row.status {
         let (current, seq) = write::current_status(c, person)?.ok_or(StoreError::NotFound("person"))?;
-        let last = write::event_at(c, person, seq)?;
+        let last = write::event_at(c, keys, person, seq)?;
         let same_as_last = last.status == e.status && last.occurred_on == e.occurred_on && last.place == e.place;
         if !same_as_last {
             if let Err(t) = Status::check_transition(Some(current), e.status) {
@@ -180,6 +180,7 @@ fn write_rows(c: &Connection, state: &mut State, rows: Vec<ImportRow>) -> Result
                 if let (Some(seq), Some(e)) = (new_event_seq, &row.status) {
                     write::insert_event(
                         c,
+                        keys,
                         log,
                         person,
                         seq,
@@ -264,7 +265,7 @@ fn insert_new_persons(
                 row.identity(),
                 &keys.fingerprint_canonical(row.canonical()),
             )?;
-            write::insert_event(c, log, *id, 1, e, row.reported_by.as_ref().unwrap_or(&row.source.source), now)?;
+            write::insert_event(c, keys, log, *id, 1, e, row.reported_by.as_ref().unwrap_or(&row.source.source), now)?;
         }
         return Ok(());
     }
@@ -339,7 +340,7 @@ fn insert_new_persons(
         bind(&mut event, &mut ev, e.status.as_str())?;
         bind(&mut event, &mut ev, e.occurred_on.map(|d| d.to_string()))?;
         bind(&mut event, &mut ev, e.place.as_deref())?;
-        bind(&mut event, &mut ev, e.details.as_deref())?;
+        bind(&mut event, &mut ev, seal::seal_details(keys, e.details.as_deref()))?;
         bind(&mut event, &mut ev, reporter.as_str())?;
         bind(&mut event, &mut ev, now)?;
         bind(&mut event, &mut ev, event_log)?;

@@ -244,7 +244,8 @@ impl Store for SqliteStore {
     }
 
     async fn person_status(&self, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
-        self.read_point(move |c| read::person_status(c, id)).await
+        let keys = self.keys.clone();
+        self.read_point(move |c| read::person_status(c, &keys, id)).await
     }
 
     async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {
@@ -258,8 +259,8 @@ impl Store for SqliteStore {
         event: StatusEvent,
         reported_by: &PartyCode,
     ) -> Result<StatusRecord, StoreError> {
-        let reported_by = reported_by.clone();
-        self.write(move |c| write::add_status_event(c, id, event, &reported_by)).await
+        let (keys, reported_by) = (self.keys.clone(), reported_by.clone());
+        self.write(move |c| write::add_status_event(c, &keys, id, event, &reported_by)).await
     }
 
     async fn status_counts(&self) -> Result<Vec<(Status, u64)>, StoreError> {

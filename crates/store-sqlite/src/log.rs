@@ -346,6 +346,8 @@ pub(crate) fn entry_for_record(
                 st.query_row(params![person.0.as_bytes(), seq], |r| Ok((r.get(0)?, status_record(r, 1)?))).optional()
             })
             .map_err(backend_error)?
+            .map(|(log_id, rec)| Ok::<_, StoreError>((log_id, seal::open_status_record(keys, rec)?)))
+            .transpose()?
         }
         record::TRACING_EVENT => crate::requests::event_for_record(c, keys, record_id)?,
         _ => None,
@@ -373,7 +375,8 @@ fn identity_record(r: &Row<'_>, at: usize, keys: &Keyring) -> Result<LoggedRecor
     Ok(LoggedRecord::IdentityVersion { id, person_id, source, version, identity: Box::new(identity) })
 }
 
-/// person_id, seq, status, occurred_on, place, details, reported_by from `at`.
+/// person_id, seq, status, occurred_on, place, details, reported_by from `at`;
+/// the details still sealed: [`seal::open_status_record`] it.
 fn status_record(r: &Row<'_>, at: usize) -> rusqlite::Result<LoggedRecord> {
     Ok(LoggedRecord::StatusEvent {
         person_id: read::person_id(r.get_ref(at)?)?,
@@ -460,7 +463,7 @@ pub(crate) fn audit_records(
             let record = if kind == record::IDENTITY_VERSION {
                 identity_record(r, 10, keys)?
             } else {
-                status_record(r, 10).map_err(backend_error)?
+                seal::open_status_record(keys, status_record(r, 10).map_err(backend_error)?)?
             };
             if !send(AuditItem::Record { record: Box::new(record), entry }) {
                 return Ok(());

@@ -135,6 +135,10 @@ pub(crate) fn person(c: &Connection, keys: &Keyring, id: PersonId) -> Result<Opt
         .map_err(backend_error)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend_error)?;
+    let mut timeline = timeline;
+    for r in &mut timeline {
+        r.event.details = seal::open_details(keys, id, r.seq, r.event.details.take())?;
+    }
     let Some((status, created_at)) = head else {
         return Ok(None);
     };
@@ -168,7 +172,7 @@ pub(crate) fn person(c: &Connection, keys: &Keyring, id: PersonId) -> Result<Opt
 /// primary-key lookup (the person; its latest event by `status_seq`; the
 /// start of the trailing run of events in the current status; the primary
 /// identity's latest version).
-pub(crate) fn person_status(c: &Connection, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
+pub(crate) fn person_status(c: &Connection, keys: &Keyring, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
     c.prepare_cached(
         "SELECT p.status, p.primary_source, iv.power,
                 se.status, se.occurred_on, se.place, se.details, se.seq, se.reported_by, se.recorded_at,
@@ -210,7 +214,12 @@ pub(crate) fn person_status(c: &Connection, id: PersonId) -> Result<Option<Perso
         })
         .optional()
     })
-    .map_err(backend_error)
+    .map_err(backend_error)?
+    .map(|mut s| {
+        s.last.event.details = seal::open_details(keys, id, s.last.seq, s.last.event.details.take())?;
+        Ok(s)
+    })
+    .transpose()
 }
 
 pub(crate) fn list_persons(c: &Connection, f: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {

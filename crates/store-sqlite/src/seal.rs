@@ -1,7 +1,8 @@
-//! Field-key rotation: re-sealing contact columns with the current key.
+//! Field-key rotation: re-sealing contact and health (status details)
+//! columns with the current key.
 //! The log is not touched: it commits to the plaintext, which does not change.
 
-use homeward_store::seal::{self, FINGERPRINT_HMAC, FINGERPRINT_UNKEYED, SEALED_COLUMNS};
+use homeward_store::seal::{self, DETAILS_COLUMN, FINGERPRINT_HMAC, FINGERPRINT_UNKEYED, SEALED_COLUMNS};
 use homeward_store::{Keyring, SealUsage, StoreError};
 use rusqlite::{Connection, params};
 
@@ -17,6 +18,11 @@ pub(crate) fn usage(c: &Connection) -> Result<SealUsage, StoreError> {
         while let Some(r) = rows.next().map_err(backend_error)? {
             usage.count(r.get_ref(0).map_err(backend_error)?.as_str().unwrap_or_default());
         }
+    }
+    let mut st = c.prepare("SELECT details FROM status_event WHERE details IS NOT NULL").map_err(backend_error)?;
+    let mut rows = st.query([]).map_err(backend_error)?;
+    while let Some(r) = rows.next().map_err(backend_error)? {
+        usage.count(r.get_ref(0).map_err(backend_error)?.as_str().unwrap_or_default());
     }
     let mut st =
         c.prepare("SELECT fingerprint_scheme, count(*) FROM identity_version GROUP BY 1").map_err(backend_error)?;
@@ -82,7 +88,40 @@ pub(crate) fn reseal_batch(c: &mut Connection, keys: &Keyring, batch: usize) -> 
             }
         }
     }
+    n += reseal_details(&tx, keys, &current, batch)?;
     tx.commit().map_err(backend_error)?;
+    Ok(n)
+}
+
+/// Re-seals up to `batch` status details not sealed with the current key,
+/// sealing those written in plaintext before details were sealed.
+fn reseal_details(c: &Connection, keys: &Keyring, current: &str, batch: usize) -> Result<u64, StoreError> {
+    let rows: Vec<(Vec<u8>, u32, String)> = c
+        .prepare_cached(
+            "SELECT person_id, seq, details FROM status_event WHERE details IS NOT NULL AND details NOT LIKE ?1
+             LIMIT ?2",
+        )
+        .and_then(|mut st| {
+            st.query_map(params![current, batch as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()
+        })
+        .map_err(backend_error)?;
+    let mut n = 0;
+    for (person, seq, details) in rows {
+        let resealed = keys.reseal(DETAILS_COLUMN, &details).map_err(|reason| StoreError::Sealed {
+            record: uuid::Uuid::from_slice(&person)
+                .map(|u| homeward_store::log::record::status_id(homeward_domain::PersonId(u), seq))
+                .unwrap_or_default(),
+            column: DETAILS_COLUMN,
+            reason,
+        })?;
+        if let Some(v) = resealed {
+            c.prepare_cached("UPDATE status_event SET details = ?3 WHERE person_id = ?1 AND seq = ?2")
+                .and_then(|mut st| st.execute(params![person, seq, v]))
+                .map_err(backend_error)?;
+            n += 1;
+        }
+    }
     Ok(n)
 }
 

@@ -106,13 +106,14 @@ pub(crate) fn add_person(c: &mut Connection, keys: &Keyring, new: NewPerson) -> 
     let mut log = Appender::new(&tx)?;
     insert_person(&tx, id, new.first_status.status, &new.source, &now)?;
     insert_identity(&tx, keys, &mut log, id, &new.source, 1, &now, &new.identity, &keys.fingerprint(&new.identity))?;
-    insert_event(&tx, &mut log, id, 1, &new.first_status, &new.source.source, &now)?;
+    insert_event(&tx, keys, &mut log, id, 1, &new.first_status, &new.source.source, &now)?;
     tx.commit().map_err(backend_error)?;
     Ok(id)
 }
 
 pub(crate) fn add_status_event(
     c: &mut Connection,
+    keys: &Keyring,
     id: PersonId,
     event: StatusEvent,
     reported_by: &PartyCode,
@@ -125,7 +126,7 @@ pub(crate) fn add_status_event(
     Status::check_transition(Some(current), event.status)?;
     let (recorded_at, now) = now();
     let mut log = Appender::new(&tx)?;
-    insert_event(&tx, &mut log, id, seq + 1, &event, reported_by, &now)?;
+    insert_event(&tx, keys, &mut log, id, seq + 1, &event, reported_by, &now)?;
     tx.commit().map_err(backend_error)?;
     Ok(StatusRecord { seq: seq + 1, event, reported_by: reported_by.clone(), recorded_at })
 }
@@ -209,8 +210,10 @@ pub(crate) fn insert_identity(
 }
 
 /// Appends event `seq` with its log entry, and moves the person's current status to it.
+#[expect(clippy::too_many_arguments, reason = "the row's parts")]
 pub(crate) fn insert_event(
     c: &Connection,
+    keys: &Keyring,
     log: &mut Appender,
     person: PersonId,
     seq: u32,
@@ -238,7 +241,7 @@ pub(crate) fn insert_event(
             e.status.as_str(),
             e.occurred_on.map(|d| d.to_string()),
             e.place,
-            e.details,
+            seal::seal_details(keys, e.details.as_deref()),
             reported_by.as_str(),
             now,
             log_id
@@ -285,9 +288,15 @@ pub(crate) fn current_status(c: &Connection, id: PersonId) -> Result<Option<(Sta
         .map_err(backend_error)
 }
 
-/// The latest event, to tell a re-imported status from a new one.
-pub(crate) fn event_at(c: &Connection, id: PersonId, seq: u32) -> Result<StatusEvent, StoreError> {
-    c.prepare_cached("SELECT status, occurred_on, place, details FROM status_event WHERE person_id = ?1 AND seq = ?2")
+/// The latest event, to tell a re-imported status from a new one: its
+/// details opened, so the comparison is of plaintext.
+pub(crate) fn event_at(c: &Connection, keys: &Keyring, id: PersonId, seq: u32) -> Result<StatusEvent, StoreError> {
+    let mut e = c
+        .prepare_cached(
+            "SELECT status, occurred_on, place, details FROM status_event WHERE person_id = ?1 AND seq = ?2",
+        )
         .and_then(|mut st| st.query_row(params![id.0.as_bytes(), seq], crate::read::event_from_row))
-        .map_err(backend_error)
+        .map_err(backend_error)?;
+    e.details = seal::open_details(keys, id, seq, e.details)?;
+    Ok(e)
 }

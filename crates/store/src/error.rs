@@ -19,7 +19,7 @@ pub enum StoreError {
     Migration(String),
     #[error("database error: {0}")]
     Backend(String),
-    /// A sealed contact field that does not open: names the record, never the value.
+    /// A sealed contact or health field that does not open: names the record, never the value.
     #[error("{column} of {record}: {reason}")]
     Sealed { record: String, column: &'static str, reason: crate::seal::SealError },
 }

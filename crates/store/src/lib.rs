@@ -88,12 +88,14 @@ pub trait Store: LogStore + ImportJobStore + TracingStore + Send + Sync + std::f
     /// whichever process wrote.
     async fn identities_in_leaves(&self, start: u64, end: u64) -> Result<Vec<ExportRow>, StoreError>;
 
-    /// How many sealed contact values each field key seals (see [`seal`]).
+    /// How many sealed contact and health (status details) values each
+    /// field key seals (see [`seal`]).
     async fn seal_usage(&self) -> Result<SealUsage, StoreError>;
 
-    /// Re-seals with the store's current field key every contact value sealed
-    /// with another key (or not sealed), `batch` rows per transaction. The log
-    /// is untouched: it commits to plaintext. Returns the values re-sealed.
+    /// Re-seals with the store's current field key every contact and health
+    /// (status details) value sealed with another key (or not sealed),
+    /// `batch` rows per transaction. The log is untouched: it commits to
+    /// plaintext. Returns the values re-sealed.
     async fn reseal_contacts(&self, batch: usize) -> Result<u64, StoreError>;
 
     /// Re-keys every identity fingerprint still unkeyed (scheme 0, written

@@ -1,6 +1,6 @@
-//! Encryption at rest of contact fields: a keyring of numbered
-//! XChaCha20-Poly1305 keys in a file readable only by its owner, never in the
-//! database.
+//! Encryption at rest of contact and health fields (status details): a
+//! keyring of numbered XChaCha20-Poly1305 keys in a file readable only by
+//! its owner, never in the database.
 //!
 //! A sealed value is `hw1:<key id>:<base64(nonce || ciphertext)>`, with a
 //! fresh random 24-byte nonce per value and the column's name as associated
@@ -516,6 +516,45 @@ pub fn seal_contacts(keys: &Keyring, i: &PersonIdentity) -> (Option<String>, Opt
         keys.seal_opt(SEALED_COLUMNS[0], i.person_to_inform.as_deref()),
         keys.seal_opt(SEALED_COLUMNS[1], i.correspondence_address.as_deref()),
     )
+}
+
+/// The sealed health column of a status event (`status_event.details`:
+/// wounds, illness, cause of death); its name is the associated data.
+pub const DETAILS_COLUMN: &str = "details";
+
+/// A status event's details sealed for storage.
+pub fn seal_details(keys: &Keyring, details: Option<&str>) -> Option<String> {
+    keys.seal_opt(DETAILS_COLUMN, details)
+}
+
+/// Opens a stored `status_event.details` of `person`'s event `seq`. A value
+/// without the `hw1:` prefix was written before details were sealed and is
+/// returned as it is (`homeward keys rotate` seals it). An error names the
+/// record and the column, never the value.
+pub fn open_details(
+    keys: &Keyring,
+    person: homeward_domain::PersonId,
+    seq: u32,
+    stored: Option<String>,
+) -> Result<Option<String>, StoreError> {
+    match stored {
+        Some(v) if v.starts_with(PREFIX) => keys.open(DETAILS_COLUMN, &v).map(Some).map_err(|reason| {
+            StoreError::Sealed { record: crate::log::record::status_id(person, seq), column: DETAILS_COLUMN, reason }
+        }),
+        other => Ok(other),
+    }
+}
+
+/// A logged status event read from its row, its details opened (the log
+/// commits to the plaintext); any other record is returned as it is.
+pub fn open_status_record(
+    keys: &Keyring,
+    mut record: crate::log::LoggedRecord,
+) -> Result<crate::log::LoggedRecord, StoreError> {
+    if let crate::log::LoggedRecord::StatusEvent { person_id, seq, event, .. } = &mut record {
+        event.details = open_details(keys, *person_id, *seq, event.details.take())?;
+    }
+    Ok(record)
 }
 
 /// How a record is named in an error: `identity SOURCE/RECORD_ID version N`.

@@ -1,4 +1,4 @@
-//! `homeward keys`: the field keys that seal contact fields at rest.
+//! `homeward keys`: the field keys that seal contact and health fields at rest.
 
 use std::process::ExitCode;
 
@@ -14,7 +14,7 @@ pub enum Command {
     /// Print the keyring's key ids and how many stored values each seals.
     #[command(after_help = "Examples:\n  homeward keys status")]
     Status,
-    /// Add a new key and re-encrypt every sealed contact value with it.
+    /// Add a new key and re-encrypt every sealed contact and health value with it.
     /// The shared log is untouched (it commits to the plaintext), so
     /// `homeward log verify` still passes. A running server need not stop:
     /// it reads the keyring file again when it meets a key id it does not
