@@ -158,6 +158,16 @@ pub struct Strings {
     pub decision: &'static str,
     pub service_number: &'static str,
     pub limit: &'static str,
+    /// What families read for each status, in `Status::ALL` order.
+    pub statuses: [&'static str; 13],
+}
+
+impl Strings {
+    /// A status as a family reads it, in this language.
+    pub fn status_name(&self, status: homeward_domain::Status) -> &'static str {
+        let at = homeward_domain::Status::ALL.iter().position(|s| *s == status).unwrap_or(0);
+        self.statuses[at]
+    }
 }
 
 pub static EN: Strings = Strings {
@@ -246,6 +256,21 @@ pub static EN: Strings = Strings {
     decision: "Decision",
     service_number: "Service number",
     limit: "How many",
+    statuses: [
+        "Missing",
+        "Captured",
+        "Held",
+        "In hospital",
+        "Nominated for exchange",
+        "Handed over",
+        "Repatriated (home)",
+        "Family contacted",
+        "Released",
+        "Escaped",
+        "Refused repatriation",
+        "Deceased",
+        "Remains returned",
+    ],
 };
 
 pub static UK: Strings = Strings {
@@ -334,6 +359,21 @@ pub static UK: Strings = Strings {
     decision: "Рішення",
     service_number: "Військовий номер",
     limit: "Скільки",
+    statuses: [
+        "Зниклий безвісти",
+        "Потрапив у полон",
+        "Утримується",
+        "У лікарні",
+        "Включений до списку на обмін",
+        "Переданий",
+        "Повернувся додому",
+        "Родину повідомлено",
+        "Звільнений",
+        "Втік",
+        "Відмовився від репатріації",
+        "Помер",
+        "Тіло повернуто",
+    ],
 };
 
 pub static RU: Strings = Strings {
@@ -422,6 +462,21 @@ pub static RU: Strings = Strings {
     decision: "Решение",
     service_number: "Военный номер",
     limit: "Сколько",
+    statuses: [
+        "Пропал без вести",
+        "Взят в плен",
+        "Содержится",
+        "В больнице",
+        "Включён в список на обмен",
+        "Передан",
+        "Вернулся домой",
+        "Семья уведомлена",
+        "Освобождён",
+        "Бежал",
+        "Отказался от репатриации",
+        "Умер",
+        "Тело возвращено",
+    ],
 };
 
 /// A name as written, and its Latin transliteration when it has Cyrillic:
@@ -448,6 +503,18 @@ mod tests {
         assert_eq!(Lang::from_headers(&h), Lang::Uk);
         h.insert(header::COOKIE, "homeward_lang=ru".parse().unwrap());
         assert_eq!(Lang::from_headers(&h), Lang::Ru);
+    }
+
+    #[test]
+    fn every_status_has_a_name_for_families_in_every_language() {
+        for t in [&EN, &UK, &RU] {
+            let names: std::collections::HashSet<_> =
+                homeward_domain::Status::ALL.iter().map(|s| t.status_name(*s)).collect();
+            assert_eq!(names.len(), 13, "one distinct name per status");
+        }
+        assert_eq!(UK.status_name(homeward_domain::Status::Captured), "Потрапив у полон");
+        assert_eq!(RU.status_name(homeward_domain::Status::Deceased), "Умер");
+        assert_eq!(EN.status_name(homeward_domain::Status::Hospitalised), "In hospital");
     }
 
     #[test]

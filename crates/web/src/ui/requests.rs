@@ -42,8 +42,8 @@ fn family_line(t: &Strings, v: FamilyView) -> FamilyLine {
         Disclosed::Fate("dead") => t.fate_dead.to_owned(),
         Disclosed::Fate(_) => t.fate_unknown.to_owned(),
         Disclosed::Status { status, on } => match on {
-            Some(d) => format!("{} · {d}", status.as_str()),
-            None => status.as_str().to_owned(),
+            Some(d) => format!("{} · {d}", t.status_name(status)),
+            None => t.status_name(status).to_owned(),
         },
     });
     FamilyLine {

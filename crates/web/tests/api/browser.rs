@@ -305,7 +305,7 @@ async fn a_family_files_and_a_caseworker_confirms_in_chromium() {
     c.goto(&app.url(&format!("/tracing/{request}"))).await.unwrap();
     c.wait().for_element(Locator::Id("state")).await.unwrap();
     let state = c.find(Locator::Id("state")).await.unwrap().text().await.unwrap();
-    assert!(state.contains("captured") && state.contains("2026-05-03"), "{state}");
+    assert!(state.contains("Captured") && state.contains("2026-05-03"), "{state}");
     assert!(!text(&c).await.contains("Sector"));
     shot(&c, "family-request-found").await;
     c.close().await.unwrap();

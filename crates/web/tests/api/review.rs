@@ -95,6 +95,17 @@ async fn a_caseworker_confirms_and_the_family_sees_only_the_disclosed_level() {
     assert_eq!((mine["state"].as_str(), mine["status"].as_str()), (Some("found"), Some("captured")), "{mine}");
     assert_eq!(mine["status_date"], "2026-05-03");
     assert!(!mine.to_string().contains("Sector"), "{mine}");
+    // Her page says it in her language, not as a status code.
+    let page = app
+        .request("family", reqwest::Method::GET, &format!("/tracing/{request}"))
+        .header("accept-language", "uk")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Потрапив у полон · 2026-05-03"), "{html}");
+    assert!(!html.contains("captured") && !html.contains("Sector"), "{html}");
     // Read live: a transfer shows at once.
     let resp = app
         .post_json(
