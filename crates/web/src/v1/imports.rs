@@ -122,7 +122,7 @@ impl<S: Send + Sync> FromRequestParts<S> for JobIdPath {
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "registry",
-    params(("id" = String, Path, description = "the job id from `Location`")),
+    params(("id" = String, Path, description = "the job id from `Location` (UUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     responses(
         (status = 200, body = ImportJobOut, description = "the job's state and progress; its report once it has ended"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "the id is not a UUID"),

@@ -147,7 +147,8 @@ pub struct StaffRequestOut {
     pub id: String,
     pub filed_at: String,
     pub status: String,
-    /// `mediator` or `bureau:CODE`.
+    /// `mediator` or `bureau:CODE` (one of the conflict's parties).
+    #[schema(pattern = "^(mediator|bureau:[A-Za-z][A-Za-z0-9_-]{0,15})$")]
     pub desk: String,
     pub enquirer_name: String,
     pub relationship: String,
@@ -230,11 +231,14 @@ pub enum RequestListOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionIn {
+    #[schema(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
     pub person_id: String,
     /// `confirmed` or `rejected`.
+    #[schema(pattern = "^(confirmed|rejected)$")]
     pub decision: String,
     /// Required to confirm: `fate` (alive, dead or unknown) or `status` (current status and date, never the place).
     #[serde(default)]
+    #[schema(pattern = "^(fate|status)$")]
     pub disclosure: Option<String>,
 }
 
@@ -242,7 +246,8 @@ pub struct DecisionIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeskIn {
-    /// `mediator` or `bureau:CODE`.
+    /// `mediator` or `bureau:CODE` (one of the conflict's parties).
+    #[schema(pattern = "^(mediator|bureau:[A-Za-z][A-Za-z0-9_-]{0,15})$")]
     pub desk: String,
 }
 
@@ -365,7 +370,7 @@ pub async fn list(can: CanTrace, State(state): State<AppState>) -> Result<Respon
 
 /// One request: a family's view of its own, or the staff view with candidates.
 #[utoipa::path(get, path = "/api/v1/tracing-requests/{id}", tag = "tracing",
-    params(("id" = String, Path, description = "the request's id (UUID)")),
+    params(("id" = String, Path, description = "the request's id (UUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     responses(
         (status = 200, description = "FamilyRequestOut for a family, StaffRequestOut for staff"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -392,7 +397,7 @@ pub async fn show(can: CanTrace, State(state): State<AppState>, Path(id): Path<S
 /// Confirms or rejects a candidate (caseworkers of the request's desk).
 /// Never automatic: this is the only way a link is made.
 #[utoipa::path(post, path = "/api/v1/tracing-requests/{id}/decisions", tag = "tracing", request_body = DecisionIn,
-    params(("id" = String, Path, description = "the request's id (UUID)")),
+    params(("id" = String, Path, description = "the request's id (UUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     responses(
         (status = 204, description = "decided"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -427,7 +432,7 @@ pub async fn decide(
 
 /// Moves a request to another desk (the mediator).
 #[utoipa::path(post, path = "/api/v1/tracing-requests/{id}/desk", tag = "tracing", request_body = DeskIn,
-    params(("id" = String, Path, description = "the request's id (UUID)")),
+    params(("id" = String, Path, description = "the request's id (UUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     responses(
         (status = 204, description = "reassigned"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
