@@ -493,3 +493,16 @@ macro_rules! for_each_case {
         );
     };
 }
+
+/// The PostgreSQL URL the suite runs against (`HOMEWARD_TEST_DATABASE_URL`);
+/// `None` skips the PostgreSQL half, except with `CI=true`, where a missing
+/// URL fails: CI must run both backends.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("HOMEWARD_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but HOMEWARD_TEST_DATABASE_URL is not set: the PostgreSQL suite must run in CI")
+        }
+        _ => None,
+    }
+}

@@ -9,15 +9,7 @@ use homeward_store_conformance::accounts::DynAccounts;
 use homeward_store_postgres::PgStore;
 use homeward_store_sqlite::SqliteStore;
 
-fn postgres_url() -> Option<String> {
-    match std::env::var("HOMEWARD_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but HOMEWARD_TEST_DATABASE_URL is not set: the PostgreSQL suite must run in CI")
-        }
-        _ => None,
-    }
-}
+use homeward_store_conformance::postgres_url;
 
 async fn on_sqlite<F, Fut>(case: F)
 where
