@@ -261,6 +261,25 @@ impl Model {
         Self::probability(odds, 0.0)
     }
 
+    /// The least weight with which a pair could reach probability
+    /// `threshold` when its record is searched among `others`: with the
+    /// highest match rate there is and no rival candidate
+    /// ([`Model::pair_prior`]). A lighter pair can never be reported, so a
+    /// batch need not keep it. Minus infinity when every pair could
+    /// (a threshold of zero or less, or one no probability reaches short
+    /// of rounding).
+    #[must_use]
+    pub fn passable_weight(&self, others: usize, threshold: f64) -> f64 {
+        if !(threshold > 0.0 && threshold < 1.0) {
+            return f64::NEG_INFINITY;
+        }
+        let r = MAX_RATE;
+        let best_prior = (r / others.max(1) as f64).log2() - (1.0 - r).log2();
+        let logit = (threshold / (1.0 - threshold)).log2();
+        // Rounding in the probability must not drop a pair on the line.
+        logit - best_prior - 1e-6
+    }
+
     /// log2 prior odds that a candidate is the match of its record, given
     /// the record's other candidates (`log2_sum`: log2 of the sum of the
     /// Bayes factors of all its candidates, this one's `weight` included).
@@ -371,6 +390,26 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Just above the passable weight a lone candidate reaches the
+    /// threshold at the highest match rate; just below, at no rate.
+    #[test]
+    fn passable_weight_is_the_line() {
+        let mut model = Model::default();
+        for (others, threshold) in [(10, 0.5), (500_000, 0.5), (1_000_000, 0.9), (3, 0.01)] {
+            let floor = model.passable_weight(others, threshold);
+            for rate in [1e-4, 0.3, 0.9, 1.0] {
+                model.match_rate = rate;
+                let below = floor - 0.01;
+                assert!(Model::probability(model.pair_prior(others, below, below), below) < threshold);
+            }
+            model.match_rate = 1.0;
+            let above = floor + 0.01;
+            assert!(Model::probability(model.pair_prior(others, above, above), above) >= threshold);
+        }
+        assert_eq!(model.passable_weight(10, 0.0), f64::NEG_INFINITY);
+        assert_eq!(model.passable_weight(10, 1.0), f64::NEG_INFINITY);
+    }
 
     #[test]
     fn defaults_are_sane() {
