@@ -400,27 +400,56 @@ fn locality_order(left: &[PreparedRecord]) -> Vec<u32> {
     keyed.into_iter().map(|(_, i)| i).collect()
 }
 
+/// Random pairs are drawn in runs of this many, each run from a generator
+/// of its own (seeded by the run's number), on every core; the counts do
+/// not depend on the number of threads.
+const RANDOM_RUN: u64 = 25_000;
+
 fn random_patterns(left: &[PreparedRecord], index: &Index, config: &LinkConfig, dedup: bool) -> Patterns {
     let mut random = Patterns::new();
     if left.is_empty() || index.is_empty() || (dedup && index.len() < 2) {
         return random;
     }
-    let mut rng = Rng::new(config.seed);
     let possible = (left.len() as u64).saturating_mul(index.len() as u64);
     let n = (config.random_pairs as u64).min(possible);
-    let mut drawn = 0;
-    let mut memo = TextMemo::new();
-    while drawn < n {
-        let (i, j) = (rng.below(left.len()), rng.below(index.len()));
-        if dedup && i == j {
-            continue;
+    let runs: Vec<(u64, u64)> = (0..n.div_ceil(RANDOM_RUN)).map(|k| (k, RANDOM_RUN.min(n - k * RANDOM_RUN))).collect();
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let per_thread = runs.len().div_ceil(cores).max(1);
+    let groups: Vec<&[(u64, u64)]> = runs.chunks(per_thread).collect();
+    let counted = on_each(&groups, |group| {
+        let mut random = Patterns::new();
+        let mut memo = TextMemo::new();
+        for &(k, draws) in *group {
+            let mut rng = Rng::new(config.seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut drawn = 0;
+            while drawn < draws {
+                let (i, j) = (rng.below(left.len()), rng.below(index.len()));
+                if dedup && i == j {
+                    continue;
+                }
+                drawn += 1;
+                if let (Some(a), Some((b, hb))) = (left.get(i), index.get_hot(j)) {
+                    *random.entry(compare_with(a, &Hot::new(a), b, hb, Some(&mut memo))).or_default() += 1;
+                }
+            }
         }
-        drawn += 1;
-        if let (Some(a), Some((b, hb))) = (left.get(i), index.get_hot(j)) {
-            *random.entry(compare_with(a, &Hot::new(a), b, hb, Some(&mut memo))).or_default() += 1;
+        random
+    });
+    for own in counted {
+        for (cmp, c) in own {
+            *random.entry(cmp).or_default() += c;
         }
     }
     random
+}
+
+/// Frees a batch's records and index on a thread of its own: a million
+/// records are millions of small allocations, seconds to free, and the
+/// caller has its pairs already.
+fn drop_later<T: Send + 'static>(t: T) {
+    if std::thread::Builder::new().name("free".into()).spawn(move || drop(t)).is_err() {
+        // No thread to be had: freed here, when the caller drops it.
+    }
 }
 
 fn to_pair(s: &Scored, left: &[PreparedRecord], index: &Index, model: &Model) -> Option<Pair> {
@@ -487,6 +516,7 @@ pub fn link_owned(requests: Vec<MatchRecord>, registry: Vec<MatchRecord>, config
     prof("score", t);
     let pairs = ranked(scored, &left, &index, &model);
     prof("ranked", t);
+    drop_later((left, index));
     Linkage { pairs, model, stats }
 }
 
