@@ -78,6 +78,7 @@ fn blocking_study() {
     let truth = truth_slots(&data);
     let mut per_kind = [0u64; KeyKind::ALL.len()];
     let mut only = [0u64; KeyKind::ALL.len()];
+    let mut only_pairs = [0u64; KeyKind::ALL.len()];
     let (mut found, mut missed) = (0, 0);
     let (mut keys, mut slots) = (Vec::new(), Vec::new());
     let mut stats = BlockingStats::default();
@@ -86,6 +87,9 @@ fn blocking_study() {
         for &(_, bits) in &slots {
             for (k, kind) in KeyKind::ALL.iter().enumerate() {
                 per_kind[k] += u64::from(bits & kind.bit() != 0);
+            }
+            if bits.count_ones() == 1 {
+                only_pairs[bits.trailing_zeros() as usize] += 1;
             }
         }
         for t in truth.get(&i).map_or(&[][..], Vec::as_slice) {
@@ -106,7 +110,10 @@ fn blocking_study() {
         stats.pairs as f64 / requests as f64
     );
     for (k, kind) in KeyKind::ALL.iter().enumerate() {
-        eprintln!("{kind:?}: in {} pairs, the only key of {} true pairs", per_kind[k], only[k]);
+        eprintln!(
+            "{kind:?}: in {} pairs, the only key of {} pairs and of {} true pairs",
+            per_kind[k], only_pairs[k], only[k]
+        );
     }
     eprintln!("skipped blocks {:?}", stats.skipped);
 }
