@@ -173,25 +173,27 @@ pub fn compare(a: &PreparedRecord, b: &PreparedRecord) -> Comparison {
 pub(crate) struct TextMemo(Vec<(u64, u8)>);
 
 impl TextMemo {
-    const BITS: u32 = 12;
+    const BITS: u32 = 14;
 
     pub(crate) fn new() -> Self {
         Self(vec![(0, 0); 1 << Self::BITS])
     }
 
-    fn level(&mut self, tag: u64, a: u64, b: u64, f: impl FnOnce() -> u8) -> u8 {
+    /// The level memoised for a pair of keys, or where to put it.
+    fn get(&self, tag: u64, a: u64, b: u64) -> Result<u8, (usize, u64)> {
         let key = (a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_add(tag).wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
             .wrapping_mul(0x1656_67B1_9E37_79F9)
             | 1;
         let i = usize::try_from(key >> (64 - Self::BITS)).unwrap_or(0);
-        match self.0.get_mut(i) {
-            Some(slot) if slot.0 == key => slot.1,
-            Some(slot) => {
-                let level = f();
-                *slot = (key, level);
-                level
-            }
-            None => f(),
+        match self.0.get(i) {
+            Some(slot) if slot.0 == key => Ok(slot.1),
+            _ => Err((i, key)),
+        }
+    }
+
+    fn put(&mut self, (i, key): (usize, u64), level: u8) {
+        if let Some(slot) = self.0.get_mut(i) {
+            *slot = (key, level);
         }
     }
 }
@@ -208,7 +210,7 @@ pub(crate) fn compare_with(
     // Texts are read from the heap, and their similarity computed, only
     // when the keys differ but their numbers agree; the memo keeps that
     // similarity by the pair of keys.
-    let mut text_level = |tag: u64, xh: u64, xn: u64, yh: u64, yn: u64, xt: &Key, yt: &Key| {
+    let mut text_level = |tag: u64, xh: u64, xn: u64, yh: u64, yn: u64, text: fn(&PreparedRecord) -> &Key| {
         if xh == 0 || yh == 0 {
             MISSING
         } else if xh == yh {
@@ -218,21 +220,31 @@ pub(crate) fn compare_with(
             // their names look.
             2
         } else {
-            let slow = || if similar(xt, yt, TEXT_JW) { 1 } else { 2 };
+            // The texts are read only when the memo does not know the
+            // pair: they live outside the packed block, and reading them
+            // is a cache miss on most pairs.
+            let slow = || if similar(text(a), text(b), TEXT_JW) { 1 } else { 2 };
             match memo.as_deref_mut() {
-                Some(m) => m.level(tag, xh, yh, slow),
+                Some(m) => match m.get(tag, xh, yh) {
+                    Ok(level) => level,
+                    Err(at) => {
+                        let level = slow();
+                        m.put(at, level);
+                        level
+                    }
+                },
                 None => slow(),
             }
         }
     };
-    let place = match text_level(1, x.place, x.place_numbers, y.place, y.place_numbers, &a.place_key, &b.place_key) {
+    let place = match text_level(1, x.place, x.place_numbers, y.place, y.place_numbers, |p| &p.place_key) {
         // Київ / Киев, Харків / Харьков: the Ukrainian and Russian names
         // of a place differ in vowels, which Daitch-Mokotoff ignores.
         2 if x.place_dm & y.place_dm != 0 && sorted_intersect(&a.place_dm, &b.place_dm) => 1,
         level => level,
     };
-    let unit = text_level(2, x.unit, x.unit_numbers, y.unit, y.unit_numbers, &a.unit_key, &b.unit_key);
-    let maiden = text_level(3, x.maiden, x.maiden_numbers, y.maiden, y.maiden_numbers, &a.maiden_key, &b.maiden_key);
+    let unit = text_level(2, x.unit, x.unit_numbers, y.unit, y.unit_numbers, |p| &p.unit_key);
+    let maiden = text_level(3, x.maiden, x.maiden_numbers, y.maiden, y.maiden_numbers, |p| &p.maiden_key);
     [
         family(a, x, b, y),
         given(a, x, b, y),
