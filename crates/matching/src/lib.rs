@@ -40,7 +40,8 @@
 //!   neighbourhood, and combinations), so that no single error hides a
 //!   match; blocks over a cap are skipped and counted, their finer
 //!   combinations still search; the surname alone is searched only for a
-//!   record with neither given name nor birth year. [`Index`] is the
+//!   record with neither given name nor birth year, the birth year with
+//!   the given name only when no surname key finds anyone. [`Index`] is the
 //!   in-memory index a search uses without rescanning the registry;
 //! - [`compare()`]: each field falls into an agreement level, reading a
 //!   small packed block per record (key hashes, codes, short keys) so that
@@ -55,7 +56,13 @@
 //! - [`mod@link`]: batch linkage ([`link()`]), reconciliation of two lists
 //!   ([`reconcile`]), duplicates ([`duplicates`]); [`Index::search`] is
 //!   the single search. Pairs are reported from [`DEFAULT_THRESHOLD`]
-//!   (probability one half; see there why);
+//!   (probability one half; see there why). A batch runs in two passes:
+//!   the model is estimated from the pairs of a sample of
+//!   [`link::ESTIMATION_SAMPLE`] records spread over the batch, then the
+//!   other records are compared and weighed at once, keeping only pairs
+//!   whose weight could reach the threshold ([`Model::passable_weight`]);
+//!   records go in an order that groups surnames, so that records
+//!   searched together share their candidates in the cache;
 //! - [`synth`]: seeded synthetic cross-script data with known truth, for
 //!   tests and benchmarks (`cargo run -p homeward-matching --release
 //!   --example accuracy`).
@@ -82,7 +89,8 @@
 //!
 //! What this crate does not do: no storage, no network, no threads of its
 //! own beyond the scoped ones a batch run uses for blocking and comparing
-//! on every core (the result does not depend on their number); the only
+//! on every core (the result does not depend on their number) and the one
+//! that frees a finished batch's records; the only
 //! I/O is reading (or writing) a CSV through a reader (writer) the
 //! caller opens. It never decides that two records are the same person:
 //! it ranks and explains, and a person confirms. Name data is compiled
