@@ -116,42 +116,54 @@ fn move_rows(registry: &Connection, access: &mut Connection) -> Result<u64, Stor
     Ok(moved)
 }
 
-/// How often an access-log commit waits for the disk. Every read's entry is
-/// committed to the access file's WAL before the read is answered, so it
+/// How often the access file's WAL is synced to the disk. Every read's entry
+/// is committed to the access file's WAL before the read is answered, so it
 /// survives homeward crashing or being killed; but `synchronous = FULL` (an
 /// fsync per commit, milliseconds on a virtual disk) would bound the reads
-/// per second by the disk's fsyncs. So the access connection is at
-/// `synchronous = NORMAL`, and the first commit after this long runs at FULL
-/// (fsyncing the WAL up to itself) and then checkpoints the WAL into the
-/// file: a power cut or OS crash can lose at most the entries of the last
-/// second. docs/ARCHITECTURE.md, "Access log".
-const ACCESS_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// per second by the disk's fsyncs, and every read waiting for the group in
+/// front of it would wait for that fsync too. So the access connection
+/// commits at `synchronous = NORMAL` (no fsync), and a thread of its own
+/// ([`Checkpointer`]) checkpoints the WAL into the file this often, on its
+/// own connection, which fsyncs the WAL first: a power cut or OS crash can
+/// lose at most the entries of about the last second. Writers do not wait
+/// for a checkpoint (WAL). docs/ARCHITECTURE.md, "Access log".
+pub(crate) const ACCESS_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// The access connection's settings at rest (see [`ACCESS_SYNC_EVERY`]): no
-/// fsync per commit, and no automatic checkpoint, whose fsyncs would land
-/// on whichever commit crossed the WAL's threshold, which may be one run on
-/// an async thread ([`SqliteStore::record_access`]); the synced commit
-/// checkpoints instead, on the blocking pool.
+/// The access connection's settings: no fsync per commit, and no automatic
+/// checkpoint, whose fsyncs would land on whichever commit crossed the WAL's
+/// threshold, which may be one run on an async thread
+/// ([`SqliteStore::record_access`]); the [`Checkpointer`] does it instead.
 fn relax(c: &Connection) -> Result<(), StoreError> {
     c.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;").map_err(backend_error)
 }
 
-/// `synchronous = FULL` on the access connection until dropped, then NORMAL
-/// again, even when the transaction in between failed.
-struct Synced<'c>(&'c Connection);
+/// Syncs and checkpoints the access file's WAL every [`ACCESS_SYNC_EVERY`]
+/// on a thread of its own, until the store is dropped.
+pub(crate) struct Checkpointer;
 
-impl<'c> Synced<'c> {
-    fn new(c: &'c Connection) -> Result<Self, StoreError> {
-        c.prepare_cached("PRAGMA synchronous = FULL").and_then(|mut st| st.execute([])).map_err(backend_error)?;
-        Ok(Self(c))
-    }
-}
-
-impl Drop for Synced<'_> {
-    fn drop(&mut self) {
-        if let Err(e) = self.0.prepare_cached("PRAGMA synchronous = NORMAL").and_then(|mut st| st.execute([])) {
-            tracing::error!(error = %e, "cannot restore synchronous = NORMAL on the access log");
-        }
+impl Checkpointer {
+    /// Starts the thread for the access file of `main`; it stops within a
+    /// period of `alive` having no strong reference left.
+    pub(crate) fn start<T: Send + Sync + 'static>(main: &Path, alive: std::sync::Weak<T>) -> Result<(), StoreError> {
+        let c = crate::conn::open(&path_for(main))?;
+        relax(&c)?;
+        std::thread::Builder::new()
+            .name("access-log-sync".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(ACCESS_SYNC_EVERY);
+                    if alive.upgrade().is_none() {
+                        return;
+                    }
+                    // PASSIVE: copies what no reader needs, never waits for a
+                    // writer; with frames to copy, the WAL is fsynced first.
+                    if let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                        tracing::warn!(error = %e, "access log checkpoint failed");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Backend(format!("cannot start the access log's sync thread: {e}")))?;
+        Ok(())
     }
 }
 
@@ -212,41 +224,20 @@ impl AccessLogStore for SqliteStore {
         if entries.is_empty() {
             return Ok(());
         }
-        let due = || self.access_synced.lock().unwrap_or_else(std::sync::PoisonError::into_inner).elapsed();
-        // A commit that does not wait for the disk takes microseconds (a
-        // write to the WAL, no fsync, no checkpoint): less than the hop to
-        // the blocking pool and back, so it runs here when the connection is
-        // free and no other process holds the file's write lock.
-        if due() < ACCESS_SYNC_EVERY
-            && let Ok(guard) = self.access.try_lock()
+        // A commit at `synchronous = NORMAL` takes microseconds (a write to
+        // the WAL, no fsync, no checkpoint): less than the hop to the
+        // blocking pool and back, so it runs here when the connection is free
+        // and no other process holds the file's write lock.
+        if let Ok(guard) = self.access.try_lock()
             && append(&guard, entries, false)?
         {
             return Ok(());
         }
         let entries = entries.to_vec();
-        let synced = self.access_synced.clone();
         let guard = self.access.clone().lock_owned().await;
-        tokio::task::spawn_blocking(move || {
-            let c: &Connection = &guard;
-            let mut last = synced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if last.elapsed() < ACCESS_SYNC_EVERY {
-                append(c, &entries, true)?;
-                return Ok(());
-            }
-            {
-                let _full = Synced::new(c)?;
-                append(c, &entries, true)?;
-            }
-            // Into the file, so that the WAL does not grow without end; an
-            // error here loses nothing (the entries are in the synced WAL).
-            if let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, "access log checkpoint failed");
-            }
-            *last = std::time::Instant::now();
-            Ok(())
-        })
-        .await
-        .map_err(crate::join_error)?
+        tokio::task::spawn_blocking(move || append(&guard, &entries, true).map(drop))
+            .await
+            .map_err(crate::join_error)?
     }
 
     async fn access_log(&self, q: &AccessQuery) -> Result<Vec<AccessRecord>, StoreError> {
@@ -347,12 +338,12 @@ mod tests {
 
     /// Access-log commits go to the access file only: the registry file's
     /// WAL is unchanged by them (its readers keep their page cache), the
-    /// registry writer stays at FULL, the access connection is at NORMAL
-    /// between commits, and every entry is readable once `record_access`
-    /// returns. Once ACCESS_SYNC_EVERY has passed, a commit is synced and
-    /// checkpoints the WAL into the access file.
+    /// registry writer stays at FULL, the access connection commits at
+    /// NORMAL, and every entry is readable once `record_access` returns.
+    /// Within about ACCESS_SYNC_EVERY the WAL is checkpointed into the
+    /// access file (synced) by the store's own thread.
     #[tokio::test]
-    async fn access_commits_go_to_their_own_file_and_sync_once_a_second() {
+    async fn access_commits_go_to_their_own_file_and_are_synced_within_a_second() {
         let dir = TempDir::new();
         let main = dir.path().join("homeward.db");
         let file = dir.path().join("homeward-access.db");
@@ -363,28 +354,27 @@ mod tests {
         let before = data_version(&*store.readers[0].lock().await);
         let size = || std::fs::metadata(&file).unwrap().len();
         let empty = size();
+        let started = std::time::Instant::now();
         for n in 0..300 {
             store.record_access(&[entry(n)]).await.unwrap();
         }
-        assert_eq!(sync(&*store.access.lock().await), 1, "access file NORMAL between commits");
+        assert_eq!(sync(&*store.access.lock().await), 1, "access file NORMAL");
         assert_eq!(sync(&*store.writer.lock().await), 2, "registry writer FULL");
         // data_version changes on a connection when another one commits to its file.
         assert_eq!(data_version(&*store.readers[0].lock().await), before, "the registry file was not written");
-        assert_eq!(size(), empty, "not checkpointed within the second");
         let q = AccessQuery { before: None, person: None, limit: 1000 };
         assert_eq!(store.access_log(&q).await.unwrap().len(), 300);
-
-        // A second later: the next commit is synced and checkpointed.
-        let past = std::time::Instant::now() - super::ACCESS_SYNC_EVERY;
-        *store.access_synced.lock().unwrap() = past;
-        store.record_access(&[entry(300)]).await.unwrap();
-        assert!(*store.access_synced.lock().unwrap() > past, "the synced commit is noted");
-        assert!(size() > empty, "the WAL was checkpointed into the file");
-        assert_eq!(sync(&*store.access.lock().await), 1, "NORMAL again after the synced commit");
-        assert_eq!(store.access_log(&q).await.unwrap().len(), 301);
+        if started.elapsed() < super::ACCESS_SYNC_EVERY / 2 {
+            assert_eq!(size(), empty, "no checkpoint on the commits themselves");
+        }
+        let deadline = started + 3 * super::ACCESS_SYNC_EVERY;
+        while size() == empty {
+            assert!(std::time::Instant::now() < deadline, "the WAL was not checkpointed into the file");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         drop(store);
         assert_eq!(count(&main, "SELECT count(*) FROM access_log"), 0);
-        assert_eq!(count(&file, "SELECT count(*) FROM access_log"), 301);
+        assert_eq!(count(&file, "SELECT count(*) FROM access_log"), 300);
     }
 
     /// Rows an older homeward wrote into the registry file move into the

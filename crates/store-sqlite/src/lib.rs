@@ -57,8 +57,6 @@ pub struct SqliteStore {
     keys: Arc<Keyring>,
     /// The access log's own file (`access.rs`): written and read here only.
     access: Arc<Mutex<Connection>>,
-    /// When an access-log commit last waited for the disk (`access.rs`).
-    access_synced: Arc<std::sync::Mutex<std::time::Instant>>,
 }
 
 impl SqliteStore {
@@ -83,14 +81,15 @@ impl SqliteStore {
         })
         .await
         .map_err(join_error)??;
+        let access = Arc::new(Mutex::new(access));
+        access::Checkpointer::start(&path, Arc::downgrade(&access))?;
         Ok(Self {
             path,
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::new(readers),
             next_reader: Arc::new(AtomicUsize::new(0)),
             keys: Arc::new(keys),
-            access: Arc::new(Mutex::new(access)),
-            access_synced: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
+            access,
         })
     }
 
