@@ -41,7 +41,16 @@ pub fn path_for(main: &Path) -> PathBuf {
 /// `registry` (its writer connection, migrated) has open, applies its
 /// migrations and moves the registry file's access-log rows into it.
 pub(crate) fn open(main: &Path, registry: &Connection) -> Result<Connection, StoreError> {
-    let mut c = crate::conn::open(&path_for(main))?;
+    let path = path_for(main);
+    if !path.exists() {
+        // Small pages: a commit appends a handful of rows, and each page it
+        // touches (the table's last leaf, a leaf of the person index) is
+        // written whole to the WAL. Only before the file is in WAL mode.
+        Connection::open(&path)
+            .and_then(|c| c.execute_batch("PRAGMA page_size = 1024; PRAGMA journal_mode = WAL;"))
+            .map_err(backend_error)?;
+    }
+    let mut c = crate::conn::open(&path)?;
     Migrations::from_slice(MIGRATIONS).to_latest(&mut c).map_err(|e| StoreError::Migration(e.to_string()))?;
     move_rows(registry, &mut c)?;
     relax(&c)?;
@@ -359,6 +368,8 @@ mod tests {
             store.record_access(&[entry(n)]).await.unwrap();
         }
         assert_eq!(sync(&*store.access.lock().await), 1, "access file NORMAL");
+        let page = store.access.lock().await.pragma_query_value(None, "page_size", |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(page, 1024, "small pages in the access file");
         assert_eq!(sync(&*store.writer.lock().await), 2, "registry writer FULL");
         // data_version changes on a connection when another one commits to its file.
         assert_eq!(data_version(&*store.readers[0].lock().await), before, "the registry file was not written");
