@@ -117,6 +117,6 @@ for run in $(seq 1 "$runs"); do
       100 * s / c, (2 * s >= c) ? "met" : "NOT met", p, (p < 5) ? "met" : "NOT met" }'
   echo "   load after: $(uptime | sed 's/.*load average: //')"
 done
-rows="$(sqlite3 "$work/data/homeward.db" 'SELECT count(*) FROM access_log' 2>/dev/null || echo '?')"
+rows="$(sqlite3 "$work/data/homeward-access.db" 'SELECT count(*) FROM access_log' 2>/dev/null || echo '?')"
 echo "access-log rows written: $rows"
 [ "$failed" = 0 ] || { echo "some measured requests failed (non-2xx or socket errors)" >&2; exit 1; }

@@ -101,6 +101,9 @@ enum Command {
     Registry(commands::registry::Command),
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = match resolve_settings(&cli) {

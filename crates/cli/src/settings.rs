@@ -61,8 +61,8 @@ pub const EXAMPLE: &str = r#"# homeward.toml: every setting, with its default.
 # Each setting can also be given as a HOMEWARD_* variable or a flag,
 # which win over this file (HOMEWARD_DATA_DIR, HOMEWARD_DATABASE_URL, ...).
 
-# Where homeward keeps its files: the SQLite database (homeward.db), and
-# later its keys. Created by `homeward init`.
+# Where homeward keeps its files: the SQLite database (homeward.db), its
+# access log (homeward-access.db), and its keys. Created by `homeward init`.
 data_dir = "data"
 
 # Use PostgreSQL instead of the SQLite file:

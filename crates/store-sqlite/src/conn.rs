@@ -5,6 +5,9 @@ use std::path::Path;
 use homeward_store::StoreError;
 use rusqlite::Connection;
 
+/// How long a statement waits for another connection's lock on the file.
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
     let c = Connection::open(path)
         .map_err(|e| StoreError::Backend(format!("cannot open SQLite database {}: {e}", path.display())))?;
@@ -13,10 +16,10 @@ pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 10000;
          PRAGMA cache_size = -32768;",
     )
     .map_err(backend_error)?;
+    c.busy_timeout(BUSY_TIMEOUT).map_err(backend_error)?;
     c.set_prepared_statement_cache_capacity(64);
     Ok(c)
 }

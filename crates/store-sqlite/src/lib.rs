@@ -10,8 +10,14 @@
 //! which WAL lets run beside the writer.
 //!
 //! `synchronous = FULL`: a committed status change survives a power loss.
+//!
+//! The access log is in a second file beside the first, with its own
+//! connection (`access.rs`): its commits, one per group of reads, would
+//! otherwise empty the page cache of every reader of the registry.
 
 mod access;
+
+pub use access::path_for as access_path_for;
 mod accounts;
 mod conn;
 mod import;
@@ -49,8 +55,8 @@ pub struct SqliteStore {
     readers: Arc<Vec<Arc<Mutex<Connection>>>>,
     next_reader: Arc<AtomicUsize>,
     keys: Arc<Keyring>,
-    /// When an access-log commit last waited for the disk (`access.rs`).
-    access_synced: Arc<std::sync::Mutex<std::time::Instant>>,
+    /// The access log's own file (`access.rs`): written and read here only.
+    access: Arc<Mutex<Connection>>,
 }
 
 impl SqliteStore {
@@ -65,31 +71,37 @@ impl SqliteStore {
     pub async fn open_with(path: impl AsRef<Path>, keys: Keyring) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let p = path.clone();
-        let (writer, readers) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+        let (writer, readers, access) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
             let mut writer = conn::open(&p)?;
             schema::migrate(&mut writer)?;
+            let access = access::open(&p, &writer)?;
             let readers =
                 (0..READERS).map(|_| conn::open(&p).map(|c| Arc::new(Mutex::new(c)))).collect::<Result<Vec<_>, _>>()?;
-            Ok((writer, readers))
+            Ok((writer, readers, access))
         })
         .await
         .map_err(join_error)??;
+        let access = Arc::new(Mutex::new(access));
+        access::Checkpointer::start(&path, Arc::downgrade(&access))?;
         Ok(Self {
             path,
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::new(readers),
             next_reader: Arc::new(AtomicUsize::new(0)),
             keys: Arc::new(keys),
-            access_synced: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
+            access,
         })
     }
 
-    /// Applies pending migrations to the file without keeping it open.
+    /// Applies pending migrations to the file (and to its access-log file,
+    /// moving the access log there) without keeping them open.
     pub async fn migrate(path: impl AsRef<Path>) -> Result<usize, StoreError> {
         let p = path.as_ref().to_path_buf();
         tokio::task::spawn_blocking(move || {
             let mut c = conn::open(&p)?;
-            schema::migrate(&mut c)
+            let version = schema::migrate(&mut c)?;
+            access::open(&p, &c)?;
+            Ok(version)
         })
         .await
         .map_err(join_error)?
@@ -133,11 +145,11 @@ impl SqliteStore {
     /// anything that scans goes through `read`.
     ///
     /// The writer first, when idle: in WAL mode every commit empties the
-    /// page cache of every *other* connection (each read writes an
-    /// access-log row, so a reader's cache is nearly always cold), while the
-    /// writer's own commits leave its cache warm. Between write closures the
-    /// writer has no open transaction (an import holds the lock throughout),
-    /// so it reads exactly what a reader would.
+    /// page cache of every *other* connection, while the writer's own
+    /// commits leave its cache warm (access-log commits go to another file
+    /// and empty no cache here). Between write closures the writer has no
+    /// open transaction (an import holds the lock throughout), so it reads
+    /// exactly what a reader would.
     async fn read_point<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -153,7 +165,7 @@ impl SqliteStore {
     }
 }
 
-fn join_error(e: tokio::task::JoinError) -> StoreError {
+pub(crate) fn join_error(e: tokio::task::JoinError) -> StoreError {
     StoreError::Backend(format!("database task failed: {e}"))
 }
 

@@ -33,9 +33,24 @@ use homeward_store::{AccessLogStore, AccountStore, Store};
 pub use auth::AuthSettings;
 pub use router::router;
 
-/// What every handler can reach.
+/// What every handler can reach: one shared [`Shared`], whose fields it
+/// dereferences to. axum clones the state for every request (and again
+/// for each `State` extractor), so a clone is one reference count, not one
+/// per field.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Debug, Clone)]
+pub struct Shared {
     pub store: Arc<dyn Store>,
     /// The log's verifier key, published for auditors and witnesses.
     pub log_key: Option<homeward_tlog::Verifier>,
@@ -81,7 +96,7 @@ impl AppState {
         // A server builds it from the export first ([`AppState::with_index`]).
         let index = LiveIndex::empty(store.clone());
         let credentials = Arc::new(auth::cache::CredentialCache::new(auth.credential_ttl));
-        Self {
+        Self(Arc::new(Shared {
             index,
             credentials,
             store,
@@ -95,19 +110,25 @@ impl AppState {
             matcher_nudge: Arc::new(tokio::sync::Notify::new()),
             log_key: None,
             import_jobs: Arc::new(jobs::ImportJobs::new(std::env::temp_dir().join("homeward-imports"))),
-        }
+        }))
+    }
+
+    /// The fields, to change while the state is being built (cloned first
+    /// if the state was already shared).
+    fn fields(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
     }
 
     /// Spools uploads in `dir` (the server uses `imports/` in the data folder).
     pub fn with_import_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
-        self.import_jobs = Arc::new(jobs::ImportJobs::new(dir));
+        self.fields().import_jobs = Arc::new(jobs::ImportJobs::new(dir));
         self
     }
 
     /// Uses an index built already (`LiveIndex::build`, faster than
     /// following the whole log).
     pub fn with_index(mut self, index: Arc<LiveIndex>) -> Self {
-        self.index = index;
+        self.fields().index = index;
         self
     }
 
@@ -126,7 +147,7 @@ impl AppState {
 
     /// Publishes the log's verifier key at `/api/v1/log/public-key`.
     pub fn with_log_key(mut self, key: homeward_tlog::Verifier) -> Self {
-        self.log_key = Some(key);
+        self.fields().log_key = Some(key);
         self
     }
 }

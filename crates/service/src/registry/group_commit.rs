@@ -1,6 +1,6 @@
 //! Group commit of access-log entries: concurrent reads share one
-//! transaction (one fsync on SQLite's `synchronous = FULL`) instead of one
-//! each.
+//! transaction (one WAL append on SQLite, one fsync on PostgreSQL) instead
+//! of one each.
 //!
 //! No entry is acknowledged before it is written, and no record is returned
 //! before its entry is acknowledged, so nothing can be lost on shutdown or
@@ -16,6 +16,9 @@ use homeward_store::{AccessEntry, AccessLogStore, StoreError};
 use tokio::sync::oneshot;
 
 type Waiter = oneshot::Sender<Result<(), String>>;
+
+/// How many times the writer yields at most while its group grows.
+const MAX_YIELDS: usize = 4;
 
 #[derive(Debug)]
 pub(super) struct GroupCommit {
@@ -55,9 +58,20 @@ impl GroupCommit {
             // Written by another caller's transaction meanwhile.
             result = &mut rx => return answer(result),
             _turn = self.turn.lock() => {
-            // Let the requests already running on this thread queue their
-            // entries first: a bigger group for the same commit.
-            tokio::task::yield_now().await;
+            // Let the requests already running queue their entries first: a
+            // bigger group for the same commit. Yield while the group still
+            // grows (each yield runs the tasks ready on this thread, which
+            // may read and queue), a few times at most.
+            let waiting = || self.queue.lock().unwrap_or_else(PoisonError::into_inner).waiters.len();
+            let mut seen = waiting();
+            for _ in 0..MAX_YIELDS {
+                tokio::task::yield_now().await;
+                let now = waiting();
+                if now == seen {
+                    break;
+                }
+                seen = now;
+            }
             // Everything queued: at most one group per request in flight.
             let Queue { entries: batch, waiters } =
                 std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner));
