@@ -283,7 +283,7 @@ pub struct Candidate {
 }
 
 /// An in-memory index of prepared records, searchable by blocking key.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Index {
     records: Vec<PreparedRecord>,
     /// What comparisons read of each record, by slot, packed together.
@@ -296,11 +296,26 @@ pub struct Index {
     cap: usize,
 }
 
+/// The same as [`Index::new`]: the default block cap, not a cap of zero
+/// (which would skip every block and find nothing).
+impl Default for Index {
+    fn default() -> Self {
+        Self {
+            records: Vec::new(),
+            hot: Vec::new(),
+            postings: Vec::new(),
+            preparer: Preparer::default(),
+            model: Model::default(),
+            cap: DEFAULT_BLOCK_CAP,
+        }
+    }
+}
+
 impl Index {
     /// An empty index with the default model and block cap.
     #[must_use]
     pub fn new() -> Self {
-        Self { cap: DEFAULT_BLOCK_CAP, ..Self::default() }
+        Self::default()
     }
 
     /// Builds the index from records.
@@ -601,6 +616,15 @@ mod tests {
             assert_eq!(found[0].id, "r1");
         }
         assert!(index.search(&rec("q5", "Petrenko", "Ivan", "1970", ""), 5).is_empty());
+    }
+
+    #[test]
+    fn a_default_index_finds_what_a_new_one_does() {
+        let mut index = Index::default();
+        assert_eq!(index.block_cap(), DEFAULT_BLOCK_CAP);
+        index.insert(rec("r1", "Коваленко", "Олександр", "1990-03-07", ""));
+        let found = index.search(&rec("q", "Kovalenko", "Sasha", "1990-03-07", ""), 5);
+        assert_eq!(found.first().map(|c| c.id.as_str()), Some("r1"));
     }
 
     #[test]
