@@ -46,7 +46,6 @@ pub struct RegistryIndex {
 
 impl Default for RegistryIndex {
     fn default() -> Self {
-        // `Index::new`, not `Index::default`: the default block cap.
         Self { index: Index::new(), sources: Vec::new() }
     }
 }
