@@ -296,7 +296,8 @@ pub async fn decide_candidate(
 ) -> Result<(), AppError> {
     let readable = match homeward_service::registry::CandidateReader::for_role(&can.user.role) {
         Some(candidates_reader) => {
-            state.store.person(person).await?.is_some_and(|p| candidates_reader.reader().may_see(&p))
+            // One indexed statement (the status read's), not the whole record.
+            state.store.person_status(person).await?.is_some_and(|s| candidates_reader.reader().may_see_status(&s))
         }
         None => false,
     };
