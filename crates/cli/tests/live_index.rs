@@ -154,9 +154,17 @@ fn follows_api_writes_and_other_processes(env: &Env) {
     let caseworker = env.user("caseworker", &["caseworker"]);
     let (server, addr) = start(env);
 
-    // Nothing yet.
+    // Nothing yet, once the index has loaded (until then: 503).
     let query = serde_json::json!({"family_name": "Shevchuk", "given_names": "Mykola"});
-    let (status, body) = post(&addr, "/api/v1/search", &mediator, &query);
+    let t = Instant::now();
+    let (status, body) = loop {
+        let (status, body) = post(&addr, "/api/v1/search", &mediator, &query);
+        if status != 503 {
+            break (status, body);
+        }
+        assert!(t.elapsed() < FOUND_WITHIN, "the index never loaded: {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert_eq!((status, body["candidates"].as_array().map(Vec::len)), (200, Some(0)), "{body}");
 
     // Registered through the API after the start.

@@ -19,6 +19,10 @@ pub enum StoreError {
     Migration(String),
     #[error("database error: {0}")]
     Backend(String),
+    /// Something the operation needs is not ready yet (the registry index
+    /// while a server loads it): try again in a few seconds.
+    #[error("{0}; try again in a few seconds")]
+    Unavailable(&'static str),
     /// A sealed contact or health field that does not open: names the record, never the value.
     #[error("{column} of {record}: {reason}")]
     Sealed { record: String, column: &'static str, reason: crate::seal::SealError },

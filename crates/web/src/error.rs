@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use homeward_store::StoreError;
 use serde_json::json;
 
+/// Seconds a client is asked to wait before retrying a 503.
+const RETRY_UNAVAILABLE_AFTER: u64 = 5;
+
 #[derive(Debug)]
 pub enum AppError {
     /// No valid session or token. Pages redirect to the login form; the API answers 401.
@@ -35,6 +38,9 @@ pub enum AppError {
     Unprocessable { detail: String, errors: Vec<homeward_domain::FieldError> },
     /// The request was understood and the caller is known, but not allowed.
     Forbidden(&'static str),
+    /// Not ready yet (the registry index while the server loads it); the
+    /// message is fixed text.
+    Unavailable(&'static str),
     /// Anything else: logged with its detail, answered generically.
     Internal(String),
 }
@@ -53,6 +59,7 @@ impl From<StoreError> for AppError {
             StoreError::NoConflict => AppError::Conflict(e.to_string()),
             StoreError::Conflict(msg) => AppError::Conflict(msg),
             StoreError::NotFound(_) => AppError::NotFound,
+            StoreError::Unavailable(what) => AppError::Unavailable(what),
             other => AppError::Internal(format!("store: {other}")),
         }
     }
@@ -122,6 +129,11 @@ impl IntoResponse for AppError {
                     ext.insert("errors".into(), json!(errors));
                 }
                 problem_with(StatusCode::UNPROCESSABLE_ENTITY, &detail, ext)
+            }
+            AppError::Unavailable(what) => {
+                let mut r = problem(StatusCode::SERVICE_UNAVAILABLE, &format!("{what}; try again in a few seconds"));
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_UNAVAILABLE_AFTER));
+                r
             }
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");

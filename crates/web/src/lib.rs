@@ -93,7 +93,7 @@ impl AppState {
             ratelimit::RateLimiter::new(auth.family_searches_per_hour, std::time::Duration::from_secs(3600));
         let requests = homeward_service::requests::Requests::new(store.clone());
         // Empty, from leaf 0: following the log indexes the whole registry.
-        // A server builds it from the export first ([`AppState::with_index`]).
+        // A server loads it from the export instead ([`AppState::with_index`]).
         let index = LiveIndex::empty(store.clone());
         let credentials = Arc::new(auth::cache::CredentialCache::new(auth.credential_ttl));
         Self(Arc::new(Shared {
@@ -125,8 +125,9 @@ impl AppState {
         self
     }
 
-    /// Uses an index built already (`LiveIndex::build`, faster than
-    /// following the whole log).
+    /// Uses this index: one built already (`LiveIndex::build`, faster than
+    /// following the whole log) or one still loading (`LiveIndex::loading`:
+    /// searches answer 503 until it is loaded).
     pub fn with_index(mut self, index: Arc<LiveIndex>) -> Self {
         self.fields().index = index;
         self

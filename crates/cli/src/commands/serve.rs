@@ -1,8 +1,10 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use homeward_service::matching::LiveIndex;
 
 use crate::backend;
 use crate::settings::Settings;
@@ -43,17 +45,16 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<()> {
     let signer = crate::commands::log::signer(settings)?;
-    let started = std::time::Instant::now();
-    let index = homeward_service::matching::LiveIndex::build(state.store.clone())
-        .await
-        .context("cannot build the registry index")?;
-    tracing::info!(records = index.len(), seconds = started.elapsed().as_secs_f64(), "registry index built");
+    // The server answers at once; searches answer 503 and background
+    // matching waits until the index is loaded (seconds for a million persons).
+    let index = homeward_service::matching::LiveIndex::loading(state.store.clone());
     let state =
         state.with_log_key(signer.verifier()).with_index(index).with_import_dir(settings.data_dir.join(IMPORTS_DIR));
     // Jobs a stopped server left running stored nothing: say so, drop their files.
     state.import_jobs.recover(state.store.as_ref()).await.context("cannot recover import jobs")?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let witnesses = crate::commands::log::witnesses(settings)?;
+    let loader = tokio::spawn(load_index(state.index.clone(), stopped.clone()));
     let follower = state.follow_registry(stopped.clone());
     let matcher = state.run_matcher(stopped.clone());
     let sequencer = tokio::spawn(homeward_service::log::run_sequencer_notifying(
@@ -70,7 +71,33 @@ pub async fn serve(
     };
     homeward_web::serve(listener, state, shutdown).await?;
     sequencer.await.context("the sequencer failed")?;
+    loader.await.context("loading the registry index failed")?;
     follower.await.context("the registry index follower failed")?;
     matcher.await.context("background matching failed")?;
     Ok(())
+}
+
+/// How long to wait before loading the registry index again after a failure.
+const RETRY_LOAD_AFTER: Duration = Duration::from_secs(5);
+
+/// Loads the registry index, retrying on failure, until it is loaded or
+/// `shutdown` changes.
+async fn load_index(index: Arc<LiveIndex>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let started = std::time::Instant::now();
+        tokio::select! {
+            loaded = index.load() => match loaded {
+                Ok(slots) => {
+                    tracing::info!(records = slots, seconds = started.elapsed().as_secs_f64(), "registry index loaded");
+                    return;
+                }
+                Err(e) => tracing::error!(error = %e, "cannot load the registry index; searches wait; retrying"),
+            },
+            _ = shutdown.changed() => return,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(RETRY_LOAD_AFTER) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The matcher's in-memory index over the stored registry, shared by the
 //! command line (`homeward registry search|duplicates`, built once) and the
-//! server (built at start, then kept up to date).
+//! server (loaded in the background at start, then kept up to date).
 //!
 //! The key decision: the live index follows the **log**, not the writes it
 //! happens to see. Every registration and amendment appends an identity
@@ -30,6 +30,9 @@ use tokio::sync::Notify;
 /// How many leaves one catch-up round reads at most: an import of a
 /// million rows is followed in slices, not in one query.
 const CATCH_UP_SLICE: u64 = 20_000;
+
+/// Why a search is refused while a server loads the registry index.
+pub const INDEX_LOADING: &str = "the registry index is still loading";
 
 /// How often the live index looks for changes made by other processes.
 pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
@@ -115,38 +118,79 @@ pub struct LiveIndex {
     nudge: Arc<Notify>,
     /// One catch-up at a time (the follower and a caller that wants to be current).
     catching_up: tokio::sync::Mutex<()>,
+    /// False while a server loads the index ([`LiveIndex::loading`]): searches
+    /// are refused and background matching waits, since an incomplete index
+    /// would miss people silently.
+    ready: tokio::sync::watch::Sender<bool>,
 }
 
 impl LiveIndex {
-    /// Builds the index from the store. Changes sequenced after the tree
-    /// size read first are followed by [`LiveIndex::catch_up`]; a change
-    /// both exported and followed only adds a duplicate slot, which a
-    /// search folds into its person.
+    /// Builds the index from the store, ready when it returns.
     ///
     /// # Errors
     /// The store's error.
     pub async fn build(store: Arc<dyn Store>) -> Result<Arc<Self>, StoreError> {
-        let head = store.tree_head().await?;
-        let reg = load_index(store.as_ref()).await?;
-        Ok(Arc::new(Self {
-            store,
-            reg: RwLock::new(reg),
-            watermark: AtomicU64::new(head.size),
-            nudge: Arc::new(Notify::new()),
-            catching_up: tokio::sync::Mutex::new(()),
-        }))
+        let index = Self::loading(store);
+        index.load().await?;
+        Ok(index)
     }
 
-    /// An empty index at leaf 0: following the log indexes the whole
-    /// registry (every version), slice by slice.
+    /// An index not loaded yet: not ready until [`LiveIndex::load`] has
+    /// run. A server answers while it loads, refusing only searches.
+    pub fn loading(store: Arc<dyn Store>) -> Arc<Self> {
+        Self::with_readiness(store, false)
+    }
+
+    /// An empty index at leaf 0, ready: following the log indexes the
+    /// whole registry (every version), slice by slice.
     pub fn empty(store: Arc<dyn Store>) -> Arc<Self> {
+        Self::with_readiness(store, true)
+    }
+
+    fn with_readiness(store: Arc<dyn Store>, ready: bool) -> Arc<Self> {
         Arc::new(Self {
             store,
             reg: RwLock::new(RegistryIndex::default()),
             watermark: AtomicU64::new(0),
             nudge: Arc::new(Notify::new()),
             catching_up: tokio::sync::Mutex::new(()),
+            ready: tokio::sync::watch::Sender::new(ready),
         })
+    }
+
+    /// Loads every source record's latest identity from the store (faster
+    /// than following the whole log) and marks the index ready. Changes
+    /// sequenced after the tree size read first are followed by
+    /// [`LiveIndex::catch_up`]; a change both exported and followed only
+    /// adds a duplicate slot, which a search folds into its person. Does
+    /// nothing to an index that is ready already.
+    ///
+    /// # Errors
+    /// The store's error; the index stays not ready, and loading may be retried.
+    pub async fn load(&self) -> Result<usize, StoreError> {
+        let _one = self.catching_up.lock().await;
+        if self.is_ready() {
+            return Ok(0);
+        }
+        let head = self.store.tree_head().await?;
+        let reg = load_index(self.store.as_ref()).await?;
+        let slots = reg.index.len();
+        *self.reg.write().unwrap_or_else(std::sync::PoisonError::into_inner) = reg;
+        self.watermark.store(head.size, Ordering::Release);
+        self.ready.send_replace(true);
+        Ok(slots)
+    }
+
+    /// Whether searches are answered (the index is loaded).
+    pub fn is_ready(&self) -> bool {
+        *self.ready.borrow()
+    }
+
+    /// Returns once the index is ready.
+    pub async fn until_ready(&self) {
+        let mut ready = self.ready.subscribe();
+        // The sender lives as long as `self`: this cannot fail while borrowed.
+        let _ = ready.wait_for(|r| *r).await;
     }
 
     /// What wakes the follower: the sequencer notifies it when the tree grew.
@@ -180,6 +224,10 @@ impl LiveIndex {
     /// The store's error; the watermark stays where it was.
     pub async fn catch_up(&self) -> Result<usize, StoreError> {
         let _one = self.catching_up.lock().await;
+        if !self.is_ready() {
+            // Loading sets the watermark; following starts from there.
+            return Ok(0);
+        }
         let head = self.store.tree_head().await?.size;
         let mut added = 0;
         let mut from = self.watermark();
@@ -204,8 +252,13 @@ impl LiveIndex {
         Ok(added)
     }
 
-    /// Follows the log until `shutdown` changes: every `every`, or at once when nudged.
+    /// Follows the log until `shutdown` changes, from when the index is
+    /// ready: every `every`, or at once when nudged.
     pub async fn follow(self: Arc<Self>, every: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        tokio::select! {
+            () = self.until_ready() => {}
+            _ = shutdown.changed() => return,
+        }
         loop {
             match self.catch_up().await {
                 Ok(0) => {}
@@ -223,7 +276,14 @@ impl LiveIndex {
     /// The persons most like `query`, best first, each once (its best
     /// slot), at most `limit`. Searching is CPU work: call it from a
     /// blocking thread when the index is large.
-    pub fn search(&self, query: &MatchRecord, limit: usize) -> Vec<Hit> {
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] while the index is loading: an answer
+    /// from part of the registry would say "no one" about people it holds.
+    pub fn search(&self, query: &MatchRecord, limit: usize) -> Result<Vec<Hit>, StoreError> {
+        if !self.is_ready() {
+            return Err(StoreError::Unavailable(INDEX_LOADING));
+        }
         let reg = self.reg.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         // A person reported by both parties (or amended) has several slots:
         // ask for more and keep each person's best.
@@ -239,6 +299,6 @@ impl LiveIndex {
             let source = reg.sources.get(c.slot).cloned().unwrap_or_default();
             hits.push(Hit { person, candidate: c.clone(), record, source });
         }
-        hits
+        Ok(hits)
     }
 }

@@ -197,7 +197,7 @@ impl Registry {
         let idx = index.clone();
         let mut hits = tokio::task::spawn_blocking(move || idx.search(&query, window))
             .await
-            .map_err(|_| StoreError::Backend("the search failed".into()))?;
+            .map_err(|_| StoreError::Backend("the search failed".into()))??;
         if let Scope::Party(_) = searcher.reader().scope() {
             let mut visible = Vec::with_capacity(hits.len().min(limit));
             for h in hits {

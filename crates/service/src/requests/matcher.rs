@@ -73,6 +73,11 @@ impl Matcher {
     /// The store's error; watermarks stay where the last stored candidates put them.
     pub async fn round(&self) -> Result<RoundReport, StoreError> {
         let mut report = RoundReport::default();
+        if !self.index.is_ready() {
+            // Searched against part of the registry, a request would miss
+            // its person for good (the watermarks move on): wait.
+            return Ok(report);
+        }
         self.index.catch_up().await?;
         let searching = self.store.tracing_requests(&RequestFilter { searching: true, ..Default::default() }).await?;
         self.new_requests(&searching, &mut report).await?;
@@ -92,7 +97,7 @@ impl Matcher {
             let index = self.index.clone();
             let hits = tokio::task::spawn_blocking(move || index.search(&query, CANDIDATES_PER_SEARCH))
                 .await
-                .map_err(|_| StoreError::Backend("the search failed".into()))?;
+                .map_err(|_| StoreError::Backend("the search failed".into()))??;
             let candidates: Vec<NewCandidate> = hits
                 .into_iter()
                 .filter(|h| h.candidate.probability >= self.threshold)

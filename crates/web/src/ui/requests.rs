@@ -391,8 +391,16 @@ pub async fn search(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Ok(query) => {
-            let hits =
-                state.registry.search(&can.searcher, &state.index, query, 20, &can.accessor("POST /search")).await?;
+            let found =
+                state.registry.search(&can.searcher, &state.index, query, 20, &can.accessor("POST /search")).await;
+            let hits = match found {
+                Err(homeward_store::StoreError::Unavailable(what)) => {
+                    // The server is starting: the form stays filled in.
+                    page.errors = vec![format!("{what}; try again in a few seconds")];
+                    return Ok((StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], page).into_response());
+                }
+                other => other?,
+            };
             page.hits = Some(
                 hits.into_iter()
                     .map(SearchHit::from)

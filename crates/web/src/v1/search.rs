@@ -194,6 +194,7 @@ pub struct SearchOut {
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "the registry index is still loading after a start; try again after Retry-After seconds"),
     ))]
 pub async fn search(
     can: CanSearch,

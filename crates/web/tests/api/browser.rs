@@ -108,9 +108,13 @@ async fn upload_and_watch(c: &Client) {
     assert!(c.current_url().await.unwrap().path().starts_with("/import/"));
     // Let the bar move before the picture: htmx swaps the fragment every second.
     for _ in 0..100 {
-        let now = c.find(Locator::Css("#job")).await.unwrap();
+        // htmx may be swapping the fragment in this instant: look again.
+        let Ok(now) = c.find(Locator::Css("#job")).await else {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            continue;
+        };
         let value: u64 = match now.find(Locator::Css("progress")).await {
-            Ok(p) => p.attr("value").await.unwrap().unwrap_or_default().parse().unwrap_or(0),
+            Ok(p) => p.attr("value").await.ok().flatten().unwrap_or_default().parse().unwrap_or(0),
             Err(_) => break,
         };
         if value > 0 {

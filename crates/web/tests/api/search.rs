@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use homeward_store::{AccessLogStore, AccessQuery};
+use homeward_store::{AccessLogStore, AccessQuery, TracingStore};
 
 use crate::support::TestApp;
 
@@ -95,6 +95,57 @@ async fn a_person_registered_through_the_api_is_found_soon_after() {
             break;
         }
         assert!(t.elapsed() < Duration::from_secs(5), "not found: {found}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// After a start the server answers at once, while its registry index
+/// loads: searches answer 503 with Retry-After (an answer from part of the
+/// registry would say "no one" about people it holds), everything else
+/// answers, and background matching waits, then finds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_index_loads_searches_wait_and_the_rest_answers() {
+    let app = TestApp::start_loading().await;
+    assert_eq!(app.get("anonymous", "/healthz").await.status(), 200);
+    let read = app.get("mediator", &format!("/api/v1/persons/{}/status", app.persons.a_own)).await;
+    assert_eq!(read.status(), 200);
+
+    let resp = app.post_json("mediator", "/api/v1/search", &serde_json::json!({"family_name": "Kovalenko"})).await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()["retry-after"], "5");
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("still loading"), "{body}");
+
+    // The staff page says so, and keeps what was typed.
+    let page = app
+        .request("mediator", reqwest::Method::POST, "/search")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("family_name=Kovalenko&given_names=Sasha&birth_date=&service_number=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 503);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("still loading") && html.contains("Kovalenko"), "{html}");
+
+    // Background matching waits: the family's request gets no verdict of
+    // "no one" from an empty index (the test app's loop runs every 50 ms).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(app.store.candidates(app.persons.request).await.unwrap().is_empty());
+    assert_eq!(
+        TracingStore::job_watermark(app.store.as_ref(), homeward_service::requests::matcher::REQUESTS_JOB)
+            .await
+            .unwrap(),
+        0,
+        "the request was not searched"
+    );
+
+    app.index.load().await.unwrap();
+    indexed(&app).await;
+    let t = Instant::now();
+    while !app.store.candidates(app.persons.request).await.unwrap().iter().any(|c| c.person == app.persons.a_own) {
+        assert!(t.elapsed() < Duration::from_secs(10), "background matching never found the person");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -83,6 +83,8 @@ pub struct TestApp {
     pub store: Arc<SqliteStore>,
     pub client: reqwest::Client,
     pub persons: Persons,
+    /// The server's registry index.
+    pub index: Arc<homeward_service::matching::LiveIndex>,
     /// Where uploads are spooled while their job runs.
     pub import_dir: std::path::PathBuf,
     /// Session cookie per role name (none for anonymous).
@@ -92,6 +94,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start() -> Self {
+        Self::start_with_index(false).await
+    }
+
+    /// A server whose registry index is still loading, as after a start:
+    /// nothing loads it until the test calls `index.load()`.
+    pub async fn start_loading() -> Self {
+        Self::start_with_index(true).await
+    }
+
+    async fn start_with_index(loading: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path().join("homeward.db")).await.unwrap());
         store.set_conflict(&setup()).await.unwrap();
@@ -140,8 +152,11 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let state = AppState::new(store.clone(), store.clone(), store.clone(), AuthSettings::default())
+        let mut state = AppState::new(store.clone(), store.clone(), store.clone(), AuthSettings::default())
             .with_import_dir(dir.path().join("imports"));
+        if loading {
+            state = state.with_index(homeward_service::matching::LiveIndex::loading(store.clone()));
+        }
         // The server's background work: sequence the log (unsigned: no
         // checkpoints are needed here) and follow it into the registry index.
         let (seq_store, index) = (store.clone(), state.index.clone());
@@ -156,6 +171,7 @@ impl TestApp {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let state_index = state.index.clone();
         let app = homeward_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -165,6 +181,7 @@ impl TestApp {
             store,
             client,
             persons,
+            index: state_index,
             import_dir,
             cookies: Default::default(),
             _dir: dir,
