@@ -45,7 +45,8 @@ pub async fn requests_are_filed_matched_decided_and_logged(store: DynStore, trac
     let (family, other) = (UserId(uuid::Uuid::now_v7()), UserId(uuid::Uuid::now_v7()));
     let first = new_request(family, Desk::Mediator);
     tracing.file_tracing_request(first.clone()).await.unwrap();
-    let second = new_request(other, Desk::Bureau(code("A")));
+    let mut second = new_request(other, Desk::Bureau(code("A")));
+    second.at = first.at + time::Duration::milliseconds(5);
     tracing.file_tracing_request(second.clone()).await.unwrap();
 
     let got = tracing.tracing_request(first.id).await.unwrap().unwrap();
@@ -58,6 +59,14 @@ pub async fn requests_are_filed_matched_decided_and_logged(store: DynStore, trac
     assert_eq!(mine.iter().map(|r| r.id).collect::<Vec<_>>(), vec![first.id]);
     let desk_a = RequestFilter { desk: Some(Desk::Bureau(code("A"))), ..Default::default() };
     assert_eq!(tracing.tracing_requests(&desk_a).await.unwrap().len(), 1);
+    // Filed since an instant: at or after it, to the millisecond.
+    let since = |at: OffsetDateTime| RequestFilter { filed_since: Some(at), ..Default::default() };
+    let ids = |rs: Vec<homeward_store::TracingRequest>| rs.iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(tracing.tracing_requests(&since(second.at)).await.unwrap()), vec![second.id]);
+    let after_both = second.at + time::Duration::milliseconds(1);
+    assert!(tracing.tracing_requests(&since(after_both)).await.unwrap().is_empty());
+    let before_both = first.at - time::Duration::milliseconds(1);
+    assert_eq!(ids(tracing.tracing_requests(&since(before_both)).await.unwrap()), vec![first.id, second.id]);
 
     // Reassigned by the mediator.
     let mediator = Actor { role: "mediator".into(), party: Some("M".into()) };

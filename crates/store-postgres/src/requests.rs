@@ -151,11 +151,13 @@ pub(crate) async fn list(pool: &PgPool, keys: &Keyring, f: &RequestFilter) -> Re
         select_requests!(),
         " WHERE ($1::uuid IS NULL OR owner = $1) AND ($2::text IS NULL OR desk = $2)
            AND (NOT $3 OR status IN ('open', 'candidates'))
+           AND ($4::bigint IS NULL OR created_at >= $4)
          ORDER BY created_at, id"
     ))
     .bind(f.owner.map(|o| o.0))
     .bind(f.desk.as_ref().map(ToString::to_string))
     .bind(f.searching)
+    .bind(f.filed_since.map(ms))
     .fetch_all(pool)
     .await
     .map_err(backend_error)?;

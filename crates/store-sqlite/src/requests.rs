@@ -163,12 +163,14 @@ pub(crate) fn list(c: &Connection, keys: &Keyring, f: &RequestFilter) -> Result<
         "SELECT {REQUEST_COLUMNS} FROM tracing_request
          WHERE (?1 IS NULL OR owner = ?1) AND (?2 IS NULL OR desk = ?2)
            AND (?3 = 0 OR status IN ('open', 'candidates'))
+           AND (?4 IS NULL OR created_at >= ?4)
          ORDER BY created_at, id"
     );
     let mut st = c.prepare_cached(&sql).map_err(backend_error)?;
     let owner = f.owner.map(|o| o.0.as_bytes().to_vec());
     let desk = f.desk.as_ref().map(ToString::to_string);
-    let mut rows = st.query(params![owner, desk, i64::from(f.searching)]).map_err(backend_error)?;
+    let mut rows =
+        st.query(params![owner, desk, i64::from(f.searching), f.filed_since.map(ms)]).map_err(backend_error)?;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(backend_error)? {
         out.push(request_row(r, keys)?);

@@ -71,6 +71,8 @@ pub struct RequestFilter {
     pub desk: Option<Desk>,
     /// Only requests still searched for (open or with candidates).
     pub searching: bool,
+    /// Only requests filed at or after this instant (to the millisecond).
+    pub filed_since: Option<time::OffsetDateTime>,
 }
 
 /// Event kinds of the tracing record, as logged (`tracing.<kind>`).

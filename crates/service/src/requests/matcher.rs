@@ -18,6 +18,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use time::OffsetDateTime;
 
 use homeward_domain::TracingRequestId;
 use homeward_matching::{DEFAULT_THRESHOLD, Explanation, Index};
@@ -79,20 +80,24 @@ impl Matcher {
             return Ok(report);
         }
         self.index.catch_up().await?;
-        let searching = self.store.tracing_requests(&RequestFilter { searching: true, ..Default::default() }).await?;
-        self.new_requests(&searching, &mut report).await?;
-        self.new_persons(&searching, &mut report).await?;
+        // A round reads only what is new: with nothing new (most seconds) it
+        // reads no request, and opens no family's sealed contact.
+        self.new_requests(&mut report).await?;
+        self.new_persons(&mut report).await?;
         Ok(report)
     }
 
     /// Each request filed since the watermark, against the whole index.
-    async fn new_requests(&self, searching: &[TracingRequest], report: &mut RoundReport) -> Result<(), StoreError> {
+    async fn new_requests(&self, report: &mut RoundReport) -> Result<(), StoreError> {
         let from = self.store.job_watermark(REQUESTS_JOB).await?;
-        // `>=`: requests filed in the same millisecond as the last one
-        // searched are searched again, harmlessly (pairs are stored once).
-        let mut todo: Vec<&TracingRequest> = searching.iter().filter(|r| ms(r) >= from).collect();
+        // At or after: requests filed in the same millisecond as the last
+        // one searched are searched again, harmlessly (pairs are stored once).
+        let since = OffsetDateTime::from_unix_timestamp_nanos(i128::from(from) * 1_000_000)
+            .map_err(|_| StoreError::Backend(format!("{REQUESTS_JOB}: watermark {from} is not an instant")))?;
+        let filter = RequestFilter { searching: true, filed_since: Some(since), ..Default::default() };
+        let mut todo = self.store.tracing_requests(&filter).await?;
         todo.sort_by_key(|r| (ms(r), r.id));
-        for r in todo {
+        for r in &todo {
             let query = to_match_record(r.id, &r.sought);
             let index = self.index.clone();
             let hits = tokio::task::spawn_blocking(move || index.search(&query, CANDIDATES_PER_SEARCH))
@@ -118,14 +123,16 @@ impl Matcher {
 
     /// Each identity version indexed since the watermark, against the
     /// requests still searched for.
-    async fn new_persons(&self, searching: &[TracingRequest], report: &mut RoundReport) -> Result<(), StoreError> {
+    async fn new_persons(&self, report: &mut RoundReport) -> Result<(), StoreError> {
         let mut from = u64::try_from(self.store.job_watermark(PERSONS_JOB).await?).unwrap_or(0);
         let upto = self.index.watermark();
+        if upto <= from {
+            return Ok(());
+        }
+        let searching = self.store.tracing_requests(&RequestFilter { searching: true, ..Default::default() }).await?;
         if searching.is_empty() {
             // Nothing to compare with; requests filed later search the index.
-            if upto > from {
-                self.store.set_job_watermark(PERSONS_JOB, i64::try_from(upto).unwrap_or(i64::MAX)).await?;
-            }
+            self.store.set_job_watermark(PERSONS_JOB, i64::try_from(upto).unwrap_or(i64::MAX)).await?;
             return Ok(());
         }
         let requests = Arc::new(Index::build(searching.iter().map(|r| to_match_record(r.id, &r.sought))));
