@@ -1,66 +1,10 @@
-//! Runs every account case against SQLite (always) and PostgreSQL (when
-//! HOMEWARD_TEST_DATABASE_URL is set; with CI=true a missing URL fails), each
-//! in its own database, as `tests/backends.rs` does for the registry cases.
+//! Every account case on both backends (`common`).
 
-use std::sync::Arc;
-
-use homeward_store_conformance::DynStore;
-use homeward_store_conformance::accounts::DynAccounts;
-use homeward_store_postgres::PgStore;
-use homeward_store_sqlite::SqliteStore;
-
-use homeward_store_conformance::postgres_url;
-
-async fn on_sqlite<F, Fut>(case: F)
-where
-    F: FnOnce(DynStore, DynAccounts) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path().join("homeward.db")).await.unwrap());
-    let outcome = tokio::spawn(case(store.clone(), store)).await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-async fn on_postgres<F, Fut>(case: F)
-where
-    F: FnOnce(DynStore, DynAccounts) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let Some(url) = postgres_url() else {
-        eprintln!("skipped: HOMEWARD_TEST_DATABASE_URL is not set");
-        return;
-    };
-    let schema = format!("hw_test_{}", uuid::Uuid::now_v7().simple());
-    let store = Arc::new(PgStore::connect_in_schema(&url, Some(&schema)).await.unwrap());
-    let outcome = tokio::spawn(case(store.clone(), store.clone())).await;
-    store.pool().close().await;
-    PgStore::drop_schema(&url, &schema).await.unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
+mod common;
 
 macro_rules! account_tests {
     ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::on_sqlite(homeward_store_conformance::accounts::$case).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::on_postgres(homeward_store_conformance::accounts::$case).await;
-                }
-            )*
-        }
+        on_both_backends!(homeward_store_conformance::accounts, |s| (s.clone(), s); $($case),*);
     };
 }
 
