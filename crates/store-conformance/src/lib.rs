@@ -469,6 +469,42 @@ pub async fn identities_follow_the_sequenced_log(store: DynStore) {
     assert_eq!(store.identities_in_leaves(0, second.size).await.unwrap().len(), 2);
 }
 
+/// One batch that registers records, amends one of them two rows later and
+/// registers another: every row lands, and the log holds them in the
+/// file's order (a backend may write new records together).
+pub async fn a_batch_lands_in_file_order_with_a_record_twice(store: DynStore) {
+    ready(&store).await;
+    let mut imp = store.begin_import().await.unwrap();
+    let rejected = imp
+        .write_batch(vec![
+            row(2, "b1", "Шевченко", Some(Status::Captured)),
+            row(3, "b2", "Коваленко", Some(Status::Captured)),
+            row(4, "b1", "Шевчэнко", Some(Status::Held)),
+            row(5, "b3", "Бондар", None),
+            row(6, "b4", "Бондаренко", Some(Status::Missing)),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(rejected.iter().map(|r| (r.line, r.field.as_str())).collect::<Vec<_>>(), vec![(5, "status")]);
+    let counts = imp.finish(true).await.unwrap();
+    assert_eq!((counts.created, counts.amended, counts.status_events), (3, 1, 4));
+    let head = store.sequence(4096).await.unwrap();
+    let order: Vec<(String, u32)> = store
+        .identities_in_leaves(0, head.size)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.source.record_id, r.version))
+        .collect();
+    let expected = [("b1", 1), ("b2", 1), ("b1", 2), ("b4", 1)].map(|(id, v)| (id.to_owned(), v));
+    assert_eq!(order, expected);
+    let list = store.list_persons(&PersonFilter::default(), &Page::first(10)).await.unwrap();
+    assert_eq!(list.len(), 3);
+    let b1 = list.iter().find(|p| p.family_name == "Шевчэнко").expect("b1 lists its latest version");
+    let b1 = store.person(b1.id).await.unwrap().unwrap();
+    assert_eq!((b1.identities.len(), b1.status, b1.timeline.len()), (2, Status::Held, 2));
+}
+
 /// Every case, by name, for the backend test macro.
 #[macro_export]
 macro_rules! for_each_case {
@@ -489,7 +525,8 @@ macro_rules! for_each_case {
             import_records_who_reported_each_status,
             a_large_import_sees_its_own_earlier_rows,
             export_streams_latest_versions_in_order,
-            identities_follow_the_sequenced_log
+            identities_follow_the_sequenced_log,
+            a_batch_lands_in_file_order_with_a_record_twice
         );
     };
 }

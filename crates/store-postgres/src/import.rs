@@ -3,10 +3,11 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use homeward_domain::{PersonId, Status};
+use homeward_domain::{SourceRef, Status};
 use homeward_store::{ImportCounts, ImportRow, Keyring, PersonImport, RowRejection, StoreError};
 use sqlx::{PgPool, Postgres, Transaction};
 
+use crate::import_new::{self, NewRecord};
 use crate::{backend_error, check_parties, now, party_codes, rows};
 
 #[derive(Debug)]
@@ -41,6 +42,16 @@ impl PersonImport for PgImport {
         let mut rejections = Vec::new();
         let now = now();
         let log = crate::log::Appender::new(tx).await?;
+        // Source records new to the store are written together, a batch at
+        // a time (`import_new`); any other row, and a record's second row in
+        // the same batch, is written alone after them, so the log keeps the
+        // file's order.
+        let latest = {
+            let sources: Vec<&SourceRef> = batch.iter().map(|r| &r.source).collect();
+            import_new::latest_identities(tx, &sources).await?
+        };
+        let mut seen: HashSet<(String, String)> = HashSet::with_capacity(batch.len());
+        let mut new_records: Vec<NewRecord> = Vec::new();
         for row in batch {
             let reject = |field: &str, reason: String| RowRejection { line: row.line, field: field.into(), reason };
             if let Some(by) = &row.reported_by
@@ -64,7 +75,18 @@ impl PersonImport for PgImport {
                 }
                 Err(e) => return Err(e),
             }
-            match rows::latest_identity(tx, &row.source).await? {
+            let key = (row.source.source.as_str().to_owned(), row.source.record_id.clone());
+            let known = if seen.insert(key.clone()) {
+                latest.get(&key).cloned()
+            } else {
+                // Its earlier row may be among the waiting ones.
+                import_new::write_new(tx, &self.keys, &log, now, &std::mem::take(&mut new_records)).await?;
+                rows::latest_identity(tx, &row.source).await?
+            };
+            if known.is_some() {
+                import_new::write_new(tx, &self.keys, &log, now, &std::mem::take(&mut new_records)).await?;
+            }
+            match known {
                 None => {
                     let Some(e) = &row.status else {
                         rejections.push(reject(
@@ -77,21 +99,13 @@ impl PersonImport for PgImport {
                         rejections.push(reject("status", t.to_string()));
                         continue;
                     }
-                    let id = PersonId::new();
-                    rows::insert_person(tx, id, e.status, &row.source, now).await?;
-                    rows::insert_identity(
-                        tx,
-                        &self.keys,
-                        &log,
-                        id,
-                        &row.source,
-                        1,
-                        now,
-                        row.identity(),
-                        &self.keys.fingerprint_canonical(row.canonical()),
-                    )
-                    .await?;
-                    rows::insert_event(tx, &self.keys, &log, id, 1, e, reporter, now).await?;
+                    new_records.push(NewRecord {
+                        fingerprint: self.keys.fingerprint_canonical(row.canonical()),
+                        identity: row.identity().clone(),
+                        first: e.clone(),
+                        reporter: reporter.clone(),
+                        source: row.source.clone(),
+                    });
                     self.counts.created += 1;
                     self.counts.status_events += 1;
                 }
@@ -135,6 +149,7 @@ impl PersonImport for PgImport {
                 }
             }
         }
+        import_new::write_new(tx, &self.keys, &log, now, &new_records).await?;
         Ok(rejections)
     }
 

@@ -10,6 +10,7 @@
 mod access;
 mod accounts;
 mod import;
+mod import_new;
 mod jobs;
 mod log;
 mod requests;

@@ -51,14 +51,20 @@ impl Appender {
         record_id: &str,
         content: &serde_json::Value,
     ) -> Result<i64, StoreError> {
-        let actor = match party {
+        let actor = self.actor_of(party);
+        self.append_as(c, &actor, event_type, record_type, record_id, content).await
+    }
+
+    /// Who an entry recorded for `party` names: its officer or the
+    /// mediator; with no party, the administrator.
+    pub(crate) fn actor_of(&self, party: Option<&str>) -> Actor {
+        match party {
             Some(p) => Actor {
                 role: if self.kinds.get(p) == Some(&PartyKind::Mediator) { "mediator" } else { "party_officer" }.into(),
                 party: Some(p.to_owned()),
             },
             None => Actor { role: "admin".into(), party: None },
-        };
-        self.append_as(c, &actor, event_type, record_type, record_id, content).await
+        }
     }
 
     /// Appends an entry made by `actor` (tracing changes).
