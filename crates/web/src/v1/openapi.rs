@@ -45,7 +45,7 @@ use super::model;
         model::ImportReportOut, model::ImportJobOut, model::RowRejectionOut, model::FileProblemOut, model::AccessPage, model::AccessOut,
         model::ProofOut, super::search::SearchIn, super::search::SearchOut, super::search::CandidateOut,
         super::search::EvidenceOut, super::requests::SoughtIn, super::requests::FileRequestIn, super::requests::FiledOut,
-        super::requests::FamilyRequestOut, super::requests::StaffRequestOut, super::requests::CandidateOut,
+        super::requests::RequestOut, super::requests::FamilyRequestOut, super::requests::StaffRequestOut, super::requests::CandidateOut,
         super::requests::RequestListOut, super::requests::DecisionIn, super::requests::DeskIn,
     )),
     modifiers(&Security),

@@ -103,6 +103,17 @@ pub struct FiledOut {
     pub state: String,
 }
 
+/// One request as its reader may see it: a family its own view, staff the
+/// whole request with its candidates. Each has fields the other lacks
+/// (`state` and `sought_family_name`; `desk` and `contact`), so an answer
+/// is exactly one of the two.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RequestOut {
+    Family(FamilyRequestOut),
+    Staff(StaffRequestOut),
+}
+
 /// A request as its family sees it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FamilyRequestOut {
@@ -373,7 +384,7 @@ pub async fn list(can: CanTrace, State(state): State<AppState>) -> Result<Respon
 #[utoipa::path(get, path = "/api/v1/tracing-requests/{id}", tag = "tracing",
     params(("id" = String, Path, description = "the request's id (UUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     responses(
-        (status = 200, description = "FamilyRequestOut for a family, StaffRequestOut for staff"),
+        (status = 200, body = RequestOut, description = "FamilyRequestOut for a family, StaffRequestOut for staff"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -385,13 +396,12 @@ pub async fn show(can: CanTrace, State(state): State<AppState>, Path(id): Path<S
         let view = state.requests.family_view(&r).await?;
         let who = crate::auth::capabilities::accessor(&can.user, "GET /api/v1/tracing-requests/{id}");
         state.registry.record_reads(&who, &view.read_person.into_iter().collect::<Vec<_>>()).await?;
-        serde_json::to_value(FamilyRequestOut::from(view))
+        RequestOut::Family(FamilyRequestOut::from(view))
     } else {
         let (r, c) = state.requests.candidates(&can.access, id).await?;
         let c = with_persons(&state, &can, c).await?;
-        serde_json::to_value(StaffRequestOut::new(r, Some(c)))
-    }
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+        RequestOut::Staff(StaffRequestOut::new(r, Some(c)))
+    };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }
 
