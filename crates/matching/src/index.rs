@@ -538,8 +538,9 @@ impl Index {
     /// The records most likely to describe the same person as `record`,
     /// best first, at most `limit`. Every candidate that shares a
     /// blocking key is scored and returned however low its probability:
-    /// the caller decides what to show. The prior is the model's match
-    /// rate over the size of the index.
+    /// the caller decides what to show. The prior is a batch run's
+    /// ([`Model::pair_prior`]): the match rate over the size of the index,
+    /// shared among the candidates found.
     #[must_use]
     pub fn search(&self, record: &MatchRecord, limit: usize) -> Vec<Candidate> {
         let p = PreparedRecord::new(record.clone());
@@ -553,7 +554,6 @@ impl Index {
         let mut slots = Vec::new();
         let mut stats = BlockingStats::default();
         self.candidates(p, &mut keys, &mut stats, &mut slots);
-        let prior = self.model.prior(self.len());
         let hp = Hot::new(p);
         let mut scored: Vec<(f64, u32, crate::compare::Comparison)> = slots
             .iter()
@@ -563,12 +563,18 @@ impl Index {
                 Some((self.model.total(&c), s, c))
             })
             .collect();
+        // The same prior as a batch run's (`Model::pair_prior`): at most one
+        // match per record, so each candidate competes with all the others
+        // found, not only with those returned.
+        let log2_sum =
+            scored.iter().map(|x| x.0).filter(|w| w.is_finite()).fold(f64::NEG_INFINITY, crate::link::log2_add);
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.truncate(limit);
         scored
             .into_iter()
             .filter_map(|(w, s, c)| {
                 let r = self.records.get(s as usize)?;
+                let prior = self.model.pair_prior(self.len(), log2_sum, w);
                 Some(Candidate {
                     id: r.record.id.clone(),
                     slot: s as usize,

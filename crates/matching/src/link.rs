@@ -360,7 +360,7 @@ fn score(
 }
 
 /// log2(2^a + 2^b) without overflow.
-fn log2_add(a: f64, b: f64) -> f64 {
+pub(crate) fn log2_add(a: f64, b: f64) -> f64 {
     let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
     hi + (lo - hi).exp2().ln_1p() / std::f64::consts::LN_2
 }
@@ -798,6 +798,36 @@ mod tests {
     /// must report exactly what keeping every pair reports, and with the
     /// model estimated from the sample, nearly as well as from every
     /// record.
+    #[test]
+    fn a_search_gives_the_probability_a_batch_run_gives() {
+        let data = crate::synth::generate(&crate::synth::SynthConfig::new(200, 2_000, 11));
+        let index = Index::build(data.registry.iter().cloned());
+        let config = LinkConfig {
+            estimate: false,
+            threshold: 0.0,
+            model: index.model().clone(),
+            block_cap: index.block_cap(),
+            ..LinkConfig::default()
+        };
+        let batch = link_with(&data.requests, &data.registry, &config);
+        let mut compared = 0;
+        for (left, request) in data.requests.iter().enumerate() {
+            let mut from_batch: Vec<(&str, f64)> =
+                batch.pairs.iter().filter(|p| p.left == left).map(|p| (p.right_id.as_str(), p.probability)).collect();
+            from_batch.sort_by(|a, b| a.0.cmp(b.0));
+            let found = index.search(request, usize::MAX);
+            let mut from_search: Vec<(&str, f64)> = found.iter().map(|c| (c.id.as_str(), c.probability)).collect();
+            from_search.sort_by(|a, b| a.0.cmp(b.0));
+            assert_eq!(from_batch.len(), from_search.len(), "request {}", request.id);
+            for (b, s) in from_batch.iter().zip(&from_search) {
+                assert_eq!(b.0, s.0);
+                assert!((b.1 - s.1).abs() < 1e-9, "{}: batch {} search {}", b.0, b.1, s.1);
+                compared += 1;
+            }
+        }
+        assert!(compared > 200, "{compared} pairs compared");
+    }
+
     #[test]
     fn two_passes_report_what_one_does() {
         let data = crate::synth::generate(&crate::synth::SynthConfig::new(3_000, 6_000, 7));
