@@ -503,6 +503,23 @@ pub async fn a_batch_lands_in_file_order_with_a_record_twice(store: DynStore) {
     let b1 = list.iter().find(|p| p.family_name == "Шевчэнко").expect("b1 lists its latest version");
     let b1 = store.person(b1.id).await.unwrap().unwrap();
     assert_eq!((b1.identities.len(), b1.status, b1.timeline.len()), (2, Status::Held, 2));
+
+    // The list again, one status changed: only that row writes.
+    let mut imp = store.begin_import().await.unwrap();
+    let rejected = imp
+        .write_batch(vec![
+            row(2, "b1", "Шевчэнко", Some(Status::Held)),
+            row(3, "b2", "Коваленко", Some(Status::Held)),
+            row(4, "b4", "Бондаренко", Some(Status::Missing)),
+            row(5, "b4", "Бондаренко", None),
+        ])
+        .await
+        .unwrap();
+    assert!(rejected.is_empty(), "{rejected:?}");
+    let counts = imp.finish(true).await.unwrap();
+    assert_eq!((counts.created, counts.amended, counts.unchanged, counts.status_events), (0, 0, 3, 1));
+    let b2 = list.iter().find(|p| p.family_name == "Коваленко").unwrap();
+    assert_eq!(store.person(b2.id).await.unwrap().unwrap().status, Status::Held);
 }
 
 /// Every case, by name, for the backend test macro.

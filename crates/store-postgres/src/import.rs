@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use homeward_domain::{SourceRef, Status};
+use homeward_domain::{PersonId, SourceRef, Status};
 use homeward_store::{ImportCounts, ImportRow, Keyring, PersonImport, RowRejection, StoreError};
 use sqlx::{PgPool, Postgres, Transaction};
 
@@ -50,6 +50,14 @@ impl PersonImport for PgImport {
             let sources: Vec<&SourceRef> = batch.iter().map(|r| &r.source).collect();
             import_new::latest_identities(tx, &sources).await?
         };
+        // And a known record's row that changes nothing (same identity, same
+        // latest status) is only counted, unless an earlier row of this batch
+        // wrote to its person (another source's record of the same man).
+        let last_events = {
+            let persons: Vec<PersonId> = latest.values().map(|l| l.0).collect();
+            import_new::latest_events(tx, &self.keys, &persons).await?
+        };
+        let mut written: HashSet<PersonId> = HashSet::new();
         let mut seen: HashSet<(String, String)> = HashSet::with_capacity(batch.len());
         let mut new_records: Vec<NewRecord> = Vec::new();
         for row in batch {
@@ -76,14 +84,29 @@ impl PersonImport for PgImport {
                 Err(e) => return Err(e),
             }
             let key = (row.source.source.as_str().to_owned(), row.source.record_id.clone());
-            let known = if seen.insert(key.clone()) {
+            let first_in_batch = seen.insert(key.clone());
+            let known = if first_in_batch {
                 latest.get(&key).cloned()
             } else {
                 // Its earlier row may be among the waiting ones.
                 import_new::write_new(tx, &self.keys, &log, now, &std::mem::take(&mut new_records)).await?;
                 rows::latest_identity(tx, &row.source).await?
             };
-            if known.is_some() {
+            if let Some((person, _, fingerprint, scheme)) = &known
+                && first_in_batch
+                && !written.contains(person)
+                && self.keys.fingerprint_matches(fingerprint, *scheme, row.canonical())
+                && row.status.as_ref().is_none_or(|e| {
+                    last_events.get(person).is_some_and(|last| {
+                        last.status == e.status && last.occurred_on == e.occurred_on && last.place == e.place
+                    })
+                })
+            {
+                self.counts.unchanged += 1;
+                continue;
+            }
+            if let Some((person, ..)) = &known {
+                written.insert(*person);
                 import_new::write_new(tx, &self.keys, &log, now, &std::mem::take(&mut new_records)).await?;
             }
             match known {

@@ -86,7 +86,7 @@ pub(crate) fn identity(r: &PgRow, at: usize, keys: &Keyring, record: String) -> 
 
 /// status, occurred_on, place, details at columns 0-3, of `person`'s event
 /// `seq`; the details opened.
-fn event(r: &PgRow, keys: &Keyring, person: PersonId, seq: u32) -> Result<StatusEvent, StoreError> {
+pub(crate) fn event(r: &PgRow, keys: &Keyring, person: PersonId, seq: u32) -> Result<StatusEvent, StoreError> {
     Ok(StatusEvent {
         status: status(get(r, 0)?)?,
         occurred_on: date(get(r, 1)?)?,
