@@ -385,7 +385,12 @@ impl Index {
         });
         drop(keys);
         self.hot.extend(records.iter().map(Hot::new));
-        self.records.extend(records);
+        if self.records.is_empty() {
+            // A bulk load into an empty index: the vector itself, not a copy.
+            self.records = records;
+        } else {
+            self.records.extend(records);
+        }
     }
 
     /// Adds a record; returns its slot.

@@ -409,7 +409,8 @@ fn locality_key(p: &PreparedRecord) -> (u32, u16, u16) {
 fn in_locality_order(records: Vec<PreparedRecord>) -> (Vec<PreparedRecord>, Vec<u32>) {
     let order = locality_order(&records);
     let mut taken: Vec<Option<PreparedRecord>> = records.into_iter().map(Some).collect();
-    let sorted = order.iter().filter_map(|&i| taken.get_mut(i as usize).and_then(Option::take)).collect();
+    let mut sorted = Vec::with_capacity(taken.len());
+    sorted.extend(order.iter().filter_map(|&i| taken.get_mut(i as usize).and_then(Option::take)));
     (sorted, order)
 }
 
