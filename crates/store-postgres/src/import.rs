@@ -3,11 +3,11 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use homeward_domain::{PersonId, SourceRef, Status};
+use homeward_domain::{PersonId, SourceRef, Status, StatusEvent};
 use homeward_store::{ImportCounts, ImportRow, Keyring, PersonImport, RowRejection, StoreError};
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::import_new::{self, NewRecord};
+use crate::import_batch::{self, NewRecord};
 use crate::{backend_error, check_parties, now, party_codes, rows};
 
 #[derive(Debug)]
@@ -29,6 +29,12 @@ impl PgImport {
     }
 }
 
+/// Whether a row's status is the person's latest event again (a re-import
+/// of the same list), not a new one: same status, date and place.
+fn reports_again(last: &StatusEvent, e: &StatusEvent) -> bool {
+    last.status == e.status && last.occurred_on == e.occurred_on && last.place == e.place
+}
+
 fn sorted(parties: &HashSet<String>) -> String {
     let mut v: Vec<&str> = parties.iter().map(String::as_str).collect();
     v.sort_unstable();
@@ -43,19 +49,19 @@ impl PersonImport for PgImport {
         let now = now();
         let log = crate::log::Appender::new(tx).await?;
         // Source records new to the store are written together, a batch at
-        // a time (`import_new`); any other row, and a record's second row in
+        // a time (`import_batch`); any other row, and a record's second row in
         // the same batch, is written alone after them, so the log keeps the
         // file's order.
         let latest = {
             let sources: Vec<&SourceRef> = batch.iter().map(|r| &r.source).collect();
-            import_new::latest_identities(tx, &sources).await?
+            import_batch::latest_identities(tx, &sources).await?
         };
         // And a known record's row that changes nothing (same identity, same
         // latest status) is only counted, unless an earlier row of this batch
         // wrote to its person (another source's record of the same man).
         let last_events = {
             let persons: Vec<PersonId> = latest.values().map(|l| l.0).collect();
-            import_new::latest_events(tx, &self.keys, &persons).await?
+            import_batch::latest_events(tx, &self.keys, &persons).await?
         };
         let mut written: HashSet<PersonId> = HashSet::new();
         let mut seen: HashSet<(String, String)> = HashSet::with_capacity(batch.len());
@@ -89,25 +95,24 @@ impl PersonImport for PgImport {
                 latest.get(&key).cloned()
             } else {
                 // Its earlier row may be among the waiting ones.
-                import_new::write_new(tx, &self.keys, &log, now, &std::mem::take(&mut new_records)).await?;
+                import_batch::write_new(tx, &self.keys, &log, now, &std::mem::take(&mut new_records)).await?;
                 rows::latest_identity(tx, &row.source).await?
             };
             if let Some((person, _, fingerprint, scheme)) = &known
                 && first_in_batch
                 && !written.contains(person)
                 && self.keys.fingerprint_matches(fingerprint, *scheme, row.canonical())
-                && row.status.as_ref().is_none_or(|e| {
-                    last_events.get(person).is_some_and(|last| {
-                        last.status == e.status && last.occurred_on == e.occurred_on && last.place == e.place
-                    })
-                })
+                && row
+                    .status
+                    .as_ref()
+                    .is_none_or(|e| last_events.get(person).is_some_and(|last| reports_again(last, e)))
             {
                 self.counts.unchanged += 1;
                 continue;
             }
             if let Some((person, ..)) = &known {
                 written.insert(*person);
-                import_new::write_new(tx, &self.keys, &log, now, &std::mem::take(&mut new_records)).await?;
+                import_batch::write_new(tx, &self.keys, &log, now, &std::mem::take(&mut new_records)).await?;
             }
             match known {
                 None => {
@@ -139,7 +144,7 @@ impl PersonImport for PgImport {
                         let (current, seq) =
                             rows::current_status_for_update(tx, person).await?.ok_or(StoreError::NotFound("person"))?;
                         let last = rows::event_at(tx, &self.keys, person, seq).await?;
-                        if !(last.status == e.status && last.occurred_on == e.occurred_on && last.place == e.place) {
+                        if !reports_again(&last, e) {
                             if let Err(t) = Status::check_transition(Some(current), e.status) {
                                 rejections.push(reject("status", t.to_string()));
                                 continue;
@@ -172,7 +177,7 @@ impl PersonImport for PgImport {
                 }
             }
         }
-        import_new::write_new(tx, &self.keys, &log, now, &new_records).await?;
+        import_batch::write_new(tx, &self.keys, &log, now, &new_records).await?;
         Ok(rejections)
     }
 

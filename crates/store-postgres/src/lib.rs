@@ -10,7 +10,7 @@
 mod access;
 mod accounts;
 mod import;
-mod import_new;
+mod import_batch;
 mod jobs;
 mod log;
 mod requests;

@@ -11,7 +11,7 @@ use homeward_store::StoreError;
 use serde_json::json;
 
 /// Seconds a client is asked to wait before retrying a 503.
-const RETRY_UNAVAILABLE_AFTER: u64 = 5;
+pub(crate) const RETRY_UNAVAILABLE_AFTER: u64 = 5;
 
 #[derive(Debug)]
 pub enum AppError {
@@ -131,7 +131,7 @@ impl IntoResponse for AppError {
                 problem_with(StatusCode::UNPROCESSABLE_ENTITY, &detail, ext)
             }
             AppError::Unavailable(what) => {
-                let mut r = problem(StatusCode::SERVICE_UNAVAILABLE, &format!("{what}; try again in a few seconds"));
+                let mut r = problem(StatusCode::SERVICE_UNAVAILABLE, &StoreError::Unavailable(what).to_string());
                 r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_UNAVAILABLE_AFTER));
                 r
             }

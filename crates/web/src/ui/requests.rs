@@ -394,10 +394,11 @@ pub async fn search(
             let found =
                 state.registry.search(&can.searcher, &state.index, query, 20, &can.accessor("POST /search")).await;
             let hits = match found {
-                Err(homeward_store::StoreError::Unavailable(what)) => {
+                Err(e @ homeward_store::StoreError::Unavailable(_)) => {
                     // The server is starting: the form stays filled in.
-                    page.errors = vec![format!("{what}; try again in a few seconds")];
-                    return Ok((StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], page).into_response());
+                    page.errors = vec![e.to_string()];
+                    let retry = (header::RETRY_AFTER, crate::error::RETRY_UNAVAILABLE_AFTER.to_string());
+                    return Ok((StatusCode::SERVICE_UNAVAILABLE, [retry], page).into_response());
                 }
                 other => other?,
             };
