@@ -15,7 +15,7 @@ use homeward_domain::{
     Category, ConflictSetup, HandoverPoint, PartialDate, Party, PartyCode, PartyKind, PersonId, PersonIdentity,
     SourceRef, Status, StatusEvent,
 };
-use homeward_store::{ImportRow, NewPerson, Page, PersonFilter, Store, StoreError};
+use homeward_store::{ImportRow, NewPerson, Page, PersonFilter, PersonStatus, Store, StoreError};
 
 pub type DynStore = Arc<dyn Store>;
 
@@ -523,6 +523,63 @@ pub async fn a_batch_lands_in_file_order_with_a_record_twice(store: DynStore) {
 }
 
 /// Every case, by name, for the backend test macro.
+/// A status read sees a write made through the same handle at once, and a
+/// write made through another handle on the same database (another
+/// process: `homeward import` beside the server) within moments, for the
+/// status itself and for the power that decides who may see the person. A
+/// backend that keeps statuses in memory (SQLite's `status_cache.rs`) must
+/// notice both. The reading handle writes nothing while it waits for the
+/// other's write, so only the other's commit can make it see the change.
+pub async fn status_reads_see_writes_of_this_handle_at_once_and_of_another_soon(store: DynStore, other: DynStore) {
+    ready(&store).await;
+    let id = add(&store, "A", "fresh-1", Status::Captured).await;
+    let status = |s: &DynStore| {
+        let s = s.clone();
+        async move { s.person_status(id).await.unwrap().expect("stored") }
+    };
+    // Twice: the second read may come from memory.
+    assert_eq!(status(&store).await.status, Status::Captured);
+    assert_eq!(status(&store).await.status, Status::Captured);
+    store.add_status_event(id, event(Status::Held), &code("A")).await.unwrap();
+    assert_eq!(status(&store).await.status, Status::Held, "this handle's report, at once");
+
+    // This handle's import (a new power, then a status) at once.
+    let mut moved = identity("Коваленко", "Олександр");
+    moved.power = code("B");
+    let mut imp = store.begin_import().await.unwrap();
+    imp.write_batch(vec![ImportRow::new(1, source("A", "fresh-1"), moved, None)]).await.unwrap();
+    imp.finish(true).await.unwrap();
+    assert_eq!(status(&store).await.power, code("B"), "this handle's import, at once");
+
+    // Another handle's report and import: seen within a second (SQLite
+    // promises a millisecond; the margin is for a loaded machine).
+    let eventually = |what: &'static str, done: fn(&PersonStatus) -> bool| {
+        let store = store.clone();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+            loop {
+                let s = store.person_status(id).await.unwrap().expect("stored");
+                if done(&s) {
+                    return;
+                }
+                assert!(std::time::Instant::now() < deadline, "another handle's {what} is not seen: {s:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+        }
+    };
+    other.add_status_event(id, event(Status::Hospitalised), &code("A")).await.unwrap();
+    eventually("report", |s| s.status == Status::Hospitalised).await;
+    let mut imp = other.begin_import().await.unwrap();
+    imp.write_batch(vec![ImportRow::new(1, source("A", "fresh-1"), identity("Коваленко", "Олександр"), None)])
+        .await
+        .unwrap();
+    imp.finish(true).await.unwrap();
+    eventually("import", |s| s.power == code("A")).await;
+    // And a person another handle registered is there for the first.
+    let theirs = add(&other, "B", "fresh-2", Status::Missing).await;
+    assert_eq!(store.person_status(theirs).await.unwrap().map(|s| s.status), Some(Status::Missing));
+}
+
 #[macro_export]
 macro_rules! for_each_case {
     ($m:ident) => {

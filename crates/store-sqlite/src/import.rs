@@ -2,6 +2,7 @@
 //! connection, held from the first batch to `finish`.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use homeward_domain::{PersonId, Status};
@@ -12,6 +13,7 @@ use tokio::sync::OwnedMutexGuard;
 use homeward_store::log::{self as hlog, event, record};
 
 use crate::log::Appender;
+use crate::status_cache::StatusCache;
 use crate::write::{self, check_parties};
 use crate::{backend_error, join_error};
 
@@ -19,6 +21,8 @@ use crate::{backend_error, join_error};
 pub(crate) struct SqliteImport {
     conn: Option<OwnedMutexGuard<Connection>>,
     state: Option<State>,
+    /// Told when the import commits.
+    statuses: Arc<StatusCache>,
 }
 
 /// What the import carries from batch to batch.
@@ -27,7 +31,7 @@ struct State {
     parties: HashSet<String>,
     counts: ImportCounts,
     log: Appender,
-    keys: std::sync::Arc<Keyring>,
+    keys: Arc<Keyring>,
 }
 
 /// A larger page cache keeps a big import's pages out of the WAL until commit.
@@ -37,7 +41,8 @@ const NORMAL_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA cache_size = -327
 impl SqliteImport {
     pub(crate) async fn begin(
         guard: OwnedMutexGuard<Connection>,
-        keys: std::sync::Arc<Keyring>,
+        keys: Arc<Keyring>,
+        statuses: Arc<StatusCache>,
     ) -> Result<Self, StoreError> {
         tokio::task::spawn_blocking(move || {
             let parties = write::party_codes(&guard)?;
@@ -53,7 +58,11 @@ impl SqliteImport {
             guard.execute_batch(IMPORT_PRAGMAS).map_err(backend_error)?;
             guard.execute_batch("BEGIN IMMEDIATE").map_err(backend_error)?;
             let log = Appender::new(&guard)?;
-            Ok(Self { conn: Some(guard), state: Some(State { parties, counts: ImportCounts::default(), log, keys }) })
+            Ok(Self {
+                conn: Some(guard),
+                state: Some(State { parties, counts: ImportCounts::default(), log, keys }),
+                statuses,
+            })
         })
         .await
         .map_err(join_error)?
@@ -381,8 +390,10 @@ impl PersonImport for SqliteImport {
     async fn finish(mut self: Box<Self>, commit: bool) -> Result<ImportCounts, StoreError> {
         let conn = self.conn.take().ok_or_else(|| StoreError::Backend("import already finished".into()))?;
         let counts = self.state.take().map(|s| s.counts).unwrap_or_default();
+        let statuses = self.statuses.clone();
         tokio::task::spawn_blocking(move || {
             let end = conn.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" }).map_err(backend_error);
+            statuses.changed();
             conn.execute_batch(NORMAL_PRAGMAS).map_err(backend_error)?;
             end
         })

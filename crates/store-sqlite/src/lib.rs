@@ -27,6 +27,7 @@ mod read;
 mod requests;
 mod schema;
 mod seal;
+mod status_cache;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -57,6 +58,9 @@ pub struct SqliteStore {
     keys: Arc<Keyring>,
     /// The access log's own file (`access.rs`): written and read here only.
     access: Arc<Mutex<Connection>>,
+    /// Current statuses for the status read (`status_cache.rs`), made stale
+    /// by every commit of the writer connection.
+    statuses: Arc<status_cache::StatusCache>,
 }
 
 impl SqliteStore {
@@ -71,13 +75,14 @@ impl SqliteStore {
     pub async fn open_with(path: impl AsRef<Path>, keys: Keyring) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let p = path.clone();
-        let (writer, readers, access) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+        let (writer, readers, access, statuses) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
             let mut writer = conn::open(&p)?;
             schema::migrate(&mut writer)?;
             let access = access::open(&p, &writer)?;
             let readers =
                 (0..READERS).map(|_| conn::open(&p).map(|c| Arc::new(Mutex::new(c)))).collect::<Result<Vec<_>, _>>()?;
-            Ok((writer, readers, access))
+            let statuses = status_cache::StatusCache::new(conn::open(&p)?)?;
+            Ok((writer, readers, access, statuses))
         })
         .await
         .map_err(join_error)??;
@@ -90,6 +95,7 @@ impl SqliteStore {
             next_reader: Arc::new(AtomicUsize::new(0)),
             keys: Arc::new(keys),
             access,
+            statuses: Arc::new(statuses),
         })
     }
 
@@ -118,7 +124,16 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let mut guard = self.writer.clone().lock_owned().await;
-        tokio::task::spawn_blocking(move || f(&mut guard)).await.map_err(join_error)?
+        let statuses = self.statuses.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = f(&mut guard);
+            // Here rather than after the await: a cancelled caller's write
+            // still commits.
+            statuses.changed();
+            result
+        })
+        .await
+        .map_err(join_error)?
     }
 
     /// Runs `f` on a reader connection: a free one if there is one.
@@ -256,8 +271,16 @@ impl Store for SqliteStore {
     }
 
     async fn person_status(&self, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
+        let ticket = match self.statuses.get(id)? {
+            Ok(status) => return Ok(Some(status)),
+            Err(ticket) => ticket,
+        };
         let keys = self.keys.clone();
-        self.read_point(move |c| read::person_status(c, &keys, id)).await
+        let status = self.read_point(move |c| read::person_status(c, &keys, id)).await?;
+        if let Some(s) = &status {
+            self.statuses.keep(ticket, s);
+        }
+        Ok(status)
     }
 
     async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {
@@ -281,7 +304,7 @@ impl Store for SqliteStore {
 
     async fn begin_import(&self) -> Result<Box<dyn PersonImport>, StoreError> {
         let guard = self.writer.clone().lock_owned().await;
-        Ok(Box::new(import::SqliteImport::begin(guard, self.keys.clone()).await?))
+        Ok(Box::new(import::SqliteImport::begin(guard, self.keys.clone(), self.statuses.clone()).await?))
     }
 
     async fn export_persons(&self, sink: tokio::sync::mpsc::Sender<ExportRow>) -> Result<u64, StoreError> {
