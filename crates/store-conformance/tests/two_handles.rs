@@ -25,11 +25,12 @@ async fn status_reads_see_writes_of_this_handle_at_once_and_of_another_soon_post
     let schema = format!("hw_test_{}", uuid::Uuid::now_v7().simple());
     let store = Arc::new(PgStore::connect_in_schema(&url, Some(&schema)).await.unwrap());
     let other = Arc::new(PgStore::connect_in_schema(&url, Some(&schema)).await.unwrap());
-    let outcome = tokio::spawn(homeward_store_conformance::status_reads_see_writes_of_this_handle_at_once_and_of_another_soon(
-        store.clone(),
-        other.clone(),
-    ))
-    .await;
+    let outcome =
+        tokio::spawn(homeward_store_conformance::status_reads_see_writes_of_this_handle_at_once_and_of_another_soon(
+            store.clone(),
+            other.clone(),
+        ))
+        .await;
     store.pool().close().await;
     other.pool().close().await;
     PgStore::drop_schema(&url, &schema).await.unwrap();

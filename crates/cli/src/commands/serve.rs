@@ -69,7 +69,9 @@ pub async fn serve(
         homeward_web::shutdown_signal().await;
         let _ = stop.send(true);
     };
-    homeward_web::serve(listener, state, shutdown).await?;
+    homeward_web::serve(listener, state.clone(), shutdown).await?;
+    // The reads answered last are in the access log before the server exits.
+    state.registry.flush_access_log().await.context("cannot write the last reads to the access log")?;
     sequencer.await.context("the sequencer failed")?;
     loader.await.context("loading the registry index failed")?;
     follower.await.context("the registry index follower failed")?;

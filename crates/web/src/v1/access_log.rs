@@ -48,6 +48,8 @@ pub async fn list(
         .map(|s| s.parse::<PersonId>())
         .transpose()
         .map_err(|_| AppError::BadRequest("person: not a person id"))?;
+    // Every read answered so far is listed.
+    state.registry.flush_access_log().await?;
     let rows = state.access.access_log(&AccessQuery { before: p.before, person, limit }).await?;
     let next_before = (rows.len() == limit as usize).then(|| rows.last().map(|r| r.seq)).flatten();
     Ok(Json(AccessPage {

@@ -123,6 +123,7 @@ async fn a_caseworker_confirms_and_the_family_sees_only_the_disclosed_level() {
     // Both reads of the person are in the access log: the review and the disclosure.
     let pid: homeward_domain::PersonId = person.parse().unwrap();
     let q = homeward_store::AccessQuery { person: Some(pid), limit: 100, ..Default::default() };
+    app.registry.flush_access_log().await.unwrap();
     let log = homeward_store::AccessLogStore::access_log(app.store.as_ref(), &q).await.unwrap();
     let endpoint = "GET /api/v1/tracing-requests/{id}";
     assert!(log.iter().any(|e| e.role == "caseworker" && e.endpoint == endpoint), "{log:?}");

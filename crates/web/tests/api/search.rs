@@ -58,6 +58,7 @@ async fn candidates_across_scripts_with_explanations_only_where_the_caller_may_r
     }
 
     // Each returned person is an access, by the searching user.
+    app.registry.flush_access_log().await.unwrap();
     let entries =
         app.store.access_log(&AccessQuery { person: Some(p.b_own), limit: 100, ..Default::default() }).await.unwrap();
     assert!(entries.iter().any(|e| e.endpoint == "POST /api/v1/search" && e.role == "mediator"), "{entries:?}");

@@ -85,6 +85,9 @@ pub struct TestApp {
     pub persons: Persons,
     /// The server's registry index.
     pub index: Arc<homeward_service::matching::LiveIndex>,
+    /// The server's registry, whose access-log writer a test flushes before
+    /// it reads the log from the store.
+    pub registry: homeward_service::registry::Registry,
     /// Where uploads are spooled while their job runs.
     pub import_dir: std::path::PathBuf,
     /// Session cookie per role name (none for anonymous).
@@ -171,7 +174,7 @@ impl TestApp {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state_index = state.index.clone();
+        let (state_index, registry) = (state.index.clone(), state.registry.clone());
         let app = homeward_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -182,6 +185,7 @@ impl TestApp {
             client,
             persons,
             index: state_index,
+            registry,
             import_dir,
             cookies: Default::default(),
             _dir: dir,
