@@ -1,7 +1,10 @@
-//! The server's live registry index: a person registered after the server
-//! started, through its API or by a separate `homeward import` process, is
-//! found by `POST /api/v1/search` within a bounded time. On SQLite always,
-//! on PostgreSQL when HOMEWARD_TEST_DATABASE_URL is set (CI=true requires it).
+//! The running server beside other processes. Its live registry index: a
+//! person registered after the server started, through its API or by a
+//! separate `homeward import` process, is found by `POST /api/v1/search`
+//! within a bounded time. Its status read: another process's change is seen
+//! within moments. Its access log: a server stopped by SIGTERM has written
+//! every read it answered. On SQLite always, on PostgreSQL when
+//! HOMEWARD_TEST_DATABASE_URL is set (CI=true requires it).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -223,6 +226,86 @@ fn follows_api_writes_and_other_processes(env: &Env) {
     // Every change, tracing included, is in the log and verifies.
     let verified = env.ok(&["log", "verify"]);
     assert!(verified.starts_with("log verified: "), "{verified}");
+}
+
+/// A status changed by another process is seen by the server's status read
+/// within moments (SQLite keeps statuses in memory), and every read the
+/// server answered is in the access log once SIGTERM has stopped it (the
+/// entries are committed after the answers).
+#[test]
+fn status_reads_follow_other_processes_and_a_stopped_server_has_logged_every_read() {
+    let env = Env { dir: tempfile::tempdir().unwrap(), database_url: None };
+    let setup = repo_file("docs/examples/conflict.toml");
+    env.ok(&["init", "--setup", setup.to_str().unwrap()]);
+    let officer = env.user("officer-a", &["party_officer", "--party", "A"]);
+    let (server, addr) = start(&env);
+    let (status, created) = post(
+        &addr,
+        "/api/v1/persons",
+        &officer,
+        &serde_json::json!({
+            "record_id": "A-9001",
+            "identity": {"family_name": "Шевчук", "given_names": "Микола", "birth_date": "1994-02-11",
+                         "power": "B", "category": "military"},
+            "status": {"status": "captured", "occurred_on": "2026-05"}
+        }),
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/persons/{id}/status");
+    let mut reads = 0;
+    let mut read = || {
+        let body = get(&addr, &path, &officer);
+        reads += 1;
+        body["status"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+    };
+    assert_eq!(read(), "captured");
+    assert_eq!(read(), "captured");
+
+    // Another process reports him held.
+    let csv = env.dir.path().join("held.csv");
+    std::fs::write(
+        &csv,
+        "record_id,family_name,given_names,birth_date,power,category,status,status_date
+         A-9001,Шевчук,Микола,1994-02-11,B,military,held,2026-06-01
+",
+    )
+    .unwrap();
+    env.ok(&["import", "persons", csv.to_str().unwrap(), "--source", "A"]);
+    let t = Instant::now();
+    while read() != "held" {
+        assert!(t.elapsed() < Duration::from_secs(2), "another process's report is not seen");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    for _ in 0..30 {
+        assert_eq!(read(), "held");
+    }
+
+    // SIGTERM at once: every read answered is in the access log after the exit.
+    let mut server = server;
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let t = Instant::now();
+    while server.0.try_wait().unwrap().is_none() {
+        assert!(t.elapsed() < Duration::from_secs(20), "the server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let access = rusqlite::Connection::open(env.dir.path().join("data/homeward-access.db")).unwrap();
+    let person = uuid_bytes(&id);
+    let logged: i64 = access
+        .query_row(
+            "SELECT count(*) FROM access_log WHERE person_id = ?1 AND endpoint = 'GET /api/v1/persons/{id}/status'",
+            [person],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(logged, reads, "every status read answered is logged");
+}
+
+/// A UUID's 16 bytes, as the SQLite store keeps ids.
+fn uuid_bytes(id: &str) -> Vec<u8> {
+    let hex: String = id.chars().filter(|c| *c != '-').collect();
+    (0..16).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap()).collect()
 }
 
 #[test]
