@@ -128,6 +128,25 @@ fn post(addr: &str, path: &str, token: &str, body: &serde_json::Value) -> (u16, 
     (status, serde_json::from_str(body.trim()).unwrap_or(serde_json::Value::Null))
 }
 
+/// Registers A-9001, Шевчук Микола, captured, through the API as `officer`
+/// (of party A); returns the person's id.
+fn register_shevchuk(addr: &str, officer: &str) -> String {
+    let (status, created) = post(
+        addr,
+        "/api/v1/persons",
+        officer,
+        &serde_json::json!({
+            "record_id": "A-9001",
+            "identity": {"family_name": "Шевчук", "given_names": "Микола", "birth_date": "1994-02-11",
+                         "power": "B", "category": "military"},
+            "status": {"status": "captured", "occurred_on": "2026-05"}
+        }),
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    id
+}
+
 /// Searches until `person_id` (or, without one, any candidate from
 /// `source`) is among the candidates; returns how long it took.
 fn found_within(
@@ -171,19 +190,7 @@ fn follows_api_writes_and_other_processes(env: &Env) {
     assert_eq!((status, body["candidates"].as_array().map(Vec::len)), (200, Some(0)), "{body}");
 
     // Registered through the API after the start.
-    let (status, created) = post(
-        &addr,
-        "/api/v1/persons",
-        &officer,
-        &serde_json::json!({
-            "record_id": "A-9001",
-            "identity": {"family_name": "Шевчук", "given_names": "Микола", "birth_date": "1994-02-11",
-                         "power": "B", "category": "military"},
-            "status": {"status": "captured", "occurred_on": "2026-05"}
-        }),
-    );
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = register_shevchuk(&addr, &officer);
     let took = found_within(&addr, &mediator, &query, &|c| c["person_id"] == id.as_str());
     eprintln!("registered through the API: found after {took:?}");
 
@@ -239,19 +246,7 @@ fn status_reads_follow_other_processes_and_a_stopped_server_has_logged_every_rea
     env.ok(&["init", "--setup", setup.to_str().unwrap()]);
     let officer = env.user("officer-a", &["party_officer", "--party", "A"]);
     let (server, addr) = start(&env);
-    let (status, created) = post(
-        &addr,
-        "/api/v1/persons",
-        &officer,
-        &serde_json::json!({
-            "record_id": "A-9001",
-            "identity": {"family_name": "Шевчук", "given_names": "Микола", "birth_date": "1994-02-11",
-                         "power": "B", "category": "military"},
-            "status": {"status": "captured", "occurred_on": "2026-05"}
-        }),
-    );
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = register_shevchuk(&addr, &officer);
     let path = format!("/api/v1/persons/{id}/status");
     let mut reads = 0;
     let mut read = || {
