@@ -143,8 +143,7 @@ fn register_shevchuk(addr: &str, officer: &str) -> String {
         }),
     );
     assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().unwrap().to_owned();
-    id
+    created["id"].as_str().unwrap().to_owned()
 }
 
 /// Searches until `person_id` (or, without one, any candidate from
