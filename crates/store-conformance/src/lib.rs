@@ -540,8 +540,11 @@ pub async fn status_reads_see_writes_of_this_handle_at_once_and_of_another_soon(
     // Twice: the second read may come from memory.
     assert_eq!(status(&store).await.status, Status::Captured);
     assert_eq!(status(&store).await.status, Status::Captured);
-    store.add_status_event(id, event(Status::Held), &code("A")).await.unwrap();
+    let held = StatusEvent { details: Some("wounded, in the camp's infirmary".into()), ..event(Status::Held) };
+    store.add_status_event(id, held.clone(), &code("A")).await.unwrap();
     assert_eq!(status(&store).await.status, Status::Held, "this handle's report, at once");
+    // Sealed details are opened for every answer, from memory too.
+    assert_eq!(status(&store).await.last.event, held);
 
     // This handle's import (a new power, then a status) at once.
     let mut moved = identity("Коваленко", "Олександр");

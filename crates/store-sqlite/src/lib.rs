@@ -271,16 +271,16 @@ impl Store for SqliteStore {
     }
 
     async fn person_status(&self, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
+        // Kept with its details sealed, as stored: opened for each answer.
         let ticket = match self.statuses.get(id)? {
-            Ok(status) => return Ok(Some(status)),
+            Ok(sealed) => return read::open_status(&self.keys, sealed).map(Some),
             Err(ticket) => ticket,
         };
-        let keys = self.keys.clone();
-        let status = self.read_point(move |c| read::person_status(c, &keys, id)).await?;
-        if let Some(s) = &status {
-            self.statuses.keep(ticket, s);
-        }
-        Ok(status)
+        let Some(sealed) = self.read_point(move |c| read::person_status_sealed(c, id)).await? else {
+            return Ok(None);
+        };
+        self.statuses.keep(ticket, &sealed);
+        read::open_status(&self.keys, sealed).map(Some)
     }
 
     async fn list_persons(&self, filter: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {

@@ -172,7 +172,9 @@ pub(crate) fn person(c: &Connection, keys: &Keyring, id: PersonId) -> Result<Opt
 /// primary-key lookup (the person; its latest event by `status_seq`; the
 /// start of the trailing run of events in the current status; the primary
 /// identity's latest version).
-pub(crate) fn person_status(c: &Connection, keys: &Keyring, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
+/// The latest event's details are as stored (sealed): [`open_status`] opens
+/// them (the status cache keeps them sealed).
+pub(crate) fn person_status_sealed(c: &Connection, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
     c.prepare_cached(
         "SELECT p.status, p.primary_source, iv.power,
                 se.status, se.occurred_on, se.place, se.details, se.seq, se.reported_by, se.recorded_at,
@@ -214,12 +216,13 @@ pub(crate) fn person_status(c: &Connection, keys: &Keyring, id: PersonId) -> Res
         })
         .optional()
     })
-    .map_err(backend_error)?
-    .map(|mut s| {
-        s.last.event.details = seal::open_details(keys, id, s.last.seq, s.last.event.details.take())?;
-        Ok(s)
-    })
-    .transpose()
+    .map_err(backend_error)
+}
+
+/// Opens the sealed details of a status from [`person_status_sealed`].
+pub(crate) fn open_status(keys: &Keyring, mut s: PersonStatus) -> Result<PersonStatus, StoreError> {
+    s.last.event.details = seal::open_details(keys, s.id, s.last.seq, s.last.event.details.take())?;
+    Ok(s)
 }
 
 pub(crate) fn list_persons(c: &Connection, f: &PersonFilter, page: &Page) -> Result<Vec<PersonSummary>, StoreError> {

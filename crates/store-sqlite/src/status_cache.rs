@@ -13,6 +13,10 @@
 //!   while statuses are being read: a status read reflects every commit
 //!   another process finished at least that long before the read began.
 //!
+//! A status's details (which may say something of a man's health) are
+//! kept sealed, as the file stores them, and opened for each answer: the
+//! cache holds no plaintext the file does not.
+//!
 //! "Stale" is a generation number: any change bumps it, and an entry is
 //! only kept if no change happened between the start of the read that
 //! fetched it and its insertion. The whole cache goes at each change;
@@ -171,6 +175,37 @@ mod tests {
         c.changed();
         c.keep(ticket, &status(id, Status::Held));
         assert!(c.get(id).unwrap().is_err());
+    }
+
+    /// What the cache holds of a status's details is the sealed text the
+    /// file holds; the answer has them opened.
+    #[tokio::test]
+    async fn details_are_kept_sealed_and_answered_open() {
+        use homeward_domain::SourceRef;
+        use homeward_store::{NewPerson, Store};
+        use homeward_store_conformance::{code, identity, setup};
+
+        let dir = std::env::temp_dir().join(format!("hw-status-cache-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = crate::SqliteStore::open(dir.join("homeward.db")).await.unwrap();
+        store.set_conflict(&setup()).await.unwrap();
+        let first =
+            StatusEvent { details: Some("shrapnel wound, left arm".into()), ..StatusEvent::new(Status::Captured) };
+        let id = store
+            .add_person(NewPerson {
+                source: SourceRef { source: code("A"), record_id: "c-1".into() },
+                identity: identity("Коваленко", "Олександр"),
+                first_status: first.clone(),
+            })
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            assert_eq!(store.person_status(id).await.unwrap().unwrap().last.event, first);
+        }
+        let kept = store.statuses.entries.lock().unwrap().map.get(&id).unwrap().last.event.details.clone().unwrap();
+        assert!(kept.starts_with("hw1:") && !kept.contains("shrapnel"), "{kept}");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A full cache starts again rather than growing.
