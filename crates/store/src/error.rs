@@ -20,7 +20,8 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Backend(String),
     /// Something the operation needs is not ready yet (the registry index
-    /// while a server loads it): try again in a few seconds.
+    /// while a server loads it) or not working now (the access log, which
+    /// every read needs): try again in a few seconds.
     #[error("{0}; try again in a few seconds")]
     Unavailable(&'static str),
     /// A sealed contact or health field that does not open: names the record, never the value.

@@ -38,7 +38,7 @@ pub(super) const RETRY_EVERY: Duration = Duration::from_millis(500);
 pub(super) const MAX_QUEUED: usize = 100_000;
 
 /// Why reads are refused while the log cannot be written.
-const FAILING: &str = "the access log cannot be written; try again in a few seconds";
+const FAILING: &str = "the access log cannot be written";
 
 #[derive(Debug)]
 pub(super) struct AccessWriter {
