@@ -204,8 +204,10 @@ impl Registry {
                 if visible.len() >= limit {
                     break;
                 }
-                if let Some(record) = self.store.person(h.person).await?
-                    && searcher.reader().may_see(&record)
+                // The status carries what the rule needs (the primary
+                // identity's power and source): no identity is opened.
+                if let Some(status) = self.store.person_status(h.person).await?
+                    && searcher.reader().may_see_status(&status)
                 {
                     visible.push(h);
                 }

@@ -251,16 +251,15 @@ impl Requests {
         let mut read_person = None;
         let (state, disclosed) = match (r.status, r.linked_person, r.disclosure) {
             (RequestStatus::Confirmed, Some(person), Some(level)) => {
-                let disclosed = match self.store.person(person).await? {
+                // The status read: the family's view needs the status and
+                // the latest event's date, never the identities.
+                let disclosed = match self.store.person_status(person).await? {
                     None => None,
                     Some(p) => {
                         read_person = Some(person);
-                        let last = p.timeline.last();
                         Some(match level {
                             Disclosure::Fate => Disclosed::Fate(fate(p.status)),
-                            Disclosure::Status => {
-                                Disclosed::Status { status: p.status, on: last.and_then(|e| e.event.occurred_on) }
-                            }
+                            Disclosure::Status => Disclosed::Status { status: p.status, on: p.last.event.occurred_on },
                         })
                     }
                 };
