@@ -194,6 +194,10 @@ pub fn fate(s: Status) -> &'static str {
     }
 }
 
+/// How many times [`Requests::candidates`] reads again a request that
+/// changed while its candidates were read.
+const MAX_REREADS: usize = 5;
+
 /// The tracing use cases over a store.
 #[derive(Debug, Clone)]
 pub struct Requests {
@@ -288,9 +292,24 @@ impl Requests {
         if matches!(access, TracingAccess::Family(_)) {
             return Err(RequestError::NotFound);
         }
-        let r = self.get(access, id).await?;
+        // Two reads, and the matcher may add candidates (moving an open
+        // request to `candidates`, in one transaction) between them: the
+        // request is read again after its candidates, and both again if it
+        // changed, so that the answer shows one state (not an open request
+        // with candidates).
+        let mut r = self.get(access, id).await?;
+        for _ in 0..MAX_REREADS {
+            let c = self.store.candidates(id).await?;
+            let again = self.get(access, id).await?;
+            if again == r {
+                return Ok((r, c));
+            }
+            r = again;
+        }
+        // Still changing after that many reads (no matcher writes that
+        // often): the latest candidates with the request read after them.
         let c = self.store.candidates(id).await?;
-        Ok((r, c))
+        Ok((self.get(access, id).await?, c))
     }
 
     /// Moves a request to another desk (the mediator only).
