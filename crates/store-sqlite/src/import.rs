@@ -393,7 +393,9 @@ impl PersonImport for SqliteImport {
         let statuses = self.statuses.clone();
         tokio::task::spawn_blocking(move || {
             let end = conn.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" }).map_err(backend_error);
-            statuses.changed();
+            if commit {
+                statuses.changed();
+            }
             conn.execute_batch(NORMAL_PRAGMAS).map_err(backend_error)?;
             end
         })

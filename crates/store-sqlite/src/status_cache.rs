@@ -45,8 +45,12 @@ pub(crate) struct StatusCache {
     /// Bumped by every change of the file, ours or another process's.
     generation: AtomicU64,
     /// The cache's own connection, for `PRAGMA data_version`, with the value
-    /// it gave last and when it was asked.
+    /// it gave last.
     watch: Mutex<Watch>,
+    /// When the pragma was last asked, in nanoseconds since `started`: read
+    /// without the lock, so that a read between two rechecks takes none.
+    checked: AtomicU64,
+    started: Instant,
     entries: Mutex<Entries>,
 }
 
@@ -54,7 +58,6 @@ pub(crate) struct StatusCache {
 struct Watch {
     conn: Connection,
     data_version: i64,
-    checked: Instant,
 }
 
 #[derive(Debug, Default)]
@@ -74,7 +77,10 @@ impl StatusCache {
         let data_version = data_version(&conn)?;
         Ok(Self {
             generation: AtomicU64::new(0),
-            watch: Mutex::new(Watch { conn, data_version, checked: Instant::now() }),
+            watch: Mutex::new(Watch { conn, data_version }),
+            // The pragma was just asked, above.
+            checked: AtomicU64::new(0),
+            started: Instant::now(),
             entries: Mutex::default(),
         })
     }
@@ -116,8 +122,14 @@ impl StatusCache {
     /// Asks the file whether another connection committed, if the last
     /// answer is older than [`RECHECK_EVERY`].
     fn recheck(&self) -> Result<(), StoreError> {
+        let every = u64::try_from(RECHECK_EVERY.as_nanos()).unwrap_or(u64::MAX);
+        let due = |checked: u64| self.nanos().saturating_sub(checked) >= every;
+        if !due(self.checked.load(Ordering::Acquire)) {
+            return Ok(());
+        }
         let mut watch = self.watch.lock().unwrap_or_else(PoisonError::into_inner);
-        if watch.checked.elapsed() < RECHECK_EVERY {
+        // Another thread may have asked while this one waited for the lock.
+        if !due(self.checked.load(Ordering::Acquire)) {
             return Ok(());
         }
         let now = data_version(&watch.conn)?;
@@ -126,8 +138,12 @@ impl StatusCache {
             self.changed();
         }
         // After the pragma: a commit finished before it is seen by now.
-        watch.checked = Instant::now();
+        self.checked.store(self.nanos(), Ordering::Release);
         Ok(())
+    }
+
+    fn nanos(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 }
 

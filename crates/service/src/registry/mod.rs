@@ -226,7 +226,7 @@ impl Registry {
     }
 
     /// Writes reads of persons made outside this module's own reads (a
-    /// family's disclosed status is derived from the person's record).
+    /// family's disclosed status is derived from the person's status).
     pub async fn record_reads(&self, who: &Accessor, ids: &[PersonId]) -> Result<(), StoreError> {
         if ids.is_empty() {
             return Ok(());
