@@ -30,8 +30,9 @@ fn all_key_candidates(index: &Index, p: &crate::PreparedRecord, out: &mut Vec<u3
     blocking_keys(p, &mut keys, false);
     out.clear();
     for (_, k) in keys {
-        if let Some(slots) = index.postings(k).filter(|s| s.len() <= index.block_cap()) {
-            out.extend_from_slice(slots);
+        let slots = index.postings(k);
+        if slots.len() <= index.block_cap() {
+            out.extend_from_slice(&slots);
         }
     }
     out.sort_unstable();

@@ -16,6 +16,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::compare::compare_with;
 use crate::model::{Explanation, Model};
+use crate::postings::{FrozenPostings, KeyRun};
 use crate::record::{Hot, MatchRecord, PreparedRecord, Preparer, prepare_parallel};
 
 /// Kinds of blocking key.
@@ -288,8 +289,12 @@ pub struct Index {
     records: Vec<PreparedRecord>,
     /// What comparisons read of each record, by slot, packed together.
     hot: Vec<Hot>,
-    /// Postings in [`SHARDS`] maps by key, so that a bulk build fills
-    /// them on every core.
+    /// The postings of the bulk load that filled an empty index
+    /// ([`Index::extend_prepared`]), frozen: a batch's whole registry.
+    frozen: FrozenPostings,
+    /// Postings of records added one by one or to a non-empty index, in
+    /// [`SHARDS`] maps by key, so that a bulk build fills them on every
+    /// core.
     postings: Vec<Postings>,
     preparer: Preparer,
     model: Model,
@@ -303,6 +308,7 @@ impl Default for Index {
         Self {
             records: Vec::new(),
             hot: Vec::new(),
+            frozen: FrozenPostings::default(),
             postings: Vec::new(),
             preparer: Preparer::default(),
             model: Model::default(),
@@ -326,9 +332,10 @@ impl Index {
     }
 
     /// Adds many prepared records at once, on every core: the blocking
-    /// keys of runs of records in parallel, then each posting map filled
-    /// by a thread of its own (inserting one by one left one core to fill
-    /// the maps, a fifth of a large batch's time).
+    /// keys of runs of records in parallel, then, into an empty index, the
+    /// frozen postings ([`FrozenPostings`]) built by every core, else each
+    /// posting map filled by a thread of its own (inserting one by one
+    /// left one core to fill the maps, a fifth of a large batch's time).
     pub(crate) fn extend_prepared(&mut self, records: Vec<PreparedRecord>) {
         let first = self.records.len();
         if records.len() < MIN_BULK {
@@ -340,8 +347,9 @@ impl Index {
         u32::try_from(first + records.len()).expect("an index holds fewer than 2^32 records");
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         let chunk = records.len().div_ceil(cores).max(1);
-        // Per run: each record's keys, and where each record's keys end.
-        let keys: Vec<(Vec<u64>, Vec<u32>)> = std::thread::scope(|scope| {
+        // Per run: each record's keys, and where each record's keys end;
+        // and the records' hot blocks.
+        let (keys, hot): (Vec<KeyRun>, Vec<Vec<Hot>>) = std::thread::scope(|scope| {
             let handles: Vec<_> = records
                 .chunks(chunk)
                 .map(|run| {
@@ -352,12 +360,21 @@ impl Index {
                             all.extend(buf.iter().map(|&(_, k)| k));
                             ends.push(u32::try_from(all.len()).unwrap_or(u32::MAX));
                         }
-                        (all, ends)
+                        ((all, ends), run.iter().map(Hot::new).collect())
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().expect("a keying thread panicked")).collect()
+            handles.into_iter().map(|h| h.join().expect("a keying thread panicked")).unzip()
         });
+        self.hot.reserve(records.len());
+        for run in hot {
+            self.hot.extend(run);
+        }
+        if first == 0 {
+            self.frozen = FrozenPostings::build(&keys, first, cores);
+            self.records = records;
+            return;
+        }
         if self.postings.len() < SHARDS {
             self.postings.resize_with(SHARDS, Postings::default);
         }
@@ -383,14 +400,7 @@ impl Index {
                 });
             }
         });
-        drop(keys);
-        self.hot.extend(records.iter().map(Hot::new));
-        if self.records.is_empty() {
-            // A bulk load into an empty index: the vector itself, not a copy.
-            self.records = records;
-        } else {
-            self.records.extend(records);
-        }
+        self.records.extend(records);
     }
 
     /// Adds a record; returns its slot.
@@ -441,10 +451,18 @@ impl Index {
         self.records.get(slot)
     }
 
+    /// The slots under a blocking key, whatever the block's size: those
+    /// of the bulk load, then those added since (higher slots).
+    fn block(&self, key: u64) -> (&[u32], &[u32]) {
+        let added = self.postings.get(shard(key)).and_then(|m| m.get(&key)).map_or(&[][..], Slots::as_slice);
+        (self.frozen.get(key), added)
+    }
+
     /// The slots under a blocking key, whatever the block's size.
     #[cfg(test)]
-    pub(crate) fn postings(&self, key: u64) -> Option<&[u32]> {
-        self.postings.get(shard(key))?.get(&key).map(Slots::as_slice)
+    pub(crate) fn postings(&self, key: u64) -> Vec<u32> {
+        let (bulk, added) = self.block(key);
+        bulk.iter().chain(added).copied().collect()
     }
 
     /// Reads a word from each cache line of a slot's [`Hot`] block, so
@@ -515,13 +533,13 @@ impl Index {
                 if (kind == KeyKind::YearGiven) != fallback {
                     continue;
                 }
-                if let Some(slots) = self.postings.get(shard(k)).and_then(|m| m.get(&k)).map(Slots::as_slice) {
-                    if slots.len() > self.cap {
-                        *stats.skipped.entry(kind).or_default() += 1;
-                    } else {
-                        by_surname |= kind.is_surname();
-                        out.extend(slots.iter().map(|&s| (s, kind.bit())));
-                    }
+                let (bulk, added) = self.block(k);
+                let size = bulk.len() + added.len();
+                if size > self.cap {
+                    *stats.skipped.entry(kind).or_default() += 1;
+                } else if size > 0 {
+                    by_surname |= kind.is_surname();
+                    out.extend(bulk.iter().chain(added).map(|&s| (s, kind.bit())));
                 }
             }
         }
@@ -571,8 +589,7 @@ impl Index {
         // The same prior as a batch run's (`Model::pair_prior`): at most one
         // match per record, so each candidate competes with all the others
         // found, not only with those returned.
-        let log2_sum =
-            scored.iter().map(|x| x.0).filter(|w| w.is_finite()).fold(f64::NEG_INFINITY, crate::link::log2_add);
+        let log2_sum = crate::link::log2_sum(scored.iter().map(|x| x.0).filter(|w| w.is_finite()));
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.truncate(limit);
         scored
@@ -650,6 +667,35 @@ mod tests {
         // A surname no one has: the year with the given name finds r1.
         let found = index.search(&rec("q2", "Xyz", "Sasha", "1990", ""), 5);
         assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["r1"]);
+    }
+
+    #[test]
+    fn records_added_after_a_bulk_load_are_found_with_it() {
+        let data = crate::synth::generate(&crate::synth::SynthConfig::new(1, MIN_BULK, 5));
+        let mut index = Index::build(data.registry.clone());
+        assert!(index.postings.is_empty(), "a bulk load into an empty index is frozen");
+        let mut twin = data.registry[0].clone();
+        twin.id = "twin".into();
+        let slot = index.insert(twin);
+        assert_eq!(slot, MIN_BULK);
+        let mut keys = Vec::new();
+        blocking_keys(index.get(slot).expect("inserted"), &mut keys, false);
+        assert!(!keys.is_empty());
+        for &(kind, k) in &keys {
+            let slots = index.postings(k);
+            assert!(slots.contains(&0) && slots.last() == Some(&u32::try_from(slot).unwrap()), "{kind:?}: {slots:?}");
+        }
+        let found = index.search(&data.registry[0], 10);
+        let ids: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
+        assert!(ids.contains(&data.registry[0].id.as_str()) && ids.contains(&"twin"), "{ids:?}");
+        // The cap counts both: with a cap one below the smallest of the
+        // record's blocks, every block is skipped.
+        let smallest = keys.iter().map(|&(_, k)| index.postings(k).len()).min().unwrap_or(0);
+        index.set_block_cap(smallest - 1);
+        let (mut out, mut stats) = (Vec::new(), BlockingStats::default());
+        let p = index.get(0).expect("first").clone();
+        index.candidates(&p, &mut keys, &mut stats, &mut out);
+        assert!(out.is_empty(), "{out:?}");
     }
 
     #[test]

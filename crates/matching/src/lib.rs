@@ -107,6 +107,7 @@ pub mod link;
 pub mod model;
 pub mod normalize;
 pub mod phonetic;
+mod postings;
 pub mod record;
 pub mod rng;
 pub mod synth;
