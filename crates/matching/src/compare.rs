@@ -291,7 +291,7 @@ fn family(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
         0
     } else if x.family_dm & y.family_dm != 0 && {
         let codes = |h: &Hot, p: &'_ PreparedRecord| -> Vec<u32> {
-            h.family_codes.get(..usize::from(h.family_dm_count)).map_or_else(|| p.family_dm.clone(), <[u32]>::to_vec)
+            h.family_codes.get(..usize::from(h.family_dm_count)).map_or_else(|| p.family_dm.to_vec(), <[u32]>::to_vec)
         };
         match (
             x.family_codes.get(..usize::from(x.family_dm_count)),

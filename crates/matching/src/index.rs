@@ -216,7 +216,7 @@ pub(crate) fn blocking_keys(p: &PreparedRecord, out: &mut Vec<(KeyKind, u64)>, s
     let given = given_parts(p);
     let year = p.birth.map(|b| u64::from(b.year));
     let surname_alone = !search || (given.is_empty() && year.is_none());
-    for &code in &p.family_dm {
+    for &code in p.family_dm.iter() {
         if surname_alone {
             out.push((KeyKind::SurnameCode, KeyHash::new(KeyKind::SurnameCode).num(code.into()).0));
         }

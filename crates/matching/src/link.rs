@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::compare::{Comparison, Field, MISSING, TextMemo, compare_with};
 use crate::index::{BlockingStats, DEFAULT_BLOCK_CAP, Index, KeyKind};
 use crate::model::{Explanation, Model, Patterns};
-use crate::record::{Hot, MatchRecord, PreparedRecord, prepare_parallel};
+use crate::record::{Hot, MatchRecord, PreparedRecord, prepare_parallel, prepare_runs};
 use crate::rng::Rng;
 
 /// Default probability above which a pair is reported.
@@ -389,6 +389,10 @@ fn on_each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
 /// in the cache for all the records that share it. Ties keep input order,
 /// so the result does not depend on it beyond that.
 fn locality_order(left: &[PreparedRecord]) -> Vec<u32> {
+    locality_order_of(&left.iter().collect::<Vec<_>>())
+}
+
+fn locality_order_of(left: &[&PreparedRecord]) -> Vec<u32> {
     let mut keyed: Vec<((u32, u16, u16), u32)> = left
         .iter()
         .enumerate()
@@ -405,15 +409,31 @@ fn locality_key(p: &PreparedRecord) -> (u32, u16, u16) {
     (family, given, year)
 }
 
-/// A batch's registry in [`locality_order`], with each record's position
-/// in the input by slot: the records of one surname then lie together in
-/// the index, so the candidates of the records searched together are
-/// near each other in memory as well as few (fewer cache and TLB misses).
-fn in_locality_order(records: Vec<PreparedRecord>) -> (Vec<PreparedRecord>, Vec<u32>) {
-    let order = locality_order(&records);
-    let mut taken: Vec<Option<PreparedRecord>> = records.into_iter().map(Some).collect();
-    let mut sorted = Vec::with_capacity(taken.len());
-    sorted.extend(order.iter().filter_map(|&i| taken.get_mut(i as usize).and_then(Option::take)));
+/// A batch's registry, prepared in runs, in [`locality_order`], with each
+/// record's position in the input by slot: the records of one surname
+/// then lie together in the index, so the candidates of the records
+/// searched together are near each other in memory as well as few (fewer
+/// cache and TLB misses). Each record is moved once, from its run to its
+/// place.
+fn in_locality_order(runs: Vec<Vec<PreparedRecord>>) -> (Vec<PreparedRecord>, Vec<u32>) {
+    let all: Vec<&PreparedRecord> = runs.iter().flatten().collect();
+    let order = locality_order_of(&all);
+    drop(all);
+    let mut starts = Vec::with_capacity(runs.len());
+    let mut total = 0;
+    for run in &runs {
+        starts.push(total);
+        total += run.len();
+    }
+    let mut taken: Vec<Vec<Option<PreparedRecord>>> =
+        runs.into_iter().map(|run| run.into_iter().map(Some).collect()).collect();
+    let mut sorted = Vec::with_capacity(total);
+    sorted.extend(order.iter().filter_map(|&i| {
+        let i = i as usize;
+        let run = starts.partition_point(|&s| s <= i).checked_sub(1)?;
+        let at = i - starts.get(run)?;
+        taken.get_mut(run)?.get_mut(at)?.take()
+    }));
     (sorted, order)
 }
 
@@ -542,7 +562,7 @@ pub fn link_owned(requests: Vec<MatchRecord>, registry: Vec<MatchRecord>, config
     let t = std::time::Instant::now();
     let mut index = Index::new();
     index.set_block_cap(config.block_cap);
-    let (prepared, positions) = in_locality_order(prepare_parallel(registry));
+    let (prepared, positions) = in_locality_order(prepare_runs(registry));
     prof("prepare registry", t);
     index.extend_prepared(prepared);
     prof("index", t);

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::given_names::{ClassId, given_name_classes, is_patronymic, patronymic_class};
 use crate::key::name_key;
@@ -130,10 +131,12 @@ pub struct MatchRecord {
 
 /// A matching key with hashes of the whole key and of its numbers, so
 /// that comparing two records, done tens of millions of times in a batch,
-/// tells unequal keys apart without comparing strings.
+/// tells unequal keys apart without comparing strings. The text is shared:
+/// the records of one spelling share its key (a batch prepares a million
+/// records from a few thousand spellings).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Key {
-    text: String,
+    text: Arc<str>,
     pub(crate) hash: u64,
     pub(crate) numbers: u64,
 }
@@ -152,7 +155,7 @@ impl Key {
         let hash = fnv(text.bytes());
         // The words that start with a digit, space-separated.
         let numbers = fnv(numbers(&text).flat_map(|w| w.bytes().chain(std::iter::once(b' '))));
-        Self { text, hash, numbers }
+        Self { text: text.into(), hash, numbers }
     }
 }
 
@@ -167,18 +170,20 @@ impl std::ops::Deref for Key {
 /// or a batch.
 #[derive(Debug, Clone)]
 pub struct PreparedRecord {
-    pub(crate) record: MatchRecord,
+    /// Boxed: a batch moves its prepared records into locality order, and
+    /// half their size is the record, read only to explain a pair.
+    pub(crate) record: Box<MatchRecord>,
     pub(crate) family_key: Key,
-    pub(crate) family_dm: Vec<u32>,
+    pub(crate) family_dm: Arc<[u32]>,
     pub(crate) given_key: Key,
-    pub(crate) given_classes: Vec<ClassId>,
+    pub(crate) given_classes: Arc<[ClassId]>,
     pub(crate) patronymic_key: Key,
-    pub(crate) patronymic_classes: Vec<ClassId>,
+    pub(crate) patronymic_classes: Arc<[ClassId]>,
     pub(crate) maiden_key: Key,
     pub(crate) birth: Option<BirthDate>,
     pub(crate) service: String,
     pub(crate) place_key: Key,
-    pub(crate) place_dm: Vec<u32>,
+    pub(crate) place_dm: Arc<[u32]>,
     pub(crate) unit_key: Key,
 }
 
@@ -286,7 +291,7 @@ impl Hot {
             (0, u8::MAX)
         };
         let mut family_codes = [0; 4];
-        for (o, c) in family_codes.iter_mut().zip(&p.family_dm) {
+        for (o, c) in family_codes.iter_mut().zip(p.family_dm.iter()) {
             *o = *c;
         }
         Self {
@@ -357,11 +362,27 @@ const MIN_PREPARE_PER_THREAD: usize = 5_000;
 /// [`prepare_all`] on every core, in contiguous runs whose results are
 /// joined in order: preparing (five transliterations and their phonetic
 /// codes per new spelling) is a fifth of a large batch's work.
-pub(crate) fn prepare_parallel(mut records: Vec<MatchRecord>) -> Vec<PreparedRecord> {
+pub(crate) fn prepare_parallel(records: Vec<MatchRecord>) -> Vec<PreparedRecord> {
+    let runs = prepare_runs(records);
+    if runs.len() == 1 {
+        return runs.into_iter().flatten().collect();
+    }
+    // Sized once: collecting a flat_map would grow the vector by
+    // doubling, copying hundreds of megabytes of records at 500,000.
+    let mut out = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+    for run in runs {
+        out.extend(run);
+    }
+    out
+}
+
+/// [`prepare_all`] on every core: the prepared records of contiguous runs
+/// of the input, in order (for a caller that moves them once, elsewhere).
+pub(crate) fn prepare_runs(mut records: Vec<MatchRecord>) -> Vec<Vec<PreparedRecord>> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let threads = cores.min(records.len() / MIN_PREPARE_PER_THREAD).max(1);
     if threads == 1 {
-        return prepare_all(records);
+        return vec![prepare_all(records)];
     }
     let chunk = records.len().div_ceil(threads);
     let mut runs = Vec::with_capacity(threads);
@@ -370,28 +391,32 @@ pub(crate) fn prepare_parallel(mut records: Vec<MatchRecord>) -> Vec<PreparedRec
     }
     runs.push(records);
     runs.reverse();
-    let total = runs.iter().map(Vec::len).sum();
     std::thread::scope(|scope| {
         let handles: Vec<_> = runs.into_iter().map(|run| scope.spawn(move || prepare_all(run))).collect();
-        // Sized once: collecting a flat_map would grow the vector by
-        // doubling, copying hundreds of megabytes of records at 500,000.
-        let mut out = Vec::with_capacity(total);
-        for h in handles {
-            out.extend(h.join().expect("a preparing thread panicked"));
-        }
-        out
+        handles.into_iter().map(|h| h.join().expect("a preparing thread panicked")).collect()
     })
 }
 
 type Memo<T> = HashMap<String, T>;
 
+/// The memoised value of a spelling: looked up by the text as it is (no
+/// allocation), computed and kept on first sight; a clone shares it.
+fn memo<T: Clone>(memo: &mut Memo<T>, text: &str, compute: impl FnOnce(&str) -> T) -> T {
+    if let Some(v) = memo.get(text) {
+        return v.clone();
+    }
+    let v = compute(text);
+    memo.insert(text.to_owned(), v.clone());
+    v
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Preparer {
-    family: Memo<(Key, Vec<u32>)>,
-    given: Memo<(Key, Vec<ClassId>)>,
-    patronymic: Memo<(Key, Vec<ClassId>)>,
+    family: Memo<(Key, Arc<[u32]>)>,
+    given: Memo<(Key, Arc<[ClassId]>)>,
+    patronymic: Memo<(Key, Arc<[ClassId]>)>,
     text: Memo<Key>,
-    place: Memo<Vec<u32>>,
+    place: Memo<Arc<[u32]>>,
 }
 
 fn nonempty(s: Option<&str>) -> Option<&str> {
@@ -400,36 +425,24 @@ fn nonempty(s: Option<&str>) -> Option<&str> {
 
 impl Preparer {
     pub(crate) fn prepare(&mut self, record: MatchRecord) -> PreparedRecord {
-        let (family_key, family_dm) = self
-            .family
-            .entry(record.family_name.clone())
-            .or_insert_with_key(|s| (Key::new(name_key(s)), dm_codes(s)))
-            .clone();
+        let (family_key, family_dm) =
+            memo(&mut self.family, &record.family_name, |s| (Key::new(name_key(s)), dm_codes(s).into()));
 
-        // A patronymic typed after the given name counts when the
-        // patronymic field is empty.
-        let words: Vec<&str> = record.given_names.split_whitespace().collect();
-        let mut patronymic = nonempty(record.patronymic.as_deref()).map(str::to_owned);
-        let mut given_words: &[&str] = &words;
-        if patronymic.is_none() && words.len() >= 2 && words.last().is_some_and(|w| is_patronymic(w)) {
-            patronymic = words.last().map(|w| (*w).to_owned());
-            given_words = &words[..words.len() - 1];
-        }
-        let first = given_words.first().copied().unwrap_or("");
-        let (given_key, given_classes) = self
-            .given
-            .entry(first.to_owned())
-            .or_insert_with_key(|s| (Key::new(name_key(s)), given_name_classes(s)))
-            .clone();
+        // The first given name is the one compared. A patronymic typed
+        // after the given names counts when the patronymic field is empty.
+        let mut words = record.given_names.split_whitespace();
+        let first = words.next().unwrap_or("");
+        let patronymic =
+            nonempty(record.patronymic.as_deref()).or_else(|| words.next_back().filter(|w| is_patronymic(w)));
+        let (given_key, given_classes) =
+            memo(&mut self.given, first, |s| (Key::new(name_key(s)), given_name_classes(s).into()));
         let (patronymic_key, patronymic_classes) = match patronymic {
-            Some(p) => {
-                self.patronymic.entry(p).or_insert_with_key(|s| (Key::new(name_key(s)), patronymic_class(s))).clone()
-            }
-            None => (Key::default(), Vec::new()),
+            Some(p) => memo(&mut self.patronymic, p, |s| (Key::new(name_key(s)), patronymic_class(s).into())),
+            None => (Key::default(), Arc::default()),
         };
         let mut text = |s: Option<&str>| -> Key {
             match nonempty(s) {
-                Some(s) => self.text.entry(s.to_owned()).or_insert_with_key(|s| Key::new(loose_key(s))).clone(),
+                Some(s) => memo(&mut self.text, s, |s| Key::new(loose_key(s))),
                 None => Key::default(),
             }
         };
@@ -437,8 +450,8 @@ impl Preparer {
         let place_key = text(record.place_of_birth.as_deref());
         let unit_key = text(record.unit.as_deref());
         let place_dm = match nonempty(record.place_of_birth.as_deref()) {
-            Some(s) => self.place.entry(s.to_owned()).or_insert_with_key(|s| dm_codes(s)).clone(),
-            None => Vec::new(),
+            Some(s) => memo(&mut self.place, s, |s| dm_codes(s).into()),
+            None => Arc::default(),
         };
         let service = record
             .service_number
@@ -458,7 +471,7 @@ impl Preparer {
             place_key,
             place_dm,
             unit_key,
-            record,
+            record: Box::new(record),
         }
     }
 }
