@@ -198,6 +198,24 @@ impl TextMemo {
     }
 }
 
+/// Whether two names are similar, by their keys' hashes from the memo when
+/// it knows them, else by `slow` (a Jaro-Winkler), remembered: the same
+/// pairs of surnames and given names come back record after record, and
+/// millions of pairs reach this.
+fn remembered(memo: Option<&mut TextMemo>, tag: u64, xh: u64, yh: u64, slow: impl FnOnce() -> bool) -> bool {
+    match memo {
+        Some(m) => match m.get(tag, xh, yh) {
+            Ok(level) => level == 1,
+            Err(at) => {
+                let similar = slow();
+                m.put(at, u8::from(similar));
+                similar
+            }
+        },
+        None => slow(),
+    }
+}
+
 /// [`compare`], reading only the records' [`Hot`] blocks unless a field
 /// needs more, with a memo of free-text levels.
 pub(crate) fn compare_with(
@@ -207,6 +225,8 @@ pub(crate) fn compare_with(
     y: &Hot,
     mut memo: Option<&mut TextMemo>,
 ) -> Comparison {
+    let family_level = family(a, x, b, y, memo.as_deref_mut());
+    let given_level = given(a, x, b, y, memo.as_deref_mut());
     // Texts are read from the heap, and their similarity computed, only
     // when the keys differ but their numbers agree; the memo keeps that
     // similarity by the pair of keys.
@@ -246,8 +266,8 @@ pub(crate) fn compare_with(
     let unit = text_level(2, x.unit, x.unit_numbers, y.unit, y.unit_numbers, |p| &p.unit_key);
     let maiden = text_level(3, x.maiden, x.maiden_numbers, y.maiden, y.maiden_numbers, |p| &p.maiden_key);
     [
-        family(a, x, b, y),
-        given(a, x, b, y),
+        family_level,
+        given_level,
         patronymic(a, x, b, y),
         birth(x.birth, y.birth),
         service(a, x, b, y),
@@ -284,7 +304,7 @@ fn similar(a: &str, b: &str, threshold: f64) -> bool {
     jaro_winkler(a, b) >= threshold
 }
 
-fn family(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
+fn family(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option<&mut TextMemo>) -> u8 {
     if x.family == 0 || y.family == 0 {
         MISSING
     } else if x.family == y.family {
@@ -302,11 +322,9 @@ fn family(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
         }
     } {
         1
-    } else if similar(
-        x.family_text.get().unwrap_or(&a.family_key),
-        y.family_text.get().unwrap_or(&b.family_key),
-        NAME_JW,
-    ) {
+    } else if remembered(memo, 4, x.family, y.family, || {
+        similar(x.family_text.get().unwrap_or(&a.family_key), y.family_text.get().unwrap_or(&b.family_key), NAME_JW)
+    }) {
         2
     } else {
         3
@@ -349,7 +367,7 @@ impl Classes<'_> {
     }
 }
 
-fn given(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
+fn given(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option<&mut TextMemo>) -> u8 {
     let (ca, cb) = (
         classes(&x.given_classes, x.given_count, &a.given_classes),
         classes(&y.given_classes, y.given_count, &b.given_classes),
@@ -364,7 +382,9 @@ fn given(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
         // Two known names of different classes are different names,
         // however alike (Oleksandr, Oleksandra).
         3
-    } else if similar(x.given_text.get().unwrap_or(&a.given_key), y.given_text.get().unwrap_or(&b.given_key), NAME_JW) {
+    } else if remembered(memo, 5, x.given, y.given, || {
+        similar(x.given_text.get().unwrap_or(&a.given_key), y.given_text.get().unwrap_or(&b.given_key), NAME_JW)
+    }) {
         2
     } else {
         3

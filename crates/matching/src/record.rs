@@ -225,7 +225,7 @@ impl Inline {
 /// that do not fit are read from the record. Ordered by use: the names
 /// and dates first.
 #[derive(Debug, Clone, Copy)]
-#[repr(C)]
+#[repr(C, align(64))]
 pub(crate) struct Hot {
     pub(crate) family: u64,
     /// One bit per Daitch-Mokotoff code: disjoint signatures mean no
@@ -276,9 +276,11 @@ fn classes4(classes: &[ClassId]) -> ([u16; 4], u8) {
 }
 
 impl Hot {
-    /// A word from each of the block's cache lines (see [`crate::Index`]).
+    /// A word from each of the block's first two cache lines, which every
+    /// comparison reads (see [`crate::Index`]); the third (surname codes
+    /// and name texts) is read only when the names' hashes differ.
     pub(crate) fn touch(&self) -> u64 {
-        self.family ^ self.place ^ u64::from(self.family_codes[3]) ^ u64::from(self.given_text.len)
+        self.family ^ self.place
     }
 
     pub(crate) fn new(p: &PreparedRecord) -> Self {
