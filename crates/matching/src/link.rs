@@ -211,7 +211,7 @@ fn each_pair(
 /// `estimate`.
 fn block_and_compare(left: &[PreparedRecord], order: &[u32], index: &Index, estimate: bool, dedup: bool) -> Sampled {
     let session_bits: Vec<u16> = SESSIONS.iter().map(|(kinds, _)| kinds.iter().fold(0, |b, k| b | k.bit())).collect();
-    let mut part = Sampled { sessions: vec![Patterns::new(); SESSIONS.len()], ..Sampled::default() };
+    let mut part = Sampled { sessions: vec![Patterns::default(); SESSIONS.len()], ..Sampled::default() };
     let Sampled { pairs, sessions, stats } = &mut part;
     each_pair(left, order, index, dedup, stats, |l, r, kinds, cmp| {
         if estimate {
@@ -297,7 +297,7 @@ fn score(
     prof("  block+compare sample", t0);
     let mut stats = BlockingStats::default();
     let mut sessions: Vec<(Patterns, Vec<Field>)> =
-        SESSIONS.iter().map(|(_, fixed)| (Patterns::new(), fixed.to_vec())).collect();
+        SESSIONS.iter().map(|(_, fixed)| (Patterns::default(), fixed.to_vec())).collect();
     for part in &sampled {
         stats.merge(&part.stats);
         for ((total, _), own) in sessions.iter_mut().zip(&part.sessions) {
@@ -443,7 +443,7 @@ fn in_locality_order(runs: Vec<Vec<PreparedRecord>>) -> (Vec<PreparedRecord>, Ve
 const RANDOM_RUN: u64 = 25_000;
 
 fn random_patterns(left: &[PreparedRecord], index: &Index, config: &LinkConfig, dedup: bool) -> Patterns {
-    let mut random = Patterns::new();
+    let mut random = Patterns::default();
     if left.is_empty() || index.is_empty() || (dedup && index.len() < 2) {
         return random;
     }
@@ -454,7 +454,7 @@ fn random_patterns(left: &[PreparedRecord], index: &Index, config: &LinkConfig, 
     let per_thread = runs.len().div_ceil(cores).max(1);
     let groups: Vec<&[(u64, u64)]> = runs.chunks(per_thread).collect();
     let counted = on_each(&groups, |group| {
-        let mut random = Patterns::new();
+        let mut random = Patterns::default();
         let mut memo = TextMemo::new();
         for &(k, draws) in *group {
             let mut rng = Rng::new(config.seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::compare::{Comparison, FIELD_COUNT, Field, MISSING};
 use crate::record::PreparedRecord;
@@ -117,7 +118,32 @@ impl fmt::Display for Explanation {
 }
 
 /// Counts of comparison patterns, for estimation.
-pub(crate) type Patterns = HashMap<Comparison, u64>;
+/// Counts of comparison patterns. Hashed by the pattern's eight bytes
+/// read as one word: a batch counts millions of pairs into these, and
+/// SipHash cost more than the count.
+pub type Patterns = HashMap<Comparison, u64, BuildHasherDefault<PatternHasher>>;
+
+/// The hasher of [`Patterns`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PatternHasher(u64);
+
+impl Hasher for PatternHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut word = [0u8; 8];
+        for chunk in bytes.chunks(8) {
+            word.fill(0);
+            word.get_mut(..chunk.len()).unwrap_or_default().copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(29) ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        // The length prefix of an array: the same for every pattern.
+        self.0 ^= n as u64;
+    }
+}
 
 impl Model {
     fn from_parts(m: [Vec<f64>; FIELD_COUNT], u: [Vec<f64>; FIELD_COUNT], match_rate: f64) -> Self {
@@ -431,9 +457,9 @@ mod tests {
     #[test]
     fn degenerate_data_gives_finite_weights() {
         let model = Model::default();
-        let mut blocked = Patterns::new();
+        let mut blocked = Patterns::default();
         blocked.insert([0; FIELD_COUNT], 1000);
-        let random = Patterns::new();
+        let random = Patterns::default();
         let est = model.estimate(&[(blocked, vec![Field::BirthDate])], &random).with_estimated_match_rate(
             &[100.0; 10],
             10,
@@ -446,7 +472,7 @@ mod tests {
             }
         }
         assert!(est.match_rate.is_finite());
-        let empty = model.estimate(&[], &Patterns::new()).with_estimated_match_rate(&[], 0, 0);
+        let empty = model.estimate(&[], &Patterns::default()).with_estimated_match_rate(&[], 0, 0);
         assert!(empty.prior(100).is_finite());
     }
 
