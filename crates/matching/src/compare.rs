@@ -227,6 +227,7 @@ pub(crate) fn compare_with(
 ) -> Comparison {
     let family_level = family(a, x, b, y, memo.as_deref_mut());
     let given_level = given(a, x, b, y, memo.as_deref_mut());
+    let patronymic_level = patronymic(a, x, b, y, memo.as_deref_mut());
     // Texts are read from the heap, and their similarity computed, only
     // when the keys differ but their numbers agree; the memo keeps that
     // similarity by the pair of keys.
@@ -265,16 +266,7 @@ pub(crate) fn compare_with(
     };
     let unit = text_level(2, x.unit, x.unit_numbers, y.unit, y.unit_numbers, |p| &p.unit_key);
     let maiden = text_level(3, x.maiden, x.maiden_numbers, y.maiden, y.maiden_numbers, |p| &p.maiden_key);
-    [
-        family_level,
-        given_level,
-        patronymic(a, x, b, y),
-        birth(x.birth, y.birth),
-        service(a, x, b, y),
-        place,
-        unit,
-        maiden,
-    ]
+    [family_level, given_level, patronymic_level, birth(x.birth, y.birth), service(a, x, b, y), place, unit, maiden]
 }
 
 /// Whether the Jaro-Winkler similarity of two keys reaches `threshold`.
@@ -391,7 +383,7 @@ fn given(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option<
     }
 }
 
-fn patronymic(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
+fn patronymic(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option<&mut TextMemo>) -> u8 {
     let (ca, cb) = (
         classes(&x.patronymic_classes, x.patronymic_count, &a.patronymic_classes),
         classes(&y.patronymic_classes, y.patronymic_count, &b.patronymic_classes),
@@ -402,7 +394,8 @@ fn patronymic(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
         0
     } else if !ca.is_empty() && !cb.is_empty() {
         2
-    } else if similar(&a.patronymic_key, &b.patronymic_key, NAME_JW) {
+    } else if remembered(memo, 6, x.patronymic, y.patronymic, || similar(&a.patronymic_key, &b.patronymic_key, NAME_JW))
+    {
         1
     } else {
         2
@@ -456,8 +449,11 @@ fn service(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
         return MISSING;
     }
     if x.service_len <= 16 && y.service_len <= 16 {
-        if x.service_len == y.service_len && x.service == y.service {
-            return 0;
+        if x.service_len == y.service_len {
+            return packed_service_level(x.service, y.service);
+        }
+        if x.service_len.abs_diff(y.service_len) > 1 {
+            return 2;
         }
         let unpack = |n: u64, len: u8| {
             let mut d = [0u8; 16];
@@ -471,6 +467,30 @@ fn service(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
         return if within_one_edit(sa, sb) { 1 } else { 2 };
     }
     service_str(&a.service, &b.service)
+}
+
+/// The level of two service numbers of the same length, on their packed
+/// digits (four bits each): equal, one digit different or two neighbours
+/// swapped, else different. Most compared numbers differ in most digits,
+/// and unpacking them cost more than the rest of the comparison.
+fn packed_service_level(a: u64, b: u64) -> u8 {
+    let x = a ^ b;
+    if x == 0 {
+        return 0;
+    }
+    // One bit per differing digit, at the digit's lowest bit.
+    let differing = (x | x >> 1 | x >> 2 | x >> 3) & 0x1111_1111_1111_1111;
+    match differing.count_ones() {
+        1 => 1,
+        2 => {
+            let low = differing.trailing_zeros();
+            let high = 63 - differing.leading_zeros();
+            let digit = |n: u64, at: u32| n >> at & 0xf;
+            // Neighbours, each where the other belongs.
+            if high - low == 4 && digit(a, low) == digit(b, high) && digit(a, high) == digit(b, low) { 1 } else { 2 }
+        }
+        _ => 2,
+    }
 }
 
 fn service_str(a: &str, b: &str) -> u8 {
@@ -584,6 +604,34 @@ mod tests {
             };
             assert_eq!(service(&s(a), &Hot::new(&s(a)), &s(b), &Hot::new(&s(b))), expected, "{a} {b}");
             assert_eq!(service_str(a, b), expected, "{a} {b}");
+        }
+        // Random numbers and their one- and two-edit neighbours, repeated
+        // digits included (a swap of two equal digits changes nothing).
+        let mut rng = crate::rng::Rng::new(99);
+        for _ in 0..20_000 {
+            let len = 5 + rng.below(12);
+            // A few distinct digits, so that repeats are common.
+            let digits = 3 + rng.below(8);
+            let a: Vec<u8> = (0..len).map(|_| b'0' + u8::try_from(rng.below(digits)).unwrap_or(0)).collect();
+            let mut b = a.clone();
+            for _ in 0..1 + rng.below(2) {
+                let at = rng.below(b.len());
+                match rng.below(4) {
+                    0 => b[at] = b'0' + u8::try_from(rng.below(10)).unwrap_or(0),
+                    1 if at + 1 < b.len() => b.swap(at, at + 1),
+                    2 if b.len() > 1 => {
+                        b.remove(at);
+                    }
+                    _ => b.insert(at, b'0' + u8::try_from(rng.below(10)).unwrap_or(0)),
+                }
+            }
+            let (a, b) = (String::from_utf8(a).unwrap(), String::from_utf8(b).unwrap());
+            let expected = match strsim::osa_distance(&a, &b) {
+                0 => 0,
+                1 => 1,
+                _ => 2,
+            };
+            assert_eq!(service(&s(&a), &Hot::new(&s(&a)), &s(&b), &Hot::new(&s(&b))), expected, "{a} {b}");
         }
     }
 
