@@ -1,7 +1,9 @@
-//! Blocking keys and the in-memory index: hash maps from each blocking key
-//! to the slots of the records that have it, so a search compares a
-//! description with the few hundred records sharing a key, never with the
-//! whole registry.
+//! Blocking keys and the in-memory index: from each blocking key to the
+//! slots of the records that have it, so a search compares a description
+//! with the few hundred records sharing a key, never with the whole
+//! registry. A bulk load into an empty index (a batch's registry) is kept
+//! in frozen sorted arrays (`postings.rs`); records added one by one
+//! (the server's live index) go to hash maps.
 //!
 //! Keys are chosen so that no single error hides a match: a typo in the
 //! surname leaves the birth date, the given name with the birth year and
