@@ -18,7 +18,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::compare::compare_with;
 use crate::model::{Explanation, Model};
-use crate::postings::{FrozenPostings, KeyRun};
+use crate::postings::{FrozenPostings, KeyRun, each_posting};
 use crate::record::{Hot, MatchRecord, PreparedRecord, Preparer, prepare_parallel};
 
 /// Kinds of blocking key.
@@ -384,19 +384,9 @@ impl Index {
             for (n, map) in self.postings.iter_mut().enumerate() {
                 let keys = &keys;
                 scope.spawn(move || {
-                    let mut slot = first;
-                    for (all, ends) in keys {
-                        let mut start = 0;
-                        for &end in ends {
-                            let end = end as usize;
-                            let slot32 = u32::try_from(slot).unwrap_or(u32::MAX);
-                            for &k in all.get(start..end).unwrap_or(&[]) {
-                                if shard(k) == n {
-                                    post(map, k, slot32);
-                                }
-                            }
-                            start = end;
-                            slot += 1;
+                    for (k, slot) in each_posting(keys, first) {
+                        if shard(k) == n {
+                            post(map, k, slot);
                         }
                     }
                 });
@@ -698,6 +688,26 @@ mod tests {
         let p = index.get(0).expect("first").clone();
         index.candidates(&p, &mut keys, &mut stats, &mut out);
         assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn a_second_bulk_load_finds_what_inserting_one_by_one_does() {
+        let data = crate::synth::generate(&crate::synth::SynthConfig::new(1, 2 * MIN_BULK, 8));
+        let (first, second) = data.registry.split_at(MIN_BULK);
+        let mut bulk = Index::build(first.iter().cloned());
+        bulk.extend_prepared(prepare_parallel(second.to_vec()));
+        assert!(!bulk.postings.is_empty(), "the second load goes to the maps");
+        let mut one_by_one = Index::new();
+        for r in &data.registry {
+            one_by_one.insert(r.clone());
+        }
+        let mut keys = Vec::new();
+        for slot in (0..data.registry.len()).step_by(97) {
+            blocking_keys(one_by_one.get(slot).expect("slot"), &mut keys, false);
+            for &(kind, k) in &keys {
+                assert_eq!(bulk.postings(k), one_by_one.postings(k), "{kind:?} of slot {slot}");
+            }
+        }
     }
 
     #[test]

@@ -13,6 +13,26 @@
 /// in slot order, and where each record's keys end.
 pub(crate) type KeyRun = (Vec<u64>, Vec<u32>);
 
+/// Every (key, slot) of runs of records' keys whose first record has slot
+/// `first_slot`, in slot order.
+pub(crate) fn each_posting(runs: &[KeyRun], first_slot: usize) -> impl Iterator<Item = (u64, u32)> + '_ {
+    let mut slot = first_slot;
+    runs.iter()
+        .flat_map(|(keys, ends)| {
+            let mut start = 0;
+            ends.iter().map(move |&end| {
+                let record = keys.get(start..end as usize).unwrap_or(&[]);
+                start = end as usize;
+                record
+            })
+        })
+        .flat_map(move |record| {
+            let slot32 = u32::try_from(slot).unwrap_or(u32::MAX);
+            slot += 1;
+            record.iter().map(move |&k| (k, slot32))
+        })
+}
+
 /// Frozen postings, in parts that each cover a contiguous range of the
 /// directory (one part per core that built them).
 #[derive(Debug, Default)]
@@ -128,24 +148,14 @@ impl Part {
         }
         let mut coarse = vec![(0u64, 0u32); total];
         let mut next = bounds.clone();
-        let mut slot = first_slot;
-        for (keys, ends) in runs {
-            let mut start = 0;
-            for &end in ends {
-                let end = end as usize;
-                let slot32 = u32::try_from(slot).unwrap_or(u32::MAX);
-                for &k in keys.get(start..end).unwrap_or(&[]) {
-                    if mine(k)
-                        && let Some(n) = next.get_mut(group(k))
-                    {
-                        if let Some(p) = coarse.get_mut(*n) {
-                            *p = (k, slot32);
-                        }
-                        *n += 1;
-                    }
+        for (k, slot) in each_posting(runs, first_slot) {
+            if mine(k)
+                && let Some(n) = next.get_mut(group(k))
+            {
+                if let Some(p) = coarse.get_mut(*n) {
+                    *p = (k, slot);
                 }
-                start = end;
-                slot += 1;
+                *n += 1;
             }
         }
         drop(next);
