@@ -40,6 +40,18 @@ pub enum CsvError {
     },
 }
 
+/// Positions in [`COLUMNS`] of the columns read by name.
+const RECORD_ID: usize = 0;
+const FAMILY_NAME: usize = 1;
+const GIVEN_NAMES: usize = 2;
+const PATRONYMIC: usize = 3;
+const MOTHER_MAIDEN_NAME: usize = 4;
+const BIRTH_DATE: usize = 5;
+const PLACE_OF_BIRTH: usize = 6;
+const RANK: usize = 7;
+const SERVICE_NUMBER: usize = 8;
+const UNIT: usize = 9;
+
 const COLUMNS: [&str; 10] = [
     "record_id",
     "family_name",
@@ -59,9 +71,10 @@ const COLUMNS: [&str; 10] = [
 ///
 /// The file is read whole, then cut into one run of records per core and
 /// each run parsed on a thread of its own (a registry of 500,000 records
-/// took a second on one core). The cuts are found by a first, sequential
+/// took a second on one core). A file with no quote character is cut
+/// after line breaks; otherwise the cuts are found by a first, sequential
 /// pass of the CSV parser, so a quoted field with a line break or a comma
-/// is never cut; the result and the error reported are those of reading
+/// is never cut. The result and the error reported are those of reading
 /// from the start.
 ///
 /// # Errors
@@ -102,15 +115,6 @@ fn malformed(bytes: &[u8], offset: usize, e: &csv::Error) -> CsvError {
     CsvError::Malformed { line, message: e.to_string() }
 }
 
-/// The same error at another line.
-fn at_line(e: CsvError, line: u64) -> CsvError {
-    match e {
-        CsvError::Malformed { message, .. } => CsvError::Malformed { line, message },
-        CsvError::Field { field, message, .. } => CsvError::Field { line, field, message },
-        other => other,
-    }
-}
-
 fn read_records_from(bytes: &[u8], threads: usize) -> Result<Vec<MatchRecord>, CsvError> {
     let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let headers = csv.headers().map_err(|e| malformed(bytes, 0, &e))?.clone();
@@ -118,7 +122,7 @@ fn read_records_from(bytes: &[u8], threads: usize) -> Result<Vec<MatchRecord>, C
         |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').trim().eq_ignore_ascii_case(name));
     let cols: Vec<Option<usize>> = COLUMNS.iter().map(|c| position(c)).collect();
     for required in ["record_id", "family_name"] {
-        let i = COLUMNS.iter().position(|c| *c == required).unwrap_or(0);
+        let i = COLUMNS.iter().position(|c| *c == required).unwrap_or(RECORD_ID);
         if cols.get(i).copied().flatten().is_none() {
             return Err(CsvError::MissingColumn { column: required });
         }
@@ -227,49 +231,53 @@ fn parse_run(bytes: &[u8], run: Run, layout: &Layout<'_>) -> Result<Vec<MatchRec
             let message = format!("found a record with {} fields, but the header has {}", row.len(), layout.width);
             return Err(CsvError::Malformed { line: line_at(bytes, at), message });
         }
-        out.push(to_record(&row, layout.cols).map_err(|e| at_line(e, line_at(bytes, at)))?);
+        let record = to_record(&row, layout.cols).map_err(|(field, message)| CsvError::Field {
+            line: line_at(bytes, at),
+            field,
+            message,
+        })?;
+        out.push(record);
     }
     Ok(out)
 }
 
-/// One row as a match record. Only the columns the matcher reads are
-/// decoded (and must be UTF-8).
-/// Its errors carry line 0: the caller knows the line.
-fn to_record(row: &csv::ByteRecord, cols: &[Option<usize>]) -> Result<MatchRecord, CsvError> {
-    let line = 0;
-    let text = |column: usize| -> Result<Option<&str>, CsvError> {
+/// A wrong field of a row, and what is wrong with it.
+type FieldError = (&'static str, &'static str);
+
+/// One row as a match record, or the field that is wrong and why (the
+/// caller knows the line). Only the columns the matcher reads are decoded
+/// (and must be UTF-8).
+fn to_record(row: &csv::ByteRecord, cols: &[Option<usize>]) -> Result<MatchRecord, FieldError> {
+    let field = |column: usize| COLUMNS.get(column).copied().unwrap_or("?");
+    let text = |column: usize| -> Result<Option<&str>, FieldError> {
         let Some(at) = cols.get(column).copied().flatten() else {
             return Ok(None);
         };
-        let raw = row.get(at).unwrap_or_default();
-        let v = std::str::from_utf8(raw)
-            .map_err(|_| CsvError::Field { line, field: COLUMNS[column], message: "not valid UTF-8" })?
+        let v = std::str::from_utf8(row.get(at).unwrap_or_default())
+            .map_err(|_| (field(column), "not valid UTF-8"))?
             .trim();
         Ok((!v.is_empty()).then_some(v))
     };
-    let get = |column: usize| -> Result<Option<String>, CsvError> { Ok(text(column)?.map(str::to_owned)) };
-    let id = get(0)?.ok_or(CsvError::Field { line, field: "record_id", message: "empty" })?;
-    let family_name = get(1)?.unwrap_or_default();
-    let given_names = get(2)?.unwrap_or_default();
+    let get = |column: usize| -> Result<Option<String>, FieldError> { Ok(text(column)?.map(str::to_owned)) };
+    let id = get(RECORD_ID)?.ok_or((field(RECORD_ID), "empty"))?;
+    let family_name = get(FAMILY_NAME)?.unwrap_or_default();
+    let given_names = get(GIVEN_NAMES)?.unwrap_or_default();
     if family_name.is_empty() && given_names.is_empty() {
-        return Err(CsvError::Field { line, field: "family_name", message: "no family name and no given name" });
+        return Err((field(FAMILY_NAME), "no family name and no given name"));
     }
-    let birth_date = text(5)?.map(BirthDate::parse).transpose().map_err(|message| CsvError::Field {
-        line,
-        field: "birth_date",
-        message,
-    })?;
+    let birth_date =
+        text(BIRTH_DATE)?.map(BirthDate::parse).transpose().map_err(|message| (field(BIRTH_DATE), message))?;
     Ok(MatchRecord {
         id,
         family_name,
         given_names,
-        patronymic: get(3)?,
-        mother_maiden_name: get(4)?,
+        patronymic: get(PATRONYMIC)?,
+        mother_maiden_name: get(MOTHER_MAIDEN_NAME)?,
         birth_date,
-        place_of_birth: get(6)?,
-        rank: get(7)?,
-        service_number: get(8)?,
-        unit: get(9)?,
+        place_of_birth: get(PLACE_OF_BIRTH)?,
+        rank: get(RANK)?,
+        service_number: get(SERVICE_NUMBER)?,
+        unit: get(UNIT)?,
     })
 }
 

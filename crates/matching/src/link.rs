@@ -388,13 +388,9 @@ fn on_each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
 /// candidate is a miss; grouped, a surname's few hundred candidates stay
 /// in the cache for all the records that share it. Ties keep input order,
 /// so the result does not depend on it beyond that.
-fn locality_order(left: &[PreparedRecord]) -> Vec<u32> {
-    locality_order_of(&left.iter().collect::<Vec<_>>())
-}
-
-fn locality_order_of(left: &[&PreparedRecord]) -> Vec<u32> {
+fn locality_order<'a>(left: impl IntoIterator<Item = &'a PreparedRecord>) -> Vec<u32> {
     let mut keyed: Vec<((u32, u16, u16), u32)> = left
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, p)| (locality_key(p), u32::try_from(i).expect("fewer than 2^32 records")))
         .collect();
@@ -416,9 +412,7 @@ fn locality_key(p: &PreparedRecord) -> (u32, u16, u16) {
 /// cache and TLB misses). Each record is moved once, from its run to its
 /// place.
 fn in_locality_order(runs: Vec<Vec<PreparedRecord>>) -> (Vec<PreparedRecord>, Vec<u32>) {
-    let all: Vec<&PreparedRecord> = runs.iter().flatten().collect();
-    let order = locality_order_of(&all);
-    drop(all);
+    let order = locality_order(runs.iter().flatten());
     let mut starts = Vec::with_capacity(runs.len());
     let mut total = 0;
     for run in &runs {
