@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::compare::{Comparison, Field, MISSING, TextMemo, compare_with};
 use crate::index::{BlockingStats, DEFAULT_BLOCK_CAP, Index, KeyKind};
-use crate::model::{Explanation, Model, Patterns};
+use crate::model::{Explanation, Model, Patterns, Weigher};
 use crate::record::{Hot, MatchRecord, PreparedRecord, prepare_parallel, prepare_runs};
 use crate::rng::Rng;
 
@@ -228,12 +228,13 @@ fn block_and_compare(left: &[PreparedRecord], order: &[u32], index: &Index, esti
 
 /// Adds a weighed pair to a thread's sums (pairs come grouped by left
 /// record), keeping it when its weight is at least `floor`.
-fn weigh(out: &mut Scoring, left: u32, right: u32, cmp: Comparison, weight: f64, floor: f64) {
-    // Summed as Bayes factors, not as logs: one exp2 per pair instead of
-    // an exp2 and a log (a twentieth of a batch's time).
+fn weigh(out: &mut Scoring, weigher: &mut Weigher<'_>, left: u32, right: u32, cmp: Comparison, floor: f64) {
+    // Summed as Bayes factors, not as logs: no log per pair (a twentieth
+    // of a batch's time), and the factor comes with the weight.
+    let (weight, factor) = weigher.weigh(&cmp);
     match out.sums.last_mut() {
-        Some((l, sum)) if *l == left => *sum += weight.exp2(),
-        _ => out.sums.push((left, weight.exp2())),
+        Some((l, sum)) if *l == left => *sum += factor,
+        _ => out.sums.push((left, factor)),
     }
     if weight >= floor {
         out.passable.push(Weighed { left, right, cmp, weight });
@@ -251,9 +252,8 @@ fn block_and_weigh(
 ) -> Scoring {
     let mut out = Scoring::default();
     let mut stats = BlockingStats::default();
-    each_pair(left, order, index, dedup, &mut stats, |l, r, _, cmp| {
-        weigh(&mut out, l, r, cmp, model.total(&cmp), floor)
-    });
+    let mut weigher = model.weigher();
+    each_pair(left, order, index, dedup, &mut stats, |l, r, _, cmp| weigh(&mut out, &mut weigher, l, r, cmp, floor));
     out.stats = stats;
     out
 }
@@ -320,8 +320,9 @@ fn score(
     let floor = model.passable_weight(others, config.threshold);
     let mut scorings: Vec<Scoring> = on_each(&sampled, |part| {
         let mut out = Scoring::default();
+        let mut weigher = model.weigher();
         for p in &part.pairs {
-            weigh(&mut out, p.left, p.right, p.cmp, model.total(&p.cmp), floor);
+            weigh(&mut out, &mut weigher, p.left, p.right, p.cmp, floor);
         }
         out
     });
