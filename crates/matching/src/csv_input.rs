@@ -8,6 +8,8 @@
 
 use std::io::{Read, Write};
 
+use rayon::prelude::*;
+
 use crate::record::{BirthDate, MatchRecord};
 
 /// A CSV problem, with the line (1-based, the header is line 1) and the
@@ -69,9 +71,9 @@ const COLUMNS: [&str; 10] = [
 /// `record_id` and `family_name` are required columns; every record needs
 /// a `record_id` and a family or given name.
 ///
-/// The file is read whole, then cut into one run of records per core and
-/// each run parsed on a thread of its own (a registry of 500,000 records
-/// took a second on one core). A file with no quote character is cut
+/// The file is read whole, then cut into runs of records, several per
+/// core, parsed on every core (a registry of 500,000 records took a
+/// second on one core). A file with no quote character is cut
 /// after line breaks; otherwise the cuts are found by a first, sequential
 /// pass of the CSV parser, so a quoted field with a line break or a comma
 /// is never cut. The result and the error reported are those of reading
@@ -85,11 +87,13 @@ pub fn read_records<R: Read>(mut reader: R) -> Result<Vec<MatchRecord>, CsvError
         let line = 1 + bytes.iter().filter(|&&b| b == b'\n').count() as u64;
         return Err(CsvError::Malformed { line, message: e.to_string() });
     }
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    read_records_from(&bytes, if bytes.len() < MIN_PARALLEL_BYTES { 1 } else { cores })
+    // Several runs per core, taken in turn: a core that falls behind (a
+    // busy machine) does not hold up the rest.
+    let runs = (bytes.len() / MIN_PARALLEL_BYTES).clamp(1, 8 * rayon::current_num_threads());
+    read_records_from(&bytes, runs)
 }
 
-/// Files below this size are parsed on one thread.
+/// Bytes per run at least: files below this size are parsed on one thread.
 const MIN_PARALLEL_BYTES: usize = 1 << 20;
 
 /// A run of records: where it starts and ends in the file.
@@ -137,11 +141,7 @@ fn read_records_from(bytes: &[u8], threads: usize) -> Result<Vec<MatchRecord>, C
     let parsed: Vec<Result<Vec<MatchRecord>, CsvError>> = if runs.len() == 1 {
         runs.iter().map(|run| parse_run(bytes, *run, &layout)).collect()
     } else {
-        std::thread::scope(|scope| {
-            let layout = &layout;
-            let handles: Vec<_> = runs.iter().map(|&run| scope.spawn(move || parse_run(bytes, run, layout))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-        })
+        runs.par_iter().map(|run| parse_run(bytes, *run, &layout)).collect()
     };
     // The first run's error is the first in the file: each run stops at
     // its own first.

@@ -16,6 +16,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use rayon::prelude::*;
+
 use crate::compare::compare_with;
 use crate::model::{Explanation, Model};
 use crate::postings::{FrozenPostings, KeyRun, each_posting};
@@ -108,6 +110,9 @@ impl BlockingStats {
 /// thousand comparisons; on the synthetic 10k × 50k set it loses no match
 /// that a cap of a thousand finds, at half the time.
 pub const DEFAULT_BLOCK_CAP: usize = 300;
+
+/// Records whose blocking keys one piece of work computes, in a bulk load.
+const KEY_CHUNK: usize = 4_096;
 
 /// Records below which a bulk build inserts them one by one.
 const MIN_BULK: usize = 10_000;
@@ -334,9 +339,9 @@ impl Index {
     }
 
     /// Adds many prepared records at once, on every core: the blocking
-    /// keys of runs of records in parallel, then, into an empty index, the
-    /// frozen postings ([`FrozenPostings`]) built by every core, else each
-    /// posting map filled by a thread of its own (inserting one by one
+    /// keys of chunks of records in parallel, then, into an empty index,
+    /// the frozen postings ([`FrozenPostings`]) built by every core, else
+    /// each posting map filled by a task of its own (inserting one by one
     /// left one core to fill the maps, a fifth of a large batch's time).
     pub(crate) fn extend_prepared(&mut self, records: Vec<PreparedRecord>) {
         let first = self.records.len();
@@ -347,49 +352,34 @@ impl Index {
             return;
         }
         u32::try_from(first + records.len()).expect("an index holds fewer than 2^32 records");
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        let chunk = records.len().div_ceil(cores).max(1);
-        // Per run: each record's keys, and where each record's keys end;
+        // Per chunk: each record's keys, and where each record's keys end;
         // and the records' hot blocks.
-        let (keys, hot): (Vec<KeyRun>, Vec<Vec<Hot>>) = std::thread::scope(|scope| {
-            let handles: Vec<_> = records
-                .chunks(chunk)
-                .map(|run| {
-                    scope.spawn(move || {
-                        let (mut all, mut ends, mut buf) = (Vec::new(), Vec::with_capacity(run.len()), Vec::new());
-                        for p in run {
-                            blocking_keys(p, &mut buf, false);
-                            all.extend(buf.iter().map(|&(_, k)| k));
-                            ends.push(u32::try_from(all.len()).unwrap_or(u32::MAX));
-                        }
-                        ((all, ends), run.iter().map(Hot::new).collect())
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().expect("a keying thread panicked")).unzip()
-        });
-        self.hot.reserve(records.len());
-        for run in hot {
-            self.hot.extend(run);
-        }
+        let keys: Vec<KeyRun> = records
+            .par_chunks(KEY_CHUNK)
+            .map(|run| {
+                let (mut all, mut ends, mut buf) = (Vec::new(), Vec::with_capacity(run.len()), Vec::new());
+                for p in run {
+                    blocking_keys(p, &mut buf, false);
+                    all.extend(buf.iter().map(|&(_, k)| k));
+                    ends.push(u32::try_from(all.len()).unwrap_or(u32::MAX));
+                }
+                (all, ends)
+            })
+            .collect();
+        self.hot.par_extend(records.par_iter().map(Hot::new));
         if first == 0 {
-            self.frozen = FrozenPostings::build(&keys, first, cores);
+            self.frozen = FrozenPostings::build(&keys, first, rayon::current_num_threads());
             self.records = records;
             return;
         }
         if self.postings.len() < SHARDS {
             self.postings.resize_with(SHARDS, Postings::default);
         }
-        std::thread::scope(|scope| {
-            for (n, map) in self.postings.iter_mut().enumerate() {
-                let keys = &keys;
-                scope.spawn(move || {
-                    for (k, slot) in each_posting(keys, first) {
-                        if shard(k) == n {
-                            post(map, k, slot);
-                        }
-                    }
-                });
+        self.postings.par_iter_mut().enumerate().for_each(|(n, map)| {
+            for (k, slot) in each_posting(&keys, first) {
+                if shard(k) == n {
+                    post(map, k, slot);
+                }
             }
         });
         self.records.extend(records);

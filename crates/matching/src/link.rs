@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::compare::{Comparison, Field, MISSING, TextMemo, compare_with};
 use crate::index::{BlockingStats, DEFAULT_BLOCK_CAP, Index, KeyKind};
 use crate::model::{Explanation, Model, Patterns, Weigher};
@@ -147,9 +149,13 @@ struct Scoring {
     stats: BlockingStats,
 }
 
-/// Left records per thread below which one thread does it all: starting
-/// threads costs more than a few thousand searches.
-const MIN_PER_THREAD: usize = 2_000;
+/// Left records searched as one piece of work: the cores take chunks in
+/// turn (work stealing), so that one slowed by a cluster of common
+/// surnames, or by another process, does not leave the other idle at the
+/// end. Big enough that each chunk's own sums and lists cost little to
+/// merge, and the results, kept by chunk, do not depend on the number of
+/// threads.
+const CHUNK: usize = 1_024;
 
 /// Left records whose blocked pairs the model is estimated from. The
 /// estimation needs every pair of the records it looks at, kept until the
@@ -172,11 +178,10 @@ fn each_pair(
     order: &[u32],
     index: &Index,
     dedup: bool,
-    stats: &mut BlockingStats,
+    (stats, memo): (&mut BlockingStats, &mut TextMemo),
     mut visit: impl FnMut(u32, u32, u16, Comparison),
 ) {
     let (mut keys, mut slots) = (Vec::new(), Vec::new());
-    let mut memo = TextMemo::new();
     let mut touched = 0;
     for &i32 in order {
         let Some(p) = left.get(i32 as usize) else {
@@ -200,7 +205,7 @@ fn each_pair(
             let Some((r, hr)) = index.get_hot(s as usize) else {
                 continue;
             };
-            visit(i32, s, kinds, compare_with(p, &hp, r, hr, Some(&mut memo)));
+            visit(i32, s, kinds, compare_with(p, &hp, r, hr, Some(memo)));
         }
     }
     std::hint::black_box(touched);
@@ -209,11 +214,18 @@ fn each_pair(
 /// Blocks and compares the estimation sample, keeping every pair and
 /// counting the comparison patterns of each training session when
 /// `estimate`.
-fn block_and_compare(left: &[PreparedRecord], order: &[u32], index: &Index, estimate: bool, dedup: bool) -> Sampled {
+fn block_and_compare(
+    left: &[PreparedRecord],
+    order: &[u32],
+    index: &Index,
+    memo: &mut TextMemo,
+    estimate: bool,
+    dedup: bool,
+) -> Sampled {
     let session_bits: Vec<u16> = SESSIONS.iter().map(|(kinds, _)| kinds.iter().fold(0, |b, k| b | k.bit())).collect();
     let mut part = Sampled { sessions: vec![Patterns::default(); SESSIONS.len()], ..Sampled::default() };
     let Sampled { pairs, sessions, stats } = &mut part;
-    each_pair(left, order, index, dedup, stats, |l, r, kinds, cmp| {
+    each_pair(left, order, index, dedup, (stats, memo), |l, r, kinds, cmp| {
         if estimate {
             for (patterns, bits) in sessions.iter_mut().zip(&session_bits) {
                 if kinds & bits != 0 {
@@ -246,26 +258,30 @@ fn block_and_weigh(
     left: &[PreparedRecord],
     order: &[u32],
     index: &Index,
-    model: &Model,
+    (memo, weigher): &mut (TextMemo, Weigher<'_>),
     floor: f64,
     dedup: bool,
 ) -> Scoring {
     let mut out = Scoring::default();
     let mut stats = BlockingStats::default();
-    let mut weigher = model.weigher();
-    each_pair(left, order, index, dedup, &mut stats, |l, r, _, cmp| weigh(&mut out, &mut weigher, l, r, cmp, floor));
+    each_pair(left, order, index, dedup, (&mut stats, memo), |l, r, _, cmp| weigh(&mut out, weigher, l, r, cmp, floor));
     out.stats = stats;
     out
 }
 
-/// Splits `order` into one contiguous run per thread and runs `f` on each,
-/// results in run order (so they do not depend on the number of threads).
-fn in_runs<R: Send>(order: &[u32], f: impl Fn(&[u32]) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let threads = cores.min(order.len() / MIN_PER_THREAD).max(1);
-    let chunk = order.len().div_ceil(threads).max(1);
-    let runs: Vec<&[u32]> = order.chunks(chunk).collect();
-    on_each(&runs, |run| f(run))
+/// Cuts `order` into [`CHUNK`]s and runs `f` on each, on every core, with
+/// a state of `init` per thread (memos: they make the work faster, never
+/// different); results in chunk order.
+fn in_chunks<S, R: Send>(
+    order: &[u32],
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, &[u32]) -> R + Sync + Send,
+) -> Vec<R> {
+    if order.len() <= CHUNK {
+        // One chunk: no hand-over to the pool.
+        return order.chunks(CHUNK).map(|chunk| f(&mut init(), chunk)).collect();
+    }
+    order.par_chunks(CHUNK).map_init(init, f).collect()
 }
 
 /// Blocks, compares, estimates, and keeps the pairs at or above the
@@ -293,7 +309,9 @@ fn score(
     for (k, i) in order.into_iter().enumerate() {
         if k % step == 0 { sample.push(i) } else { rest.push(i) }
     }
-    let sampled = in_runs(&sample, |run| block_and_compare(left, run, index, config.estimate, dedup));
+    let sampled = in_chunks(&sample, TextMemo::new, |memo, chunk| {
+        block_and_compare(left, chunk, index, memo, config.estimate, dedup)
+    });
     prof("  block+compare sample", t0);
     let mut stats = BlockingStats::default();
     let mut sessions: Vec<(Patterns, Vec<Field>)> =
@@ -318,17 +336,26 @@ fn score(
         config.model.clone()
     };
     let floor = model.passable_weight(others, config.threshold);
-    let mut scorings: Vec<Scoring> = on_each(&sampled, |part| {
-        let mut out = Scoring::default();
-        let mut weigher = model.weigher();
-        for p in &part.pairs {
-            weigh(&mut out, &mut weigher, p.left, p.right, p.cmp, floor);
-        }
-        out
-    });
+    let mut scorings: Vec<Scoring> = sampled
+        .par_iter()
+        .map_init(
+            || model.weigher(),
+            |weigher, part| {
+                let mut out = Scoring::default();
+                for p in &part.pairs {
+                    weigh(&mut out, weigher, p.left, p.right, p.cmp, floor);
+                }
+                out
+            },
+        )
+        .collect();
     drop(sampled);
     prof("  weigh sample", t0);
-    scorings.extend(in_runs(&rest, |run| block_and_weigh(left, run, index, &model, floor, dedup)));
+    scorings.extend(in_chunks(
+        &rest,
+        || (TextMemo::new(), model.weigher()),
+        |state, chunk| block_and_weigh(left, chunk, index, state, floor, dedup),
+    ));
     prof("  block+compare+weigh rest", t0);
     let mut sums = vec![f64::NEG_INFINITY; left.len()];
     for scoring in &scorings {
@@ -367,19 +394,6 @@ fn score(
 /// candidates (minus infinity for none).
 pub(crate) fn log2_sum(weights: impl IntoIterator<Item = f64>) -> f64 {
     weights.into_iter().map(f64::exp2).sum::<f64>().log2()
-}
-
-/// `f` of each item, each on a thread of its own (the items are a batch's
-/// parts, one per core), in item order.
-fn on_each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if items.len() <= 1 {
-        return items.iter().map(&f).collect();
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items.iter().map(|item| scope.spawn(move || f(item))).collect();
-        handles.into_iter().map(|h| h.join().expect("a scoring thread panicked")).collect()
-    })
 }
 
 /// The order in which a batch goes through its left records: by surname
@@ -445,28 +459,27 @@ fn random_patterns(left: &[PreparedRecord], index: &Index, config: &LinkConfig, 
     let possible = (left.len() as u64).saturating_mul(index.len() as u64);
     let n = (config.random_pairs as u64).min(possible);
     let runs: Vec<(u64, u64)> = (0..n.div_ceil(RANDOM_RUN)).map(|k| (k, RANDOM_RUN.min(n - k * RANDOM_RUN))).collect();
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let per_thread = runs.len().div_ceil(cores).max(1);
-    let groups: Vec<&[(u64, u64)]> = runs.chunks(per_thread).collect();
-    let counted = on_each(&groups, |group| {
-        let mut random = Patterns::default();
-        let mut memo = TextMemo::new();
-        for &(k, draws) in *group {
-            let mut rng = Rng::new(config.seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            let mut drawn = 0;
-            while drawn < draws {
-                let (i, j) = (rng.below(left.len()), rng.below(index.len()));
-                if dedup && i == j {
-                    continue;
-                }
-                drawn += 1;
-                if let (Some(a), Some((b, hb))) = (left.get(i), index.get_hot(j)) {
-                    *random.entry(compare_with(a, &Hot::new(a), b, hb, Some(&mut memo))).or_default() += 1;
+    let counted: Vec<Patterns> = runs
+        .par_iter()
+        .map_init(TextMemo::new, |memo, &(k, draws)| {
+            let mut random = Patterns::default();
+            {
+                let mut rng = Rng::new(config.seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let mut drawn = 0;
+                while drawn < draws {
+                    let (i, j) = (rng.below(left.len()), rng.below(index.len()));
+                    if dedup && i == j {
+                        continue;
+                    }
+                    drawn += 1;
+                    if let (Some(a), Some((b, hb))) = (left.get(i), index.get_hot(j)) {
+                        *random.entry(compare_with(a, &Hot::new(a), b, hb, Some(memo))).or_default() += 1;
+                    }
                 }
             }
-        }
-        random
-    });
+            random
+        })
+        .collect();
     for own in counted {
         for (cmp, c) in own {
             *random.entry(cmp).or_default() += c;

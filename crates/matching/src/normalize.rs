@@ -129,19 +129,42 @@ pub fn strip_latin_diacritics(input: &str) -> String {
     out.nfc().collect()
 }
 
+/// Characters below this have their `Alphabetic` property in [`LETTERS`].
+const TABLED: usize = 0x530;
+
+/// `char::is_alphabetic` of every character below U+0530 (Latin, Greek,
+/// Cyrillic): for a character outside ASCII the standard library searches
+/// the Unicode tables, and transliterating a Cyrillic name asks it of each
+/// letter and its neighbours a dozen times (a tenth of preparing a new
+/// surname).
+static LETTERS: std::sync::LazyLock<[bool; TABLED]> = std::sync::LazyLock::new(|| {
+    std::array::from_fn(|i| u32::try_from(i).ok().and_then(char::from_u32).is_some_and(char::is_alphabetic))
+});
+
+/// `char::is_alphabetic`, from [`LETTERS`] where it can.
+pub(crate) fn is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    match LETTERS.get(c as usize) {
+        Some(&letter) => letter,
+        None => c.is_alphabetic(),
+    }
+}
+
 pub(crate) fn is_latin_letter(c: char) -> bool {
-    c.is_ascii_alphabetic() || (matches!(c, '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}') && c.is_alphabetic())
+    c.is_ascii_alphabetic() || (matches!(c, '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}') && is_letter(c))
 }
 
 pub(crate) fn is_cyrillic_letter(c: char) -> bool {
-    matches!(c, '\u{0400}'..='\u{04FF}' | '\u{0500}'..='\u{052F}') && c.is_alphabetic()
+    matches!(c, '\u{0400}'..='\u{04FF}' | '\u{0500}'..='\u{052F}') && is_letter(c)
 }
 
 /// Which script the letters of `input` belong to; non-letters are ignored.
 #[must_use]
 pub fn detect_script(input: &str) -> Script {
     let (mut latin, mut cyrillic, mut other) = (false, false, false);
-    for c in input.chars().filter(|c| c.is_alphabetic()) {
+    for c in input.chars().filter(|&c| is_letter(c)) {
         if is_latin_letter(c) {
             latin = true;
         } else if is_cyrillic_letter(c) {
@@ -182,6 +205,18 @@ pub fn guess_cyrillic_language(input: &str) -> CyrillicLanguage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_letter_table_agrees_with_the_standard_library() {
+        let mut checked = 0;
+        for c in (0..0x3000).filter_map(char::from_u32) {
+            assert_eq!(is_letter(c), c.is_alphabetic(), "U+{:04X}", c as u32);
+            checked += 1;
+        }
+        assert!(checked > TABLED);
+        // A Cyrillic letter, a combining titlo and a thousands sign.
+        assert!(is_letter('ї') && !is_letter('\u{0483}') && !is_letter('\u{0482}'));
+    }
 
     #[test]
     fn normalizes_case_space_apostrophes_and_dashes() {

@@ -28,13 +28,18 @@ pub fn surname_phonetic_codes(surname: &str) -> Vec<String> {
     } else {
         vec![lower]
     };
+    // The schemes agree on most letters, so most words come back several
+    // times; each distinct one is coded once.
+    let mut words: Vec<String> = spellings
+        .iter()
+        .flat_map(|spelling| spelling.split(|c: char| c.is_whitespace() || c == '-').map(ascii_spelling))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.sort_unstable();
+    words.dedup();
     let mut codes = Vec::new();
-    for spelling in spellings {
-        for word in
-            spelling.split(|c: char| c.is_whitespace() || c == '-').map(ascii_spelling).filter(|w| !w.is_empty())
-        {
-            codes.extend(DM.inner_soundex(&word, true));
-        }
+    for word in words {
+        codes.extend(DM.inner_soundex(&word, true));
     }
     codes.sort();
     codes.dedup();

@@ -9,6 +9,8 @@
 //! Keys are hashes, spread evenly, so a directory with about one entry per
 //! distinct key leaves a handful of postings per entry.
 
+use rayon::prelude::*;
+
 /// One run of records' keys: every key of its records, record by record
 /// in slot order, and where each record's keys end.
 pub(crate) type KeyRun = (Vec<u64>, Vec<u32>);
@@ -73,14 +75,8 @@ impl FrozenPostings {
         let ranges: Vec<(usize, usize)> =
             (0..threads).map(|t| (t * per_part, ((t + 1) * per_part).min(entries))).collect();
         let build = |&(lo, hi): &(usize, usize)| Part::build(runs, first_slot, bits, lo, hi);
-        let parts = if ranges.len() == 1 {
-            ranges.iter().map(build).collect()
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = ranges.iter().map(|r| scope.spawn(move || build(r))).collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-            })
-        };
+        let parts =
+            if ranges.len() == 1 { ranges.iter().map(build).collect() } else { ranges.par_iter().map(build).collect() };
         Self { bits, parts }
     }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::given_names::{ClassId, given_name_classes, is_patronymic, patronymic_class};
 use crate::key::name_key;
-use crate::normalize::is_cyrillic_letter;
+use crate::normalize::{is_cyrillic_letter, is_letter};
 use crate::phonetic::surname_phonetic_codes;
 use crate::translit::{Scheme, transliterate};
 
@@ -523,7 +523,7 @@ pub(crate) fn loose_key(s: &str) -> String {
             }
             digits = true;
             run.push(c);
-        } else if c.is_alphabetic() || c == '\'' {
+        } else if is_letter(c) || c == '\'' {
             if digits {
                 flush(&mut run, &mut out);
             }

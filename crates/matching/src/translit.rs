@@ -24,7 +24,7 @@
 //!   use (Yevgeny, Dmitry, Andriy, Zelensky): y-forms everywhere, soft and
 //!   hard signs dropped, final -ий/-ый as -y.
 
-use crate::normalize::{CyrillicLanguage, guess_cyrillic_language, is_cyrillic_letter};
+use crate::normalize::{CyrillicLanguage, guess_cyrillic_language, is_cyrillic_letter, is_letter};
 
 /// A transliteration standard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,7 +89,7 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 fn in_word(c: char) -> bool {
-    c.is_alphabetic() || is_apostrophe(c)
+    is_letter(c) || is_apostrophe(c)
 }
 
 /// Transliterates the Cyrillic letters of `input` under `scheme`, keeping
@@ -139,7 +139,7 @@ pub fn transliterate(input: &str, scheme: Scheme) -> String {
         }
         if c.is_uppercase() {
             let neighbour_upper = chars.get(i + 1).is_some_and(|n| n.is_uppercase())
-                || (!chars.get(i + 1).copied().is_some_and(char::is_alphabetic)
+                || (!chars.get(i + 1).copied().is_some_and(is_letter)
                     && i.checked_sub(1).and_then(|p| chars.get(p)).is_some_and(|p| p.is_uppercase()));
             let mut it = latin.chars();
             if let Some(first) = it.next() {
