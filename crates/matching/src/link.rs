@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::compare::{Comparison, Field, MISSING, TextMemo, compare_with};
 use crate::index::{BlockingStats, DEFAULT_BLOCK_CAP, Index, KeyKind};
 use crate::model::{Explanation, Model, Patterns, Weigher};
-use crate::record::{Hot, MatchRecord, PreparedRecord, prepare_parallel, prepare_runs};
+use crate::record::{Hot, MatchRecord, PreparedRecord, prepare_parallel};
 use crate::rng::Rng;
 
 /// Default probability above which a pair is reported.
@@ -403,13 +403,13 @@ pub(crate) fn log2_sum(weights: impl IntoIterator<Item = f64>) -> f64 {
 /// candidate is a miss; grouped, a surname's few hundred candidates stay
 /// in the cache for all the records that share it. Ties keep input order,
 /// so the result does not depend on it beyond that.
-fn locality_order<'a>(left: impl IntoIterator<Item = &'a PreparedRecord>) -> Vec<u32> {
+fn locality_order(left: &[PreparedRecord]) -> Vec<u32> {
     let mut keyed: Vec<((u32, u16, u16), u32)> = left
-        .into_iter()
+        .par_iter()
         .enumerate()
         .map(|(i, p)| (locality_key(p), u32::try_from(i).expect("fewer than 2^32 records")))
         .collect();
-    keyed.sort_unstable();
+    keyed.par_sort_unstable();
     keyed.into_iter().map(|(_, i)| i).collect()
 }
 
@@ -420,30 +420,40 @@ fn locality_key(p: &PreparedRecord) -> (u32, u16, u16) {
     (family, given, year)
 }
 
-/// A batch's registry, prepared in runs, in [`locality_order`], with each
+/// A batch's registry, prepared, in [`locality_order`], with each
 /// record's position in the input by slot: the records of one surname
 /// then lie together in the index, so the candidates of the records
 /// searched together are near each other in memory as well as few (fewer
-/// cache and TLB misses). Each record is moved once, from its run to its
-/// place.
-fn in_locality_order(runs: Vec<Vec<PreparedRecord>>) -> (Vec<PreparedRecord>, Vec<u32>) {
-    let order = locality_order(runs.iter().flatten());
-    let mut starts = Vec::with_capacity(runs.len());
-    let mut total = 0;
-    for run in &runs {
-        starts.push(total);
-        total += run.len();
+/// cache and TLB misses).
+fn in_locality_order(mut records: Vec<PreparedRecord>) -> (Vec<PreparedRecord>, Vec<u32>) {
+    let order = locality_order(&records);
+    permute(&mut records, &order);
+    (records, order)
+}
+
+/// Puts `items[order[k]]` at `k`, in place, cycle by cycle: each item is
+/// swapped once into its place. (Moving them into a new vector wrote
+/// twice their size to fresh memory, a fifth of a second at 500,000
+/// records, one core.)
+fn permute<T>(items: &mut [T], order: &[u32]) {
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        let mut k = start;
+        while !placed.get(k).copied().unwrap_or(true) {
+            if let Some(p) = placed.get_mut(k) {
+                *p = true;
+            }
+            let Some(&next) = order.get(k) else { break };
+            let next = next as usize;
+            if next == start {
+                break;
+            }
+            // items[k] takes the item from `next`; the one carried along
+            // the cycle (the start's) moves on to `next`.
+            items.swap(k, next);
+            k = next;
+        }
     }
-    let mut taken: Vec<Vec<Option<PreparedRecord>>> =
-        runs.into_iter().map(|run| run.into_iter().map(Some).collect()).collect();
-    let mut sorted = Vec::with_capacity(total);
-    sorted.extend(order.iter().filter_map(|&i| {
-        let i = i as usize;
-        let run = starts.partition_point(|&s| s <= i).checked_sub(1)?;
-        let at = i - starts.get(run)?;
-        taken.get_mut(run)?.get_mut(at)?.take()
-    }));
-    (sorted, order)
 }
 
 /// Random pairs are drawn in runs of this many, each run from a generator
@@ -570,7 +580,7 @@ pub fn link_owned(requests: Vec<MatchRecord>, registry: Vec<MatchRecord>, config
     let t = std::time::Instant::now();
     let mut index = Index::new();
     index.set_block_cap(config.block_cap);
-    let (prepared, positions) = in_locality_order(prepare_runs(registry));
+    let (prepared, positions) = in_locality_order(prepare_parallel(registry));
     prof("prepare registry", t);
     index.extend_prepared(prepared);
     prof("index", t);
@@ -893,6 +903,22 @@ mod tests {
         let two = link_with(&data.requests, &data.registry, &zero(500));
         assert_eq!(one.pairs.len() as u64, one.stats.pairs);
         assert_eq!(ids(&one), ids(&two));
+    }
+
+    #[test]
+    fn permuting_in_place_puts_each_item_where_the_order_says() {
+        for n in [0usize, 1, 2, 7, 1000] {
+            let mut rng = Rng::new(n as u64);
+            let mut order: Vec<u32> = (0..u32::try_from(n).unwrap()).collect();
+            for i in (1..n).rev() {
+                order.swap(i, rng.below(i + 1));
+            }
+            let items: Vec<String> = (0..n).map(|i| format!("item {i}")).collect();
+            let mut permuted = items.clone();
+            permute(&mut permuted, &order);
+            let expected: Vec<String> = order.iter().map(|&i| items[i as usize].clone()).collect();
+            assert_eq!(permuted, expected, "{n} items");
+        }
     }
 
     #[test]

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::given_names::{ClassId, given_name_classes, is_patronymic, patronymic_class};
 use crate::key::name_key;
 use crate::normalize::{is_cyrillic_letter, is_letter};
@@ -361,42 +363,19 @@ pub fn prepare_all(records: impl IntoIterator<Item = MatchRecord>) -> Vec<Prepar
 /// Records per thread below which one thread prepares them all.
 const MIN_PREPARE_PER_THREAD: usize = 5_000;
 
-/// [`prepare_all`] on every core, in contiguous runs whose results are
-/// joined in order: preparing (five transliterations and their phonetic
-/// codes per new spelling) is a fifth of a large batch's work.
+/// [`prepare_all`] on every core, in input order: preparing (five
+/// transliterations and their phonetic codes per new spelling) is a fifth
+/// of a large batch's work. One contiguous run per core, each with its own
+/// memo of spellings (smaller pieces, each starting with an empty memo,
+/// were slower: a new surname's phonetic codes are most of the cost); the
+/// records are written straight to their place in the result.
 pub(crate) fn prepare_parallel(records: Vec<MatchRecord>) -> Vec<PreparedRecord> {
-    let runs = prepare_runs(records);
-    if runs.len() == 1 {
-        return runs.into_iter().flatten().collect();
-    }
-    // Sized once: collecting a flat_map would grow the vector by
-    // doubling, copying hundreds of megabytes of records at 500,000.
-    let mut out = Vec::with_capacity(runs.iter().map(Vec::len).sum());
-    for run in runs {
-        out.extend(run);
-    }
-    out
-}
-
-/// [`prepare_all`] on every core: the prepared records of contiguous runs
-/// of the input, in order (for a caller that moves them once, elsewhere).
-pub(crate) fn prepare_runs(mut records: Vec<MatchRecord>) -> Vec<Vec<PreparedRecord>> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let threads = cores.min(records.len() / MIN_PREPARE_PER_THREAD).max(1);
+    let threads = rayon::current_num_threads().min(records.len() / MIN_PREPARE_PER_THREAD).max(1);
     if threads == 1 {
-        return vec![prepare_all(records)];
+        return prepare_all(records);
     }
-    let chunk = records.len().div_ceil(threads);
-    let mut runs = Vec::with_capacity(threads);
-    while records.len() > chunk {
-        runs.push(records.split_off(records.len() - chunk));
-    }
-    runs.push(records);
-    runs.reverse();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = runs.into_iter().map(|run| scope.spawn(move || prepare_all(run))).collect();
-        handles.into_iter().map(|h| h.join().expect("a preparing thread panicked")).collect()
-    })
+    let per_thread = records.len().div_ceil(threads);
+    records.into_par_iter().with_min_len(per_thread).map_init(Preparer::default, |p, r| p.prepare(r)).collect()
 }
 
 type Memo<T> = HashMap<String, T>;
