@@ -447,11 +447,11 @@ impl Index {
         bulk.iter().chain(added).copied().collect()
     }
 
-    /// Reads a word from each cache line of a slot's [`Hot`] block, so
-    /// that comparing with it later finds them in the cache (safe Rust
-    /// has no prefetch instruction).
-    pub(crate) fn touch(&self, slot: usize) -> u64 {
-        self.hot.get(slot).map_or(0, Hot::touch)
+    /// Starts loading a slot's [`Hot`] block ([`Hot::prefetch`]).
+    pub(crate) fn prefetch(&self, slot: usize) {
+        if let Some(h) = self.hot.get(slot) {
+            h.prefetch();
+        }
     }
 
     /// The record in a slot with what comparisons read of it.
