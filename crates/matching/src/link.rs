@@ -477,19 +477,23 @@ fn random_patterns(left: &[PreparedRecord], index: &Index, config: &LinkConfig, 
     let counted: Vec<Patterns> = runs
         .par_iter()
         .map_init(TextMemo::new, |memo, &(k, draws)| {
+            let mut rng = Rng::new(config.seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut pairs = Vec::with_capacity(usize::try_from(draws).unwrap_or(0));
+            while (pairs.len() as u64) < draws {
+                let (i, j) = (rng.below(left.len()), rng.below(index.len()));
+                if !(dedup && i == j) {
+                    pairs.push((i, j));
+                }
+            }
+            // Drawn first, then compared with the registry's blocks loaded
+            // some pairs ahead: every pair is a cache miss.
             let mut random = Patterns::default();
-            {
-                let mut rng = Rng::new(config.seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                let mut drawn = 0;
-                while drawn < draws {
-                    let (i, j) = (rng.below(left.len()), rng.below(index.len()));
-                    if dedup && i == j {
-                        continue;
-                    }
-                    drawn += 1;
-                    if let (Some(a), Some((b, hb))) = (left.get(i), index.get_hot(j)) {
-                        *random.entry(compare_with(a, &Hot::new(a), b, hb, Some(memo))).or_default() += 1;
-                    }
+            for (n, &(i, j)) in pairs.iter().enumerate() {
+                if let Some(&(_, ahead)) = pairs.get(n + PREFETCH_AHEAD) {
+                    index.prefetch(ahead);
+                }
+                if let (Some(a), Some((b, hb))) = (left.get(i), index.get_hot(j)) {
+                    *random.entry(compare_with(a, &Hot::new(a), b, hb, Some(memo))).or_default() += 1;
                 }
             }
             random
