@@ -551,8 +551,12 @@ fn ranked(
     positions: Option<&[u32]>,
 ) -> Vec<Pair> {
     let at = |slot| input_position(slot, positions);
-    scored.sort_by(|a, b| a.left.cmp(&b.left).then(b.weight.total_cmp(&a.weight)).then(at(a.right).cmp(&at(b.right))));
-    scored.iter().filter_map(|s| to_pair(s, left, index, model, positions)).collect()
+    scored.par_sort_by(|a, b| {
+        a.left.cmp(&b.left).then(b.weight.total_cmp(&a.weight)).then(at(a.right).cmp(&at(b.right)))
+    });
+    // Explaining a pair copies its texts: tens of thousands of pairs, on
+    // every core, in order.
+    scored.par_iter().filter_map(|s| to_pair(s, left, index, model, positions)).collect()
 }
 
 /// With `HOMEWARD_PROFILE` set, prints the wall time since `t` and the
