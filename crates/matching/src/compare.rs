@@ -166,33 +166,48 @@ pub fn compare(a: &PreparedRecord, b: &PreparedRecord) -> Comparison {
 }
 
 /// Remembers the levels of free-text fields (places, units, mothers'
-/// maiden names) by the pair of keys: they come from a small vocabulary,
-/// and telling "similar" from "different" needs both texts from the heap
-/// and a Jaro-Winkler. Direct-mapped, so it never grows.
+/// maiden names) and the similarity of names, by the pair of keys: they
+/// come from a small vocabulary, and telling "similar" from "different"
+/// needs both texts from the heap and a Jaro-Winkler. Direct-mapped, so it
+/// never grows; names and free texts in tables of their own, so that the
+/// many pairs of surnames do not push out the few of places (a place's
+/// text is read from the candidate's record, a cache miss, when the memo
+/// has lost it).
 #[derive(Debug)]
-pub(crate) struct TextMemo(Vec<(u64, u8)>);
+pub(crate) struct TextMemo {
+    texts: Vec<(u64, u8)>,
+    names: Vec<(u64, u8)>,
+}
+
+/// Where a level goes in a [`TextMemo`]: table, place, key.
+type MemoSlot = (bool, usize, u64);
 
 impl TextMemo {
     const BITS: u32 = 14;
+    /// Tags from this one up are names.
+    const FIRST_NAME_TAG: u64 = 4;
 
     pub(crate) fn new() -> Self {
-        Self(vec![(0, 0); 1 << Self::BITS])
+        Self { texts: vec![(0, 0); 1 << Self::BITS], names: vec![(0, 0); 1 << Self::BITS] }
     }
 
     /// The level memoised for a pair of keys, or where to put it.
-    fn get(&self, tag: u64, a: u64, b: u64) -> Result<u8, (usize, u64)> {
+    fn get(&self, tag: u64, a: u64, b: u64) -> Result<u8, MemoSlot> {
         let key = (a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_add(tag).wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
             .wrapping_mul(0x1656_67B1_9E37_79F9)
             | 1;
         let i = usize::try_from(key >> (64 - Self::BITS)).unwrap_or(0);
-        match self.0.get(i) {
+        let name = tag >= Self::FIRST_NAME_TAG;
+        let table = if name { &self.names } else { &self.texts };
+        match table.get(i) {
             Some(slot) if slot.0 == key => Ok(slot.1),
-            _ => Err((i, key)),
+            _ => Err((name, i, key)),
         }
     }
 
-    fn put(&mut self, (i, key): (usize, u64), level: u8) {
-        if let Some(slot) = self.0.get_mut(i) {
+    fn put(&mut self, (name, i, key): MemoSlot, level: u8) {
+        let table = if name { &mut self.names } else { &mut self.texts };
+        if let Some(slot) = table.get_mut(i) {
             *slot = (key, level);
         }
     }
@@ -214,6 +229,35 @@ fn remembered(memo: Option<&mut TextMemo>, tag: u64, xh: u64, yh: u64, slow: imp
         },
         None => slow(),
     }
+}
+
+// The slow paths of [`compare_with`], out of line: texts that are not in the
+// packed blocks are read only here, so the compiler cannot start loading
+// them (a cache miss on the candidate's record) on the common path, where
+// the memo answers.
+
+#[cold]
+#[inline(never)]
+fn texts_similar(a: &PreparedRecord, b: &PreparedRecord, text: fn(&PreparedRecord) -> &Key) -> bool {
+    similar(text(a), text(b), TEXT_JW)
+}
+
+#[cold]
+#[inline(never)]
+fn family_similar(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> bool {
+    similar(x.family_text.get().unwrap_or(&a.family_key), y.family_text.get().unwrap_or(&b.family_key), NAME_JW)
+}
+
+#[cold]
+#[inline(never)]
+fn given_similar(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> bool {
+    similar(x.given_text.get().unwrap_or(&a.given_key), y.given_text.get().unwrap_or(&b.given_key), NAME_JW)
+}
+
+#[cold]
+#[inline(never)]
+fn patronymic_similar(a: &PreparedRecord, b: &PreparedRecord) -> bool {
+    similar(&a.patronymic_key, &b.patronymic_key, NAME_JW)
 }
 
 /// [`compare`], reading only the records' [`Hot`] blocks unless a field
@@ -244,7 +288,7 @@ pub(crate) fn compare_with(
             // The texts are read only when the memo does not know the
             // pair: they live outside the packed block, and reading them
             // is a cache miss on most pairs.
-            let slow = || if similar(text(a), text(b), TEXT_JW) { 1 } else { 2 };
+            let slow = || if texts_similar(a, b, text) { 1 } else { 2 };
             match memo.as_deref_mut() {
                 Some(m) => match m.get(tag, xh, yh) {
                     Ok(level) => level,
@@ -314,9 +358,7 @@ fn family(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option
         }
     } {
         1
-    } else if remembered(memo, 4, x.family, y.family, || {
-        similar(x.family_text.get().unwrap_or(&a.family_key), y.family_text.get().unwrap_or(&b.family_key), NAME_JW)
-    }) {
+    } else if remembered(memo, 4, x.family, y.family, || family_similar(a, x, b, y)) {
         2
     } else {
         3
@@ -374,9 +416,7 @@ fn given(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option<
         // Two known names of different classes are different names,
         // however alike (Oleksandr, Oleksandra).
         3
-    } else if remembered(memo, 5, x.given, y.given, || {
-        similar(x.given_text.get().unwrap_or(&a.given_key), y.given_text.get().unwrap_or(&b.given_key), NAME_JW)
-    }) {
+    } else if remembered(memo, 5, x.given, y.given, || given_similar(a, x, b, y)) {
         2
     } else {
         3
@@ -394,8 +434,7 @@ fn patronymic(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Op
         0
     } else if !ca.is_empty() && !cb.is_empty() {
         2
-    } else if remembered(memo, 6, x.patronymic, y.patronymic, || similar(&a.patronymic_key, &b.patronymic_key, NAME_JW))
-    {
+    } else if remembered(memo, 6, x.patronymic, y.patronymic, || patronymic_similar(a, b)) {
         1
     } else {
         2
