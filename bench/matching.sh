@@ -20,8 +20,8 @@
 # homeward runs as `homeward match` (reading, linking, writing the CSV);
 # Splink's time includes its CSV reading, training and prediction.
 # Larger sizes need memory and time: at 200k x 1M homeward peaked at 1.5 GB
-# and took 10.8 s (18 s CPU), Splink 4.0 GB and 116 s (208 s CPU), on this
-# 2-core machine on a slow day (figures in the README); the machine is shared,
+# and took 7.5-8.0 s (14-15 s CPU), Splink 4.0 GB and 91-93 s (167-170 s
+# CPU), on this 2-core machine (figures in the README); the machine is shared,
 # so run it when it is idle and compare CPU time (user) as well as wall time.
 # HOMEWARD_PROFILE=1 makes `homeward match` print each phase's wall and CPU
 # time (reading, preparing, indexing, blocking and comparing, estimating).
