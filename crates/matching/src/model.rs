@@ -181,9 +181,13 @@ impl Model {
     /// A per-thread memo of [`Model::total`] and its Bayes factor.
     #[must_use]
     pub(crate) fn weigher(&self) -> Weigher<'_> {
-        let all_missing = [crate::compare::MISSING; FIELD_COUNT];
-        let (weight, factor) = (self.total(&all_missing), self.total(&all_missing).exp2());
-        Weigher { model: self, slots: vec![(u64::from_le_bytes(all_missing), weight, factor); 1 << Weigher::BITS] }
+        // Every slot starts as the all-missing pattern, with its true values.
+        let all_missing = [MISSING; FIELD_COUNT];
+        let weight = self.total(&all_missing);
+        Weigher {
+            model: self,
+            slots: vec![(u64::from_le_bytes(all_missing), weight, weight.exp2()); 1 << Weigher::BITS],
+        }
     }
 
     /// log2 prior odds that a given pair is a match, when one record is
@@ -567,14 +571,15 @@ impl Weigher<'_> {
     pub(crate) fn weigh(&mut self, c: &Comparison) -> (f64, f64) {
         let key = u64::from_le_bytes(*c);
         let i = usize::try_from(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::BITS)).unwrap_or(0);
-        match self.slots.get_mut(i) {
-            Some(slot) if slot.0 == key => (slot.1, slot.2),
-            Some(slot) => {
-                let weight = self.model.total(c);
-                *slot = (key, weight, weight.exp2());
-                (slot.1, slot.2)
-            }
-            None => (self.model.total(c), self.model.total(c).exp2()),
+        if let Some(&(k, weight, factor)) = self.slots.get(i)
+            && k == key
+        {
+            return (weight, factor);
         }
+        let weight = self.model.total(c);
+        if let Some(slot) = self.slots.get_mut(i) {
+            *slot = (key, weight, weight.exp2());
+        }
+        (weight, weight.exp2())
     }
 }

@@ -75,8 +75,7 @@ impl FrozenPostings {
         let ranges: Vec<(usize, usize)> =
             (0..threads).map(|t| (t * per_part, ((t + 1) * per_part).min(entries))).collect();
         let build = |&(lo, hi): &(usize, usize)| Part::build(runs, first_slot, bits, lo, hi);
-        let parts =
-            if ranges.len() == 1 { ranges.iter().map(build).collect() } else { ranges.par_iter().map(build).collect() };
+        let parts = ranges.par_iter().map(build).collect();
         Self { bits, parts }
     }
 

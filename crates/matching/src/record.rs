@@ -259,6 +259,10 @@ pub(crate) struct Hot {
     pub(crate) given_text: Inline,
 }
 
+// [`Hot::prefetch`] names one field per cache line: these must start the
+// second and third lines.
+const _: () = assert!(std::mem::offset_of!(Hot, place) == 64 && std::mem::offset_of!(Hot, family_codes) == 128);
+
 /// A hint to load the cache line that holds `t`.
 #[cfg(target_arch = "x86_64")]
 fn prefetch<T>(t: &T) {
