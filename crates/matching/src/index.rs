@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -334,7 +335,7 @@ impl Index {
     /// Builds the index from records.
     pub fn build(records: impl IntoIterator<Item = MatchRecord>) -> Self {
         let mut index = Self::new();
-        index.extend_prepared(prepare_parallel(records.into_iter().collect()));
+        index.extend_prepared(prepare_parallel(records.into_iter().collect(), &Arc::default()));
         index
     }
 
@@ -689,7 +690,7 @@ mod tests {
         let data = crate::synth::generate(&crate::synth::SynthConfig::new(1, 2 * MIN_BULK, 8));
         let (first, second) = data.registry.split_at(MIN_BULK);
         let mut bulk = Index::build(first.iter().cloned());
-        bulk.extend_prepared(prepare_parallel(second.to_vec()));
+        bulk.extend_prepared(prepare_parallel(second.to_vec(), &Arc::default()));
         assert!(!bulk.postings.is_empty(), "the second load goes to the maps");
         let mut one_by_one = Index::new();
         for r in &data.registry {

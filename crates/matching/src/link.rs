@@ -4,13 +4,14 @@
 //! and score; [`Index::search`] is the fourth use.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::compare::{Comparison, Field, MISSING, TextMemo, compare_with};
 use crate::index::{BlockingStats, DEFAULT_BLOCK_CAP, Index, KeyKind};
 use crate::model::{Explanation, Model, Patterns, Weigher};
-use crate::record::{Hot, MatchRecord, PreparedRecord, prepare_parallel};
+use crate::record::{Hot, MatchRecord, PreparedRecord, Spellings, prepare_parallel};
 use crate::rng::Rng;
 
 /// Default probability above which a pair is reported.
@@ -593,11 +594,15 @@ pub fn link_owned(requests: Vec<MatchRecord>, registry: Vec<MatchRecord>, config
     let t = std::time::Instant::now();
     let mut index = Index::new();
     index.set_block_cap(config.block_cap);
-    let (prepared, positions) = in_locality_order(prepare_parallel(registry));
+    // Both lists are prepared with one memo of spellings: most of the
+    // requests' names are in the registry.
+    let spellings = Arc::new(Spellings::default());
+    let (prepared, positions) = in_locality_order(prepare_parallel(registry, &spellings));
     prof("prepare registry", t);
     index.extend_prepared(prepared);
     prof("index", t);
-    let left = prepare_parallel(requests);
+    let left = prepare_parallel(requests, &spellings);
+    drop_later(spellings);
     prof("prepare requests", t);
     let (scored, model, stats) = score(&left, &index, config, false);
     prof("score", t);
@@ -688,8 +693,9 @@ pub fn reconcile(list_a: &[MatchRecord], list_b: &[MatchRecord]) -> Reconciliati
 pub fn reconcile_with(list_a: &[MatchRecord], list_b: &[MatchRecord], config: &LinkConfig) -> Reconciliation {
     let mut index = Index::new();
     index.set_block_cap(config.block_cap);
-    index.extend_prepared(prepare_parallel(list_b.to_vec()));
-    let left = prepare_parallel(list_a.to_vec());
+    let spellings = Arc::new(Spellings::default());
+    index.extend_prepared(prepare_parallel(list_b.to_vec(), &spellings));
+    let left = prepare_parallel(list_a.to_vec(), &spellings);
     let (mut scored, model, stats) = score(&left, &index, config, false);
     scored.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.left.cmp(&b.left)).then(a.right.cmp(&b.right)));
     let mut used_a = vec![false; left.len()];

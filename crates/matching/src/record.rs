@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -384,29 +384,89 @@ const MIN_PREPARE_PER_THREAD: usize = 5_000;
 /// [`prepare_all`] on every core, in input order: preparing (five
 /// transliterations and their phonetic codes per new spelling) is a fifth
 /// of a large batch's work. One contiguous run per core, each with its own
-/// memo of spellings (smaller pieces, each starting with an empty memo,
-/// were slower: a new surname's phonetic codes are most of the cost); the
-/// records are written straight to their place in the result.
-pub(crate) fn prepare_parallel(records: Vec<MatchRecord>) -> Vec<PreparedRecord> {
+/// memo of spellings, backed by `spellings`, which the cores share: a
+/// spelling is worked out once per batch, not once per core and list
+/// (smaller pieces, each starting with an empty memo of its own, were
+/// slower); the records are written straight to their place in the result.
+pub(crate) fn prepare_parallel(records: Vec<MatchRecord>, spellings: &Arc<Spellings>) -> Vec<PreparedRecord> {
     let threads = rayon::current_num_threads().min(records.len() / MIN_PREPARE_PER_THREAD).max(1);
     if threads == 1 {
-        return prepare_all(records);
+        let mut p = Preparer::sharing(spellings);
+        return records.into_iter().map(|r| p.prepare(r)).collect();
     }
     let per_thread = records.len().div_ceil(threads);
-    records.into_par_iter().with_min_len(per_thread).map_init(Preparer::default, |p, r| p.prepare(r)).collect()
+    records
+        .into_par_iter()
+        .with_min_len(per_thread)
+        .map_init(|| Preparer::sharing(spellings), |p, r| p.prepare(r))
+        .collect()
 }
 
-type Memo<T> = HashMap<String, T>;
+/// The memo of one kind of spelling. foldhash, not the standard SipHash:
+/// a batch looks up millions of short names, and nothing outside the
+/// program chooses them to collide (they are the caller's own lists).
+type Memo<T> = HashMap<String, T, foldhash::fast::RandomState>;
+
+/// A copy that shares no allocation with the original. The threads of a
+/// batch each keep their own copy of a spelling's keys: the records they
+/// prepare clone those keys (a reference count each), and two cores
+/// counting on one allocation would pass its cache line back and forth.
+trait Unshared {
+    fn unshared(&self) -> Self;
+}
+
+impl Unshared for Key {
+    fn unshared(&self) -> Self {
+        Self { text: Arc::from(&*self.text), hash: self.hash, numbers: self.numbers }
+    }
+}
+
+impl<T: Copy> Unshared for Arc<[T]> {
+    fn unshared(&self) -> Self {
+        Arc::from(&self[..])
+    }
+}
+
+impl<A: Unshared, B: Unshared> Unshared for (A, B) {
+    fn unshared(&self) -> Self {
+        (self.0.unshared(), self.1.unshared())
+    }
+}
 
 /// The memoised value of a spelling: looked up by the text as it is (no
-/// allocation), computed and kept on first sight; a clone shares it.
-fn memo<T: Clone>(memo: &mut Memo<T>, text: &str, compute: impl FnOnce(&str) -> T) -> T {
+/// allocation), else taken from the batch's shared memo (a copy of its
+/// own), else computed and put in both; a clone shares it.
+fn memo<T: Clone + Unshared>(
+    memo: &mut Memo<T>,
+    shared: Option<&Mutex<Memo<T>>>,
+    text: &str,
+    compute: impl FnOnce(&str) -> T,
+) -> T {
     if let Some(v) = memo.get(text) {
         return v.clone();
     }
-    let v = compute(text);
+    let known = shared.and_then(|m| m.lock().ok()?.get(text).map(Unshared::unshared));
+    let v = known.unwrap_or_else(|| {
+        let v = compute(text);
+        if let Some(Ok(mut m)) = shared.map(Mutex::lock) {
+            m.entry(text.to_owned()).or_insert_with(|| v.unshared());
+        }
+        v
+    });
     memo.insert(text.to_owned(), v.clone());
     v
+}
+
+/// The spellings a batch has worked out, shared by the threads that
+/// prepare its records (each thread first asks its own memo; this one is
+/// asked, under a lock, only for spellings new to the thread).
+#[derive(Debug, Default)]
+pub(crate) struct Spellings {
+    family: Mutex<Memo<(Key, Arc<[u32]>)>>,
+    given: Mutex<Memo<(Key, Arc<[ClassId]>)>>,
+    patronymic: Mutex<Memo<(Key, Arc<[ClassId]>)>>,
+    text: Mutex<Memo<Key>>,
+    place: Mutex<Memo<Arc<[u32]>>>,
 }
 
 #[derive(Debug, Default)]
@@ -416,6 +476,8 @@ pub(crate) struct Preparer {
     patronymic: Memo<(Key, Arc<[ClassId]>)>,
     text: Memo<Key>,
     place: Memo<Arc<[u32]>>,
+    /// The batch's memo behind this one, if any.
+    shared: Option<Arc<Spellings>>,
 }
 
 fn nonempty(s: Option<&str>) -> Option<&str> {
@@ -423,9 +485,16 @@ fn nonempty(s: Option<&str>) -> Option<&str> {
 }
 
 impl Preparer {
+    /// A preparer backed by a batch's shared memo.
+    pub(crate) fn sharing(spellings: &Arc<Spellings>) -> Self {
+        Self { shared: Some(Arc::clone(spellings)), ..Self::default() }
+    }
+
     pub(crate) fn prepare(&mut self, record: MatchRecord) -> PreparedRecord {
-        let (family_key, family_dm) =
-            memo(&mut self.family, &record.family_name, |s| (Key::new(name_key(s)), dm_codes(s).into()));
+        let shared = self.shared.as_deref();
+        let (family_key, family_dm) = memo(&mut self.family, shared.map(|s| &s.family), &record.family_name, |s| {
+            (Key::new(name_key(s)), dm_codes(s).into())
+        });
 
         // The first given name is the one compared. A patronymic typed
         // after the given names counts when the patronymic field is empty.
@@ -433,15 +502,18 @@ impl Preparer {
         let first = words.next().unwrap_or("");
         let patronymic =
             nonempty(record.patronymic.as_deref()).or_else(|| words.next_back().filter(|w| is_patronymic(w)));
-        let (given_key, given_classes) =
-            memo(&mut self.given, first, |s| (Key::new(name_key(s)), given_name_classes(s).into()));
+        let (given_key, given_classes) = memo(&mut self.given, shared.map(|s| &s.given), first, |s| {
+            (Key::new(name_key(s)), given_name_classes(s).into())
+        });
         let (patronymic_key, patronymic_classes) = match patronymic {
-            Some(p) => memo(&mut self.patronymic, p, |s| (Key::new(name_key(s)), patronymic_class(s).into())),
+            Some(p) => memo(&mut self.patronymic, shared.map(|s| &s.patronymic), p, |s| {
+                (Key::new(name_key(s)), patronymic_class(s).into())
+            }),
             None => (Key::default(), Arc::default()),
         };
         let mut text = |s: Option<&str>| -> Key {
             match nonempty(s) {
-                Some(s) => memo(&mut self.text, s, |s| Key::new(loose_key(s))),
+                Some(s) => memo(&mut self.text, shared.map(|s| &s.text), s, |s| Key::new(loose_key(s))),
                 None => Key::default(),
             }
         };
@@ -449,7 +521,7 @@ impl Preparer {
         let place_key = text(record.place_of_birth.as_deref());
         let unit_key = text(record.unit.as_deref());
         let place_dm = match nonempty(record.place_of_birth.as_deref()) {
-            Some(s) => memo(&mut self.place, s, |s| dm_codes(s).into()),
+            Some(s) => memo(&mut self.place, shared.map(|s| &s.place), s, |s| dm_codes(s).into()),
             None => Arc::default(),
         };
         let service = record
@@ -550,6 +622,34 @@ mod tests {
         assert!(BirthDate::parse("98").is_err());
         assert!(BirthDate::parse("1998/03/07").is_err());
         assert_eq!(BirthDate::ymd(1998, 3, 7).to_string(), "1998-03-07");
+    }
+
+    /// Two lists prepared with one shared memo, on several threads, get
+    /// the keys each record gets alone; and a thread's copy of a shared
+    /// spelling shares no allocation with the memo's.
+    #[test]
+    fn a_shared_memo_changes_no_key() {
+        let data = crate::synth::generate(&crate::synth::SynthConfig::new(6_000, 12_000, 5));
+        let spellings = Arc::new(Spellings::default());
+        let registry = prepare_parallel(data.registry.clone(), &spellings);
+        let requests = prepare_parallel(data.requests.clone(), &spellings);
+        let view = |p: &PreparedRecord| {
+            let keys = [&p.family_key, &p.given_key, &p.patronymic_key, &p.maiden_key, &p.place_key, &p.unit_key];
+            let keys: Vec<(String, u64, u64)> = keys.iter().map(|k| (k.to_string(), k.hash, k.numbers)).collect();
+            (keys, p.family_dm.to_vec(), p.given_classes.to_vec(), p.patronymic_classes.to_vec(), p.place_dm.to_vec())
+        };
+        for (prepared, records) in [(&registry, &data.registry), (&requests, &data.requests)] {
+            assert_eq!(prepared.len(), records.len());
+            for (p, r) in prepared.iter().zip(records) {
+                assert_eq!(view(p), view(&PreparedRecord::new(r.clone())), "{}", r.id);
+            }
+        }
+        let family = spellings.family.lock().unwrap();
+        assert!(family.len() > 1_000, "{} surnames", family.len());
+        let first = &registry[0];
+        let (key, codes) = &family[&first.record.family_name];
+        assert_eq!(**key, *first.family_key);
+        assert!(!Arc::ptr_eq(&key.text, &first.family_key.text) && !Arc::ptr_eq(codes, &first.family_dm));
     }
 
     #[test]
