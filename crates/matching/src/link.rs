@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::compare::{Comparison, Field, MISSING, TextMemo, compare_with};
 use crate::index::{BlockingStats, DEFAULT_BLOCK_CAP, Index, KeyKind};
 use crate::model::{Explanation, Model, Patterns, Weigher};
-use crate::record::{Hot, MatchRecord, PreparedRecord, Spellings, prepare_parallel};
+use crate::record::{Hot, MatchRecord, PreparedRecord, Spellings, prepare_in_pieces, prepare_parallel};
 use crate::rng::Rng;
 
 /// Default probability above which a pair is reported.
@@ -597,13 +597,15 @@ pub fn link_owned(requests: Vec<MatchRecord>, registry: Vec<MatchRecord>, config
     // Both lists are prepared with one memo of spellings: most of the
     // requests' names are in the registry.
     let spellings = Arc::new(Spellings::default());
-    let (prepared, positions) = in_locality_order(prepare_parallel(registry, &spellings));
-    prof("prepare registry", t);
+    let prepared = prepare_parallel(registry, &spellings);
+    // Putting the registry in locality order is one core's work (moving
+    // records in place); the other prepares the requests meanwhile.
+    let ((prepared, positions), left) =
+        rayon::join(|| in_locality_order(prepared), || prepare_in_pieces(requests, &spellings, PREPARE_PIECE));
+    prof("prepare registry and requests", t);
+    drop_later(spellings);
     index.extend_prepared(prepared);
     prof("index", t);
-    let left = prepare_parallel(requests, &spellings);
-    drop_later(spellings);
-    prof("prepare requests", t);
     let (scored, model, stats) = score(&left, &index, config, false);
     prof("score", t);
     let pairs = ranked(scored, &left, &index, &model, Some(&positions));
@@ -611,6 +613,12 @@ pub fn link_owned(requests: Vec<MatchRecord>, registry: Vec<MatchRecord>, config
     drop_later((left, index));
     Linkage { pairs, model, stats }
 }
+
+/// Requests a piece of the work [`link_owned`] does beside putting the
+/// registry in order: small enough that the core which finishes that
+/// takes a share of the requests, large enough that each piece's own memo
+/// of spellings costs little.
+const PREPARE_PIECE: usize = 12_500;
 
 /// Prior share of records with a duplicate in a registry, before the data
 /// says otherwise: duplicates are the exception, unlike a family's

@@ -389,15 +389,26 @@ const MIN_PREPARE_PER_THREAD: usize = 5_000;
 /// (smaller pieces, each starting with an empty memo of its own, were
 /// slower); the records are written straight to their place in the result.
 pub(crate) fn prepare_parallel(records: Vec<MatchRecord>, spellings: &Arc<Spellings>) -> Vec<PreparedRecord> {
+    prepare_in_pieces(records, spellings, usize::MAX)
+}
+
+/// [`prepare_parallel`] in pieces of at most `piece` records, which the
+/// cores take in turn: for work beside a step that keeps one core busy,
+/// so that the other takes on what the busy one has not started.
+pub(crate) fn prepare_in_pieces(
+    records: Vec<MatchRecord>,
+    spellings: &Arc<Spellings>,
+    piece: usize,
+) -> Vec<PreparedRecord> {
     let threads = rayon::current_num_threads().min(records.len() / MIN_PREPARE_PER_THREAD).max(1);
     if threads == 1 {
         let mut p = Preparer::sharing(spellings);
         return records.into_iter().map(|r| p.prepare(r)).collect();
     }
-    let per_thread = records.len().div_ceil(threads);
+    let per_piece = records.len().div_ceil(threads).min(piece.max(MIN_PREPARE_PER_THREAD));
     records
         .into_par_iter()
-        .with_min_len(per_thread)
+        .with_min_len(per_piece)
         .map_init(|| Preparer::sharing(spellings), |p, r| p.prepare(r))
         .collect()
 }
@@ -630,14 +641,21 @@ mod tests {
     #[test]
     fn a_shared_memo_changes_no_key() {
         let data = crate::synth::generate(&crate::synth::SynthConfig::new(6_000, 12_000, 5));
-        let spellings = Arc::new(Spellings::default());
-        let registry = prepare_parallel(data.registry.clone(), &spellings);
-        let requests = prepare_parallel(data.requests.clone(), &spellings);
         let view = |p: &PreparedRecord| {
             let keys = [&p.family_key, &p.given_key, &p.patronymic_key, &p.maiden_key, &p.place_key, &p.unit_key];
             let keys: Vec<(String, u64, u64)> = keys.iter().map(|k| (k.to_string(), k.hash, k.numbers)).collect();
             (keys, p.family_dm.to_vec(), p.given_classes.to_vec(), p.patronymic_classes.to_vec(), p.place_dm.to_vec())
         };
+        let spellings = Arc::new(Spellings::default());
+        let registry = prepare_parallel(data.registry.clone(), &spellings);
+        let requests = prepare_parallel(data.requests.clone(), &spellings);
+        // In pieces (of 5,000, the least), the cores taking them in turn.
+        let pieces = prepare_in_pieces(data.registry.clone(), &spellings, 1);
+        assert_eq!(
+            pieces.iter().map(|p| &p.record.id).collect::<Vec<_>>(),
+            data.registry.iter().map(|r| &r.id).collect::<Vec<_>>()
+        );
+        assert!(pieces.iter().zip(&registry).all(|(a, b)| view(a) == view(b)));
         for (prepared, records) in [(&registry, &data.registry), (&requests, &data.requests)] {
             assert_eq!(prepared.len(), records.len());
             for (p, r) in prepared.iter().zip(records) {
