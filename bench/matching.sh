@@ -20,7 +20,7 @@
 # homeward runs as `homeward match` (reading, linking, writing the CSV);
 # Splink's time includes its CSV reading, training and prediction.
 # Larger sizes need memory and time: at 200k x 1M homeward peaked at 1.6 GB
-# and took 5.8-6.3 s (11-12 s CPU), Splink 4.0-4.5 GB and 85-90 s (155-164 s
+# and took 5.8-6.4 s (11-12 s CPU), Splink 4.0-4.5 GB and 85-90 s (155-164 s
 # CPU), on this 2-core machine (figures in the README); the machine is shared,
 # so run it when it is idle and compare CPU time (user) as well as wall time.
 # HOMEWARD_PROFILE=1 makes `homeward match` print each phase's wall and CPU
