@@ -264,21 +264,22 @@ fn names_similar(
 ) -> bool {
     match (inline(x).get(), inline(y).get()) {
         (Some(p), Some(q)) => similar(p, q, NAME_JW),
-        _ => long_names_similar(a, x, b, y, inline, key),
+        (p, q) => long_names_similar(p, q, a, b, key),
     }
 }
 
+/// [`names_similar`] when a name did not fit its block (`None`): read from
+/// the record, out of line, so that the common path never loads it.
 #[cold]
 #[inline(never)]
 fn long_names_similar(
+    p: Option<&str>,
+    q: Option<&str>,
     a: &PreparedRecord,
-    x: &Hot,
     b: &PreparedRecord,
-    y: &Hot,
-    inline: fn(&Hot) -> &Inline,
     key: fn(&PreparedRecord) -> &Key,
 ) -> bool {
-    similar(inline(x).get().unwrap_or(key(a)), inline(y).get().unwrap_or(key(b)), NAME_JW)
+    similar(p.unwrap_or_else(|| key(a)), q.unwrap_or_else(|| key(b)), NAME_JW)
 }
 
 #[cold]
