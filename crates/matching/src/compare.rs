@@ -116,6 +116,25 @@ impl Field {
         u8::try_from(self.levels().len() - 1).unwrap_or(0)
     }
 
+    /// Whether a record leaves the field empty (or blank), as
+    /// [`Field::value`] would show it, without copying the value: every
+    /// reported pair asks this of each missing field.
+    #[must_use]
+    pub fn is_blank(self, p: &PreparedRecord) -> bool {
+        let r = &p.record;
+        let blank = |o: &Option<String>| o.as_deref().is_none_or(|s| s.trim().is_empty());
+        match self {
+            Field::FamilyName => r.family_name.trim().is_empty(),
+            Field::GivenName => r.given_names.trim().is_empty(),
+            Field::Patronymic => blank(&r.patronymic),
+            Field::BirthDate => r.birth_date.is_none(),
+            Field::ServiceNumber => blank(&r.service_number),
+            Field::PlaceOfBirth => blank(&r.place_of_birth),
+            Field::Unit => blank(&r.unit),
+            Field::MotherMaidenName => blank(&r.mother_maiden_name),
+        }
+    }
+
     /// The field's value in a record, for display.
     #[must_use]
     pub fn value(self, p: &PreparedRecord) -> String {
@@ -599,6 +618,46 @@ fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::record::MatchRecord;
+
+    /// A field is blank exactly when its displayed value is empty or
+    /// white space, for every field of records filled, blank and empty.
+    #[test]
+    fn blank_is_what_shows_empty() {
+        let text = |s: &str| Some(s.to_owned());
+        let records = [
+            MatchRecord {
+                family_name: "Коваленко".into(),
+                given_names: "Олександр".into(),
+                patronymic: text("Петрович"),
+                mother_maiden_name: text("Шевченко"),
+                birth_date: BirthDate::parse("1990-02-03").ok(),
+                place_of_birth: text("Київ"),
+                service_number: text("AB 123"),
+                unit: text("в/ч А1234"),
+                ..MatchRecord::default()
+            },
+            MatchRecord {
+                family_name: "  ".into(),
+                given_names: " \t".into(),
+                patronymic: text(" "),
+                mother_maiden_name: text(""),
+                place_of_birth: text("\n"),
+                service_number: text("  "),
+                unit: text(" "),
+                ..MatchRecord::default()
+            },
+            MatchRecord::default(),
+        ];
+        let mut blanks = 0;
+        for r in records {
+            let p = PreparedRecord::new(r);
+            for f in Field::ALL {
+                assert_eq!(f.is_blank(&p), f.value(&p).trim().is_empty(), "{f:?}");
+                blanks += usize::from(f.is_blank(&p));
+            }
+        }
+        assert_eq!(blanks, 2 * Field::ALL.len());
+    }
 
     fn rec(family: &str, given: &str, patronymic: &str, birth: &str) -> PreparedRecord {
         PreparedRecord::new(MatchRecord {

@@ -120,7 +120,8 @@ pub use index::{BlockingStats, Candidate, DEFAULT_BLOCK_CAP, Index, KeyKind};
 pub use key::name_key;
 pub use link::{
     Accuracy, Conflict, DEFAULT_DUPLICATE_RATE, DEFAULT_THRESHOLD, LinkConfig, Linkage, Matched, Pair, Reconciliation,
-    accuracy, duplicate_config, duplicates, duplicates_with, link, link_owned, link_with, reconcile, reconcile_with,
+    accuracy, duplicate_config, duplicates, duplicates_with, link, link_owned, link_with, prof, reconcile,
+    reconcile_with,
 };
 pub use model::{Evidence, Explanation, Model};
 pub use normalize::{

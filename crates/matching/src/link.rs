@@ -563,7 +563,7 @@ fn ranked(
 /// With `HOMEWARD_PROFILE` set, prints the wall time since `t` and the
 /// process's CPU time (Linux) after each phase of a batch run on standard
 /// error, to see where a benchmark's time goes. Timings only, never data.
-pub(crate) fn prof(what: &str, t: std::time::Instant) {
+pub fn prof(what: &str, t: std::time::Instant) {
     if std::env::var_os("HOMEWARD_PROFILE").is_some() {
         let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
         let f: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();

@@ -209,7 +209,7 @@ impl Model {
     pub fn explain(&self, c: &Comparison, a: &PreparedRecord, b: &PreparedRecord, prior: f64) -> Explanation {
         let evidence = Field::ALL
             .iter()
-            .filter(|&&f| c[f.index()] != MISSING || !f.value(a).trim().is_empty() || !f.value(b).trim().is_empty())
+            .filter(|&&f| c[f.index()] != MISSING || !f.is_blank(a) || !f.is_blank(b))
             .map(|&f| Evidence { field: f, level: f.level_label(c[f.index()]), weight: self.weight(f, c[f.index()]) })
             .collect();
         Explanation { prior, evidence }
