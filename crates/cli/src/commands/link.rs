@@ -69,6 +69,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         (requests.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), registry)
     });
     let (requests, registry) = (requests?, registry?);
+    prof("read", start);
     eprintln!(
         "read {} requests from {} and {} registry records from {} in {:.1} s; linking",
         requests.len(),
