@@ -115,6 +115,9 @@ pub const DEFAULT_BLOCK_CAP: usize = 300;
 /// Records whose blocking keys one piece of work computes, in a bulk load.
 const KEY_CHUNK: usize = 4_096;
 
+/// Blocking keys per record a bulk load makes room for at first.
+const KEYS_ROOM: usize = 32;
+
 /// Records below which a bulk build inserts them one by one.
 const MIN_BULK: usize = 10_000;
 
@@ -358,7 +361,10 @@ impl Index {
         let keys: Vec<KeyRun> = records
             .par_chunks(KEY_CHUNK)
             .map(|run| {
-                let (mut all, mut ends, mut buf) = (Vec::new(), Vec::with_capacity(run.len()), Vec::new());
+                // Room for more keys than records have (a dozen or two):
+                // room never written costs no memory, growing copies.
+                let mut all = Vec::with_capacity(run.len() * KEYS_ROOM);
+                let (mut ends, mut buf) = (Vec::with_capacity(run.len()), Vec::new());
                 for p in run {
                     blocking_keys(p, &mut buf, false);
                     all.extend(buf.iter().map(|&(_, k)| k));

@@ -229,7 +229,14 @@ fn block_and_compare(
     dedup: bool,
 ) -> Sampled {
     let session_bits: Vec<u16> = SESSIONS.iter().map(|(kinds, _)| kinds.iter().fold(0, |b, k| b | k.bit())).collect();
-    let mut part = Sampled { sessions: vec![Patterns::default(); SESSIONS.len()], ..Sampled::default() };
+    let mut part = Sampled {
+        sessions: vec![Patterns::default(); SESSIONS.len()],
+        // Room for more pairs than records have on average (under two
+        // hundred at 100k x 500k): room never written costs no memory,
+        // growing the list copies it.
+        pairs: Vec::with_capacity(order.len() * PAIRS_ROOM),
+        ..Sampled::default()
+    };
     let Sampled { pairs, sessions, stats } = &mut part;
     each_pair(left, order, index, dedup, (stats, memo), |l, r, kinds, cmp| {
         if estimate {
@@ -243,6 +250,10 @@ fn block_and_compare(
     });
     part
 }
+
+/// Candidate pairs per record [`block_and_compare`] makes room for at
+/// first.
+const PAIRS_ROOM: usize = 512;
 
 /// Adds a weighed pair to a thread's sums (pairs come grouped by left
 /// record), keeping it when its weight is at least `floor`.

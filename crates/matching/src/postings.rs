@@ -181,6 +181,9 @@ impl Part {
         let mut out = Self { first: lo, ..Self::default() };
         out.slots.reserve(total);
         out.dir.reserve(span + 1);
+        // At most one distinct key per posting: room never written costs
+        // no memory, growing the list copies it.
+        out.keys.reserve(total + 1);
         let mut sorted: Vec<(u64, u32)> = Vec::new();
         let mut count: Vec<usize> = Vec::new();
         for w in bounds.windows(2) {
