@@ -22,7 +22,12 @@ static DM: LazyLock<DaitchMokotoffSoundex> = LazyLock::new(DaitchMokotoffSoundex
 /// Each word of a double surname is coded separately.
 #[must_use]
 pub fn surname_phonetic_codes(surname: &str) -> Vec<String> {
-    let lower: String = surname.nfkc().flat_map(char::to_lowercase).collect();
+    // Plain ASCII, a Latin spelling's usual form, is its own NFKC form.
+    let lower: String = if surname.is_ascii() {
+        surname.to_ascii_lowercase()
+    } else {
+        surname.nfkc().flat_map(char::to_lowercase).collect()
+    };
     let spellings: Vec<String> = if lower.chars().any(is_cyrillic_letter) {
         Scheme::ALL.iter().filter(|&&s| s != Scheme::Gost779B).map(|&s| transliterate(&lower, s)).collect()
     } else {
@@ -47,6 +52,12 @@ pub fn surname_phonetic_codes(surname: &str) -> Vec<String> {
 }
 
 fn ascii_spelling(word: &str) -> String {
+    // A transliterated word is most often ASCII already: its letters are
+    // kept as they are, with no normalising (a fifth of coding a new
+    // surname went to normalising letters that needed none).
+    if word.is_ascii() {
+        return word.chars().filter(char::is_ascii_alphabetic).collect();
+    }
     let mut out = String::with_capacity(word.len());
     for c in word.nfc() {
         match c {
@@ -94,5 +105,18 @@ mod tests {
         share_a_code(&["Ющенко", "Yushchenko", "Juschtschenko", "Iouchtchenko"]);
         share_a_code(&["Кравчук", "Kravchuk", "Krawczuk", "Krawtschuk"]);
         assert!(surname_phonetic_codes("").is_empty());
+    }
+
+    /// The shortcuts for ASCII spell a word as the general way does.
+    #[test]
+    fn ascii_words_are_spelled_as_any_other() {
+        let general =
+            |w: &str| -> String { w.nfc().filter_map(|c| c.nfd().next().filter(char::is_ascii_alphabetic)).collect() };
+        for w in ["kovalenko", "o'neil", "Smith-Jones", "x1y2", "", "  ", "MacDonald", "d'Artagnan"] {
+            assert_eq!(ascii_spelling(w), general(w), "{w}");
+            let lower: String = w.nfkc().flat_map(char::to_lowercase).collect();
+            assert_eq!(w.to_ascii_lowercase(), lower, "{w}");
+        }
+        assert_eq!(ascii_spelling("ševčenko"), "shevchenko");
     }
 }
