@@ -357,7 +357,16 @@ pub(crate) fn compare_with(
     };
     let unit = text_level(2, x.unit, x.unit_numbers, y.unit, y.unit_numbers, |p| &p.unit_key);
     let maiden = text_level(3, x.maiden, x.maiden_numbers, y.maiden, y.maiden_numbers, |p| &p.maiden_key);
-    [family_level, given_level, patronymic_level, birth(x.birth, y.birth), service(a, x, b, y), place, unit, maiden]
+    [
+        family_level,
+        given_level,
+        patronymic_level,
+        birth(x.birth.get(), y.birth.get()),
+        service(a, x, b, y),
+        place,
+        unit,
+        maiden,
+    ]
 }
 
 /// Whether the Jaro-Winkler similarity of two keys reaches `threshold`.

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::compare::compare_with;
+use crate::hot_blocks::HotBlocks;
 use crate::model::{Explanation, Model};
 use crate::postings::{FrozenPostings, KeyRun, each_posting};
 use crate::record::{Hot, MatchRecord, PreparedRecord, Preparer, prepare_parallel};
@@ -299,7 +300,7 @@ pub struct Candidate {
 pub struct Index {
     records: Vec<PreparedRecord>,
     /// What comparisons read of each record, by slot, packed together.
-    hot: Vec<Hot>,
+    hot: HotBlocks,
     /// The postings of the bulk load that filled an empty index
     /// ([`Index::extend_prepared`]), frozen: a batch's whole registry.
     frozen: FrozenPostings,
@@ -318,7 +319,7 @@ impl Default for Index {
     fn default() -> Self {
         Self {
             records: Vec::new(),
-            hot: Vec::new(),
+            hot: HotBlocks::default(),
             frozen: FrozenPostings::default(),
             postings: Vec::new(),
             preparer: Preparer::default(),
@@ -373,7 +374,7 @@ impl Index {
                 (all, ends)
             })
             .collect();
-        self.hot.par_extend(records.par_iter().map(Hot::new));
+        self.hot.extend(&records);
         if first == 0 {
             self.frozen = FrozenPostings::build(&keys, first, rayon::current_num_threads());
             self.records = records;

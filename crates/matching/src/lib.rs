@@ -101,6 +101,7 @@ mod blocking_study;
 pub mod compare;
 pub mod csv_input;
 pub mod given_names;
+mod hot_blocks;
 pub mod index;
 pub mod key;
 pub mod link;

@@ -191,7 +191,8 @@ pub struct PreparedRecord {
 
 /// A key's text kept inline when short, so that comparing names reads no
 /// memory outside the [`Hot`] block.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 pub(crate) struct Inline {
     /// Length, or [`Inline::LONG`] when the text did not fit.
     len: u8,
@@ -226,7 +227,7 @@ impl Inline {
 /// collision of two different keys is a chance of 2^-64 per pair. Lists
 /// that do not fit are read from the record. Ordered by use: the names
 /// and dates first.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C, align(64))]
 pub(crate) struct Hot {
     pub(crate) family: u64,
@@ -238,7 +239,7 @@ pub(crate) struct Hot {
     /// Service number digits, four bits each (up to 16 digits).
     pub(crate) service: u64,
     pub(crate) given_classes: [u16; 4],
-    pub(crate) birth: Option<BirthDate>,
+    pub(crate) birth: PackedBirth,
     /// Digits in the service number (0: none; more than 16: read the record).
     pub(crate) service_len: u8,
     /// Number of classes; more than four are read from the record.
@@ -246,6 +247,8 @@ pub(crate) struct Hot {
     pub(crate) patronymic_count: u8,
     /// Number of Daitch-Mokotoff codes; more than four are read from the record.
     pub(crate) family_dm_count: u8,
+    /// Plain data has no hidden padding: the rest of the first line.
+    _unused: [u8; 7],
     pub(crate) place: u64,
     pub(crate) place_numbers: u64,
     pub(crate) place_dm: u64,
@@ -291,6 +294,35 @@ fn classes4(classes: &[ClassId]) -> ([u16; 4], u8) {
     (out, u8::try_from(classes.len()).unwrap_or(u8::MAX))
 }
 
+/// A birth date as plain bytes (a [`Hot`] block is plain data): whether
+/// there is one, and which parts are known; the year; the month; the day.
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+pub(crate) struct PackedBirth([u8; 5]);
+
+impl PackedBirth {
+    const KNOWN: u8 = 1;
+    const MONTH: u8 = 2;
+    const DAY: u8 = 4;
+
+    pub(crate) fn new(date: Option<BirthDate>) -> Self {
+        let Some(d) = date else { return Self([0; 5]) };
+        let [lo, hi] = d.year.to_le_bytes();
+        let flags =
+            Self::KNOWN | if d.month.is_some() { Self::MONTH } else { 0 } | if d.day.is_some() { Self::DAY } else { 0 };
+        Self([flags, lo, hi, d.month.unwrap_or(0), d.day.unwrap_or(0)])
+    }
+
+    pub(crate) fn get(self) -> Option<BirthDate> {
+        let [flags, lo, hi, month, day] = self.0;
+        (flags & Self::KNOWN != 0).then(|| BirthDate {
+            year: u16::from_le_bytes([lo, hi]),
+            month: (flags & Self::MONTH != 0).then_some(month),
+            day: (flags & Self::DAY != 0).then_some(day),
+        })
+    }
+}
+
 impl Hot {
     /// Asks the CPU to start loading the block's three cache lines (the
     /// first two every comparison reads; the third, surname codes and
@@ -334,7 +366,8 @@ impl Hot {
             service,
             given_classes,
             patronymic_classes,
-            birth: p.birth,
+            birth: PackedBirth::new(p.birth),
+            _unused: [0; 7],
             service_len,
             given_count,
             patronymic_count,
