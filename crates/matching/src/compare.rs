@@ -116,39 +116,39 @@ impl Field {
         u8::try_from(self.levels().len() - 1).unwrap_or(0)
     }
 
+    /// The field's text in a record as given (`None` for the birth date,
+    /// which is not kept as text, and for an absent field).
+    fn text(self, p: &PreparedRecord) -> Option<&str> {
+        let r = &p.record;
+        match self {
+            Field::FamilyName => Some(&r.family_name),
+            Field::GivenName => Some(&r.given_names),
+            Field::Patronymic => r.patronymic.as_deref(),
+            Field::BirthDate => None,
+            Field::ServiceNumber => r.service_number.as_deref(),
+            Field::PlaceOfBirth => r.place_of_birth.as_deref(),
+            Field::Unit => r.unit.as_deref(),
+            Field::MotherMaidenName => r.mother_maiden_name.as_deref(),
+        }
+    }
+
     /// Whether a record leaves the field empty (or blank), as
     /// [`Field::value`] would show it, without copying the value: every
     /// reported pair asks this of each missing field.
     #[must_use]
     pub fn is_blank(self, p: &PreparedRecord) -> bool {
-        let r = &p.record;
-        let blank = |o: &Option<String>| o.as_deref().is_none_or(|s| s.trim().is_empty());
         match self {
-            Field::FamilyName => r.family_name.trim().is_empty(),
-            Field::GivenName => r.given_names.trim().is_empty(),
-            Field::Patronymic => blank(&r.patronymic),
-            Field::BirthDate => r.birth_date.is_none(),
-            Field::ServiceNumber => blank(&r.service_number),
-            Field::PlaceOfBirth => blank(&r.place_of_birth),
-            Field::Unit => blank(&r.unit),
-            Field::MotherMaidenName => blank(&r.mother_maiden_name),
+            Field::BirthDate => p.record.birth_date.is_none(),
+            _ => self.text(p).is_none_or(|s| s.trim().is_empty()),
         }
     }
 
     /// The field's value in a record, for display.
     #[must_use]
     pub fn value(self, p: &PreparedRecord) -> String {
-        let r = &p.record;
-        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
         match self {
-            Field::FamilyName => r.family_name.clone(),
-            Field::GivenName => r.given_names.clone(),
-            Field::Patronymic => opt(&r.patronymic),
-            Field::BirthDate => r.birth_date.map(|d| d.to_string()).unwrap_or_default(),
-            Field::ServiceNumber => opt(&r.service_number),
-            Field::PlaceOfBirth => opt(&r.place_of_birth),
-            Field::Unit => opt(&r.unit),
-            Field::MotherMaidenName => opt(&r.mother_maiden_name),
+            Field::BirthDate => p.record.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+            _ => self.text(p).unwrap_or_default().to_owned(),
         }
     }
 }

@@ -87,7 +87,7 @@ fn advised_memory(blocks: usize) -> Option<MmapMut> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{BirthDate, MatchRecord};
+    use crate::record::MatchRecord;
 
     fn prepared(n: usize) -> Vec<PreparedRecord> {
         let data = crate::synth::generate(&crate::synth::SynthConfig::new(1, 500, 3));
@@ -129,19 +129,5 @@ mod tests {
         small.extend(&records[..100]);
         assert!(small.mapped.is_none() && small.len() == 100);
         assert!(same(small.get(99), &Hot::new(&records[99])));
-    }
-
-    #[test]
-    fn birth_dates_pack_and_unpack() {
-        for date in [
-            None,
-            Some(BirthDate::year_only(1990)),
-            Some(BirthDate { year: 1990, month: Some(3), day: None }),
-            Some(BirthDate::ymd(2001, 12, 31)),
-            Some(BirthDate { year: 0, month: Some(0), day: Some(0) }),
-            Some(BirthDate { year: u16::MAX, month: None, day: Some(7) }),
-        ] {
-            assert_eq!(crate::record::PackedBirth::new(date).get(), date);
-        }
     }
 }

@@ -98,7 +98,7 @@ impl FrozenPostings {
         let per_part = entries.div_ceil(threads);
         let ranges: Vec<(usize, usize)> =
             (0..threads).map(|t| (t * per_part, ((t + 1) * per_part).min(entries))).collect();
-        let build = |&(lo, hi): &(usize, usize)| Part::build(runs, first_slot, (bits, entries, postings), lo, hi);
+        let build = |&(lo, hi): &(usize, usize)| Part::build(runs, first_slot, (bits, postings), lo, hi);
         let parts = ranges.par_iter().map(build).collect();
         Self { bits, parts }
     }
@@ -144,15 +144,9 @@ impl Part {
     /// each): by coarse groups of entries, then each group by entry; then
     /// each entry's few postings by key and slot.
     ///
-    /// `(bits, entries, postings)`: the directory's bits and entries, and
-    /// the postings of all parts.
-    fn build(
-        runs: &[KeyRun],
-        first_slot: usize,
-        (bits, entries, postings): (u32, usize, usize),
-        lo: usize,
-        hi: usize,
-    ) -> Self {
+    /// `(bits, postings)`: the directory's bits, and the postings of all
+    /// parts.
+    fn build(runs: &[KeyRun], first_slot: usize, (bits, postings): (u32, usize), lo: usize, hi: usize) -> Self {
         let span = hi - lo;
         let mine = |k: u64| (lo..hi).contains(&entry_of(k, bits));
         // Coarse groups of 2^shift entries, each about SECOND_PASS postings.
@@ -160,7 +154,7 @@ impl Part {
         // is near its share of the directory, which is enough to size the
         // groups (and saves a pass over every key to count them exactly;
         // the groups' sizes do not change what is built).
-        let expected = postings.saturating_mul(span) / entries.max(1);
+        let expected = postings.saturating_mul(span) >> bits;
         let groups_wanted = (expected / SECOND_PASS).max(1).next_power_of_two();
         let shift = (span.max(1).next_power_of_two() / groups_wanted).max(1).trailing_zeros();
         let group = |k: u64| (entry_of(k, bits) - lo) >> shift;

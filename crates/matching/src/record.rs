@@ -656,6 +656,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn birth_dates_pack_and_unpack() {
+        for date in [
+            None,
+            Some(BirthDate::year_only(1990)),
+            Some(BirthDate { year: 1990, month: Some(3), day: None }),
+            Some(BirthDate::ymd(2001, 12, 31)),
+            Some(BirthDate { year: 0, month: Some(0), day: Some(0) }),
+            Some(BirthDate { year: u16::MAX, month: None, day: Some(7) }),
+        ] {
+            assert_eq!(PackedBirth::new(date).get(), date);
+        }
+    }
+
+    #[test]
     fn parses_dates() {
         assert_eq!(BirthDate::parse("1998"), Ok(BirthDate::year_only(1998)));
         assert_eq!(BirthDate::parse("1998-03-07"), Ok(BirthDate::ymd(1998, 3, 7)));
