@@ -304,7 +304,7 @@ fn long_names_similar(
 #[cold]
 #[inline(never)]
 fn patronymic_similar(a: &PreparedRecord, b: &PreparedRecord) -> bool {
-    similar(&a.patronymic_key, &b.patronymic_key, NAME_JW)
+    similar(&a.patronymic.key, &b.patronymic.key, NAME_JW)
 }
 
 /// [`compare`], reading only the records' [`Hot`] blocks unless a field
@@ -349,14 +349,14 @@ pub(crate) fn compare_with(
             }
         }
     };
-    let place = match text_level(1, x.place, x.place_numbers, y.place, y.place_numbers, |p| &p.place_key) {
+    let place = match text_level(1, x.place, x.place_numbers, y.place, y.place_numbers, |p| &p.place.key) {
         // Київ / Киев, Харків / Харьков: the Ukrainian and Russian names
         // of a place differ in vowels, which Daitch-Mokotoff ignores.
-        2 if x.place_dm & y.place_dm != 0 && sorted_intersect(&a.place_dm, &b.place_dm) => 1,
+        2 if x.place_dm & y.place_dm != 0 && sorted_intersect(&a.place.codes, &b.place.codes) => 1,
         level => level,
     };
-    let unit = text_level(2, x.unit, x.unit_numbers, y.unit, y.unit_numbers, |p| &p.unit_key);
-    let maiden = text_level(3, x.maiden, x.maiden_numbers, y.maiden, y.maiden_numbers, |p| &p.maiden_key);
+    let unit = text_level(2, x.unit, x.unit_numbers, y.unit, y.unit_numbers, |p| &p.unit.key);
+    let maiden = text_level(3, x.maiden, x.maiden_numbers, y.maiden, y.maiden_numbers, |p| &p.maiden.key);
     [
         family_level,
         given_level,
@@ -403,7 +403,9 @@ fn family(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option
         0
     } else if x.family_dm & y.family_dm != 0 && {
         let codes = |h: &Hot, p: &'_ PreparedRecord| -> Vec<u32> {
-            h.family_codes.get(..usize::from(h.family_dm_count)).map_or_else(|| p.family_dm.to_vec(), <[u32]>::to_vec)
+            h.family_codes
+                .get(..usize::from(h.family_dm_count))
+                .map_or_else(|| p.family.codes.to_vec(), <[u32]>::to_vec)
         };
         match (
             x.family_codes.get(..usize::from(x.family_dm_count)),
@@ -415,7 +417,7 @@ fn family(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option
     } {
         1
     } else if remembered(memo, 4, x.family, y.family, || {
-        names_similar(a, x, b, y, |h| &h.family_text, |p| &p.family_key)
+        names_similar(a, x, b, y, |h| &h.family_text, |p| &p.family.key)
     }) {
         2
     } else {
@@ -424,12 +426,27 @@ fn family(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option
 }
 
 /// The classes of a record's given name or patronymic, from the hot block
-/// when they fit.
-fn classes<'a>(inline: &'a [u16; 4], count: u8, all: &'a [ClassId]) -> Classes<'a> {
+/// when they fit, else read from the record.
+fn classes<'a>(
+    inline: &'a [u16; 4],
+    count: u8,
+    p: &'a PreparedRecord,
+    all: fn(&PreparedRecord) -> &[ClassId],
+) -> Classes<'a> {
     match inline.get(..usize::from(count)) {
         Some(c) => Classes::Inline(c),
-        None => Classes::Record(all),
+        None => Classes::Record(from_record(p, all)),
     }
+}
+
+/// Reads a field of a record, out of line: a candidate's record is a
+/// cache miss, and inlined, the compiler may load it before the test
+/// that makes it needed (the hot block almost always has what is
+/// needed).
+#[cold]
+#[inline(never)]
+fn from_record<T: ?Sized>(p: &PreparedRecord, field: fn(&PreparedRecord) -> &T) -> &T {
+    field(p)
 }
 
 enum Classes<'a> {
@@ -461,8 +478,8 @@ impl Classes<'_> {
 
 fn given(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option<&mut TextMemo>) -> u8 {
     let (ca, cb) = (
-        classes(&x.given_classes, x.given_count, &a.given_classes),
-        classes(&y.given_classes, y.given_count, &b.given_classes),
+        classes(&x.given_classes, x.given_count, a, |p| &p.given.codes),
+        classes(&y.given_classes, y.given_count, b, |p| &p.given.codes),
     );
     if x.given == 0 || y.given == 0 {
         MISSING
@@ -474,7 +491,7 @@ fn given(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option<
         // Two known names of different classes are different names,
         // however alike (Oleksandr, Oleksandra).
         3
-    } else if remembered(memo, 5, x.given, y.given, || names_similar(a, x, b, y, |h| &h.given_text, |p| &p.given_key)) {
+    } else if remembered(memo, 5, x.given, y.given, || names_similar(a, x, b, y, |h| &h.given_text, |p| &p.given.key)) {
         2
     } else {
         3
@@ -483,8 +500,8 @@ fn given(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option<
 
 fn patronymic(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot, memo: Option<&mut TextMemo>) -> u8 {
     let (ca, cb) = (
-        classes(&x.patronymic_classes, x.patronymic_count, &a.patronymic_classes),
-        classes(&y.patronymic_classes, y.patronymic_count, &b.patronymic_classes),
+        classes(&x.patronymic_classes, x.patronymic_count, a, |p| &p.patronymic.codes),
+        classes(&y.patronymic_classes, y.patronymic_count, b, |p| &p.patronymic.codes),
     );
     if x.patronymic == 0 || y.patronymic == 0 {
         MISSING
@@ -783,7 +800,7 @@ mod tests {
         for (i, a) in records.iter().enumerate() {
             for b in records.iter().skip(i % 7).step_by(7) {
                 for (x, y) in
-                    [(&a.family_key, &b.family_key), (&a.given_key, &b.given_key), (&a.place_key, &b.place_key)]
+                    [(&a.family.key, &b.family.key), (&a.given.key, &b.given.key), (&a.place.key, &b.place.key)]
                 {
                     if x.is_empty() || y.is_empty() {
                         continue;

@@ -209,10 +209,10 @@ fn shard(key: u64) -> usize {
 /// The given-name part of combined keys: the classes, or the key of an
 /// unknown name.
 fn given_parts(p: &PreparedRecord) -> Vec<u64> {
-    if p.given_classes.is_empty() {
-        if p.given_key.is_empty() { Vec::new() } else { vec![KeyHash(0).bytes(p.given_key.as_bytes()).0] }
+    if p.given.codes.is_empty() {
+        if p.given.key.is_empty() { Vec::new() } else { vec![KeyHash(0).bytes(p.given.key.as_bytes()).0] }
     } else {
-        p.given_classes.iter().map(|c| KeyHash(1).bytes(c.label().as_bytes()).0).collect()
+        p.given.codes.iter().map(|c| KeyHash(1).bytes(c.label().as_bytes()).0).collect()
     }
 }
 
@@ -228,7 +228,7 @@ pub(crate) fn blocking_keys(p: &PreparedRecord, out: &mut Vec<(KeyKind, u64)>, s
     let given = given_parts(p);
     let year = p.birth.map(|b| u64::from(b.year));
     let surname_alone = !search || (given.is_empty() && year.is_none());
-    for &code in p.family_dm.iter() {
+    for &code in p.family.codes.iter() {
         if surname_alone {
             out.push((KeyKind::SurnameCode, KeyHash::new(KeyKind::SurnameCode).num(code.into()).0));
         }
@@ -241,7 +241,7 @@ pub(crate) fn blocking_keys(p: &PreparedRecord, out: &mut Vec<(KeyKind, u64)>, s
             out.push((KeyKind::SurnameCodeGiven, k.0));
         }
     }
-    let prefix: String = p.family_key.chars().filter(|c| *c != ' ').take(4).collect();
+    let prefix: String = p.family.key.chars().filter(|c| *c != ' ').take(4).collect();
     if !prefix.is_empty() {
         if surname_alone {
             let k = KeyHash::new(KeyKind::SurnamePrefix).bytes(prefix.as_bytes());

@@ -431,8 +431,8 @@ fn locality_order(left: &[PreparedRecord]) -> Vec<u32> {
 }
 
 fn locality_key(p: &PreparedRecord) -> (u32, u16, u16) {
-    let family = p.family_dm.first().copied().unwrap_or(u32::MAX);
-    let given = p.given_classes.first().map_or(u16::MAX, |c| c.raw());
+    let family = p.family.codes.first().copied().unwrap_or(u32::MAX);
+    let given = p.given.codes.first().map_or(u16::MAX, |c| c.raw());
     let year = p.birth.map_or(u16::MAX, |b| b.year);
     (family, given, year)
 }

@@ -169,24 +169,47 @@ impl std::ops::Deref for Key {
 }
 
 /// A record with its derived keys, computed once when it enters an index
-/// or a batch.
+/// or a batch. What is derived from a name or text is shared by every
+/// record with that spelling ([`Spelled`]): a pointer each, so a prepared
+/// record is a tenth of a kilobyte (a batch moves its prepared records
+/// into locality order and writes them to fresh memory).
 #[derive(Debug, Clone)]
 pub struct PreparedRecord {
-    /// Boxed: a batch moves its prepared records into locality order, and
-    /// half their size is the record, read only to explain a pair.
+    /// Boxed: read only to explain a pair.
     pub(crate) record: Box<MatchRecord>,
-    pub(crate) family_key: Key,
-    pub(crate) family_dm: Arc<[u32]>,
-    pub(crate) given_key: Key,
-    pub(crate) given_classes: Arc<[ClassId]>,
-    pub(crate) patronymic_key: Key,
-    pub(crate) patronymic_classes: Arc<[ClassId]>,
-    pub(crate) maiden_key: Key,
+    /// Surname key and Daitch-Mokotoff codes.
+    pub(crate) family: Arc<Spelled<u32>>,
+    /// First given name's key and classes.
+    pub(crate) given: Arc<Spelled<ClassId>>,
+    /// Patronymic's key and class.
+    pub(crate) patronymic: Arc<Spelled<ClassId>>,
+    /// Mother's maiden name (no codes).
+    pub(crate) maiden: Arc<Spelled<u32>>,
+    /// Place of birth: loose key and Daitch-Mokotoff codes.
+    pub(crate) place: Arc<Spelled<u32>>,
+    /// Unit (no codes).
+    pub(crate) unit: Arc<Spelled<u32>>,
     pub(crate) birth: Option<BirthDate>,
-    pub(crate) service: String,
-    pub(crate) place_key: Key,
-    pub(crate) place_dm: Arc<[u32]>,
-    pub(crate) unit_key: Key,
+    /// The service number's digits.
+    pub(crate) service: Box<str>,
+}
+
+const _: () = assert!(std::mem::size_of::<PreparedRecord>() <= 80);
+
+/// What preparing derives from one spelling of a name or a text: its
+/// matching key and its codes (Daitch-Mokotoff codes of surnames and
+/// places, classes of given names and patronymics; none for units and
+/// maiden names). Empty for an absent field.
+#[derive(Debug)]
+pub(crate) struct Spelled<C> {
+    pub(crate) key: Key,
+    pub(crate) codes: Box<[C]>,
+}
+
+impl<C> Default for Spelled<C> {
+    fn default() -> Self {
+        Self { key: Key::default(), codes: Box::default() }
+    }
 }
 
 /// A key's text kept inline when short, so that comparing names reads no
@@ -336,8 +359,8 @@ impl Hot {
     }
 
     pub(crate) fn new(p: &PreparedRecord) -> Self {
-        let (given_classes, given_count) = classes4(&p.given_classes);
-        let (patronymic_classes, patronymic_count) = classes4(&p.patronymic_classes);
+        let (given_classes, given_count) = classes4(&p.given.codes);
+        let (patronymic_classes, patronymic_count) = classes4(&p.patronymic.codes);
         let digits = p.service.as_bytes();
         let (service, service_len) = if digits.len() <= 16 {
             (digits.iter().fold(0, |n, d| n << 4 | u64::from(d - b'0')), u8::try_from(digits.len()).unwrap_or(0))
@@ -345,24 +368,24 @@ impl Hot {
             (0, u8::MAX)
         };
         let mut family_codes = [0; 4];
-        for (o, c) in family_codes.iter_mut().zip(p.family_dm.iter()) {
+        for (o, c) in family_codes.iter_mut().zip(p.family.codes.iter()) {
             *o = *c;
         }
         Self {
-            family: hot_hash(&p.family_key),
-            family_dm: code_signature(&p.family_dm),
-            family_dm_count: u8::try_from(p.family_dm.len()).unwrap_or(u8::MAX),
+            family: hot_hash(&p.family.key),
+            family_dm: code_signature(&p.family.codes),
+            family_dm_count: u8::try_from(p.family.codes.len()).unwrap_or(u8::MAX),
             family_codes,
-            family_text: Inline::new(&p.family_key),
-            given: hot_hash(&p.given_key),
-            patronymic: hot_hash(&p.patronymic_key),
-            place: hot_hash(&p.place_key),
-            place_numbers: p.place_key.numbers,
-            place_dm: code_signature(&p.place_dm),
-            unit: hot_hash(&p.unit_key),
-            unit_numbers: p.unit_key.numbers,
-            maiden: hot_hash(&p.maiden_key),
-            maiden_numbers: p.maiden_key.numbers,
+            family_text: Inline::new(&p.family.key),
+            given: hot_hash(&p.given.key),
+            patronymic: hot_hash(&p.patronymic.key),
+            place: hot_hash(&p.place.key),
+            place_numbers: p.place.key.numbers,
+            place_dm: code_signature(&p.place.codes),
+            unit: hot_hash(&p.unit.key),
+            unit_numbers: p.unit.key.numbers,
+            maiden: hot_hash(&p.maiden.key),
+            maiden_numbers: p.maiden.key.numbers,
             service,
             given_classes,
             patronymic_classes,
@@ -371,7 +394,7 @@ impl Hot {
             service_len,
             given_count,
             patronymic_count,
-            given_text: Inline::new(&p.given_key),
+            given_text: Inline::new(&p.given.key),
         }
     }
 }
@@ -393,13 +416,13 @@ impl PreparedRecord {
     /// The matching key of the surname ([`name_key`]).
     #[must_use]
     pub fn family_key(&self) -> &str {
-        &self.family_key
+        &self.family.key
     }
 
     /// The given-name classes of the first given name.
     #[must_use]
     pub fn given_classes(&self) -> &[ClassId] {
-        &self.given_classes
+        &self.given.codes
     }
 }
 
@@ -451,53 +474,39 @@ pub(crate) fn prepare_in_pieces(
 /// program chooses them to collide (they are the caller's own lists).
 type Memo<T> = HashMap<String, T, foldhash::fast::RandomState>;
 
-/// A copy that shares no allocation with the original. The threads of a
-/// batch each keep their own copy of a spelling's keys: the records they
-/// prepare clone those keys (a reference count each), and two cores
-/// counting on one allocation would pass its cache line back and forth.
-trait Unshared {
-    fn unshared(&self) -> Self;
-}
-
-impl Unshared for Key {
-    fn unshared(&self) -> Self {
-        Self { text: Arc::from(&*self.text), hash: self.hash, numbers: self.numbers }
+impl<C: Clone> Spelled<C> {
+    /// A copy that shares no allocation with the original. The threads
+    /// of a batch each keep their own copy of a spelling: the records
+    /// they prepare share it (a reference count each), and two cores
+    /// counting on one allocation would pass its cache line back and
+    /// forth.
+    fn unshared(&self) -> Arc<Self> {
+        let key = Key { text: Arc::from(&*self.key.text), hash: self.key.hash, numbers: self.key.numbers };
+        Arc::new(Self { key, codes: self.codes.clone() })
     }
 }
 
-impl<T: Copy> Unshared for Arc<[T]> {
-    fn unshared(&self) -> Self {
-        Arc::from(&self[..])
-    }
-}
-
-impl<A: Unshared, B: Unshared> Unshared for (A, B) {
-    fn unshared(&self) -> Self {
-        (self.0.unshared(), self.1.unshared())
-    }
-}
-
-/// The memoised value of a spelling: looked up by the text as it is (no
+/// The memoised spelling: looked up by the text as it is (no
 /// allocation), else taken from the batch's shared memo (a copy of its
-/// own), else computed and put in both; a clone shares it.
-fn memo<T: Clone + Unshared>(
-    memo: &mut Memo<T>,
-    shared: Option<&Mutex<Memo<T>>>,
+/// own), else computed and put in both; the record shares it.
+fn memo<C: Clone>(
+    memo: &mut Memo<Arc<Spelled<C>>>,
+    shared: Option<&Mutex<Memo<Arc<Spelled<C>>>>>,
     text: &str,
-    compute: impl FnOnce(&str) -> T,
-) -> T {
+    compute: impl FnOnce(&str) -> Spelled<C>,
+) -> Arc<Spelled<C>> {
     if let Some(v) = memo.get(text) {
-        return v.clone();
+        return Arc::clone(v);
     }
-    let known = shared.and_then(|m| m.lock().ok()?.get(text).map(Unshared::unshared));
+    let known = shared.and_then(|m| Some(m.lock().ok()?.get(text)?.unshared()));
     let v = known.unwrap_or_else(|| {
-        let v = compute(text);
+        let v = Arc::new(compute(text));
         if let Some(Ok(mut m)) = shared.map(Mutex::lock) {
             m.entry(text.to_owned()).or_insert_with(|| v.unshared());
         }
         v
     });
-    memo.insert(text.to_owned(), v.clone());
+    memo.insert(text.to_owned(), Arc::clone(&v));
     v
 }
 
@@ -506,20 +515,22 @@ fn memo<T: Clone + Unshared>(
 /// asked, under a lock, only for spellings new to the thread).
 #[derive(Debug, Default)]
 pub(crate) struct Spellings {
-    family: Mutex<Memo<(Key, Arc<[u32]>)>>,
-    given: Mutex<Memo<(Key, Arc<[ClassId]>)>>,
-    patronymic: Mutex<Memo<(Key, Arc<[ClassId]>)>>,
-    text: Mutex<Memo<Key>>,
-    place: Mutex<Memo<Arc<[u32]>>>,
+    family: Mutex<Memo<Arc<Spelled<u32>>>>,
+    given: Mutex<Memo<Arc<Spelled<ClassId>>>>,
+    patronymic: Mutex<Memo<Arc<Spelled<ClassId>>>>,
+    text: Mutex<Memo<Arc<Spelled<u32>>>>,
+    place: Mutex<Memo<Arc<Spelled<u32>>>>,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Preparer {
-    family: Memo<(Key, Arc<[u32]>)>,
-    given: Memo<(Key, Arc<[ClassId]>)>,
-    patronymic: Memo<(Key, Arc<[ClassId]>)>,
-    text: Memo<Key>,
-    place: Memo<Arc<[u32]>>,
+    family: Memo<Arc<Spelled<u32>>>,
+    given: Memo<Arc<Spelled<ClassId>>>,
+    patronymic: Memo<Arc<Spelled<ClassId>>>,
+    text: Memo<Arc<Spelled<u32>>>,
+    place: Memo<Arc<Spelled<u32>>>,
+    /// What absent fields share.
+    none: (Arc<Spelled<u32>>, Arc<Spelled<ClassId>>),
     /// The batch's memo behind this one, if any.
     shared: Option<Arc<Spellings>>,
 }
@@ -536,8 +547,9 @@ impl Preparer {
 
     pub(crate) fn prepare(&mut self, record: MatchRecord) -> PreparedRecord {
         let shared = self.shared.as_deref();
-        let (family_key, family_dm) = memo(&mut self.family, shared.map(|s| &s.family), &record.family_name, |s| {
-            (Key::new(name_key(s)), dm_codes(s).into())
+        let family = memo(&mut self.family, shared.map(|s| &s.family), &record.family_name, |s| Spelled {
+            key: Key::new(name_key(s)),
+            codes: dm_codes(s).into(),
         });
 
         // The first given name is the one compared. A patronymic typed
@@ -546,27 +558,32 @@ impl Preparer {
         let first = words.next().unwrap_or("");
         let patronymic =
             nonempty(record.patronymic.as_deref()).or_else(|| words.next_back().filter(|w| is_patronymic(w)));
-        let (given_key, given_classes) = memo(&mut self.given, shared.map(|s| &s.given), first, |s| {
-            (Key::new(name_key(s)), given_name_classes(s).into())
+        let given = memo(&mut self.given, shared.map(|s| &s.given), first, |s| Spelled {
+            key: Key::new(name_key(s)),
+            codes: given_name_classes(s).into(),
         });
-        let (patronymic_key, patronymic_classes) = match patronymic {
-            Some(p) => memo(&mut self.patronymic, shared.map(|s| &s.patronymic), p, |s| {
-                (Key::new(name_key(s)), patronymic_class(s).into())
+        let patronymic = match patronymic {
+            Some(p) => memo(&mut self.patronymic, shared.map(|s| &s.patronymic), p, |s| Spelled {
+                key: Key::new(name_key(s)),
+                codes: patronymic_class(s).into(),
             }),
-            None => (Key::default(), Arc::default()),
+            None => Arc::clone(&self.none.1),
         };
-        let mut text = |s: Option<&str>| -> Key {
-            match nonempty(s) {
-                Some(s) => memo(&mut self.text, shared.map(|s| &s.text), s, |s| Key::new(loose_key(s))),
-                None => Key::default(),
-            }
+        let mut text = |s: Option<&str>| match nonempty(s) {
+            Some(s) => memo(&mut self.text, shared.map(|s| &s.text), s, |s| Spelled {
+                key: Key::new(loose_key(s)),
+                codes: Box::default(),
+            }),
+            None => Arc::clone(&self.none.0),
         };
-        let maiden_key = text(record.mother_maiden_name.as_deref());
-        let place_key = text(record.place_of_birth.as_deref());
-        let unit_key = text(record.unit.as_deref());
-        let place_dm = match nonempty(record.place_of_birth.as_deref()) {
-            Some(s) => memo(&mut self.place, shared.map(|s| &s.place), s, |s| dm_codes(s).into()),
-            None => Arc::default(),
+        let maiden = text(record.mother_maiden_name.as_deref());
+        let unit = text(record.unit.as_deref());
+        let place = match nonempty(record.place_of_birth.as_deref()) {
+            Some(s) => memo(&mut self.place, shared.map(|s| &s.place), s, |s| Spelled {
+                key: Key::new(loose_key(s)),
+                codes: dm_codes(s).into(),
+            }),
+            None => Arc::clone(&self.none.0),
         };
         let service = record
             .service_number
@@ -574,18 +591,14 @@ impl Preparer {
             .map(|s| s.chars().filter(char::is_ascii_digit).collect())
             .unwrap_or_default();
         PreparedRecord {
-            family_key,
-            family_dm,
-            given_key,
-            given_classes,
-            patronymic_key,
-            patronymic_classes,
-            maiden_key,
+            family,
+            given,
+            patronymic,
+            maiden,
+            place,
+            unit,
             birth: record.birth_date,
             service,
-            place_key,
-            place_dm,
-            unit_key,
             record: Box::new(record),
         }
     }
@@ -689,9 +702,9 @@ mod tests {
     fn a_shared_memo_changes_no_key() {
         let data = crate::synth::generate(&crate::synth::SynthConfig::new(6_000, 12_000, 5));
         let view = |p: &PreparedRecord| {
-            let keys = [&p.family_key, &p.given_key, &p.patronymic_key, &p.maiden_key, &p.place_key, &p.unit_key];
+            let keys = [&p.family.key, &p.given.key, &p.patronymic.key, &p.maiden.key, &p.place.key, &p.unit.key];
             let keys: Vec<(String, u64, u64)> = keys.iter().map(|k| (k.to_string(), k.hash, k.numbers)).collect();
-            (keys, p.family_dm.to_vec(), p.given_classes.to_vec(), p.patronymic_classes.to_vec(), p.place_dm.to_vec())
+            (keys, p.family.codes.to_vec(), p.given.codes.to_vec(), p.patronymic.codes.to_vec(), p.place.codes.to_vec())
         };
         let spellings = Arc::new(Spellings::default());
         let registry = prepare_parallel(data.registry.clone(), &spellings);
@@ -712,9 +725,13 @@ mod tests {
         let family = spellings.family.lock().unwrap();
         assert!(family.len() > 1_000, "{} surnames", family.len());
         let first = &registry[0];
-        let (key, codes) = &family[&first.record.family_name];
-        assert_eq!(**key, *first.family_key);
-        assert!(!Arc::ptr_eq(&key.text, &first.family_key.text) && !Arc::ptr_eq(codes, &first.family_dm));
+        let spelled = &family[&first.record.family_name];
+        assert_eq!(*spelled.key, *first.family.key);
+        assert_eq!(spelled.codes, first.family.codes);
+        assert!(!Arc::ptr_eq(spelled, &first.family) && !Arc::ptr_eq(&spelled.key.text, &first.family.key.text));
+        // Records of one spelling, prepared by one thread, share it.
+        let twins = prepare_all([data.registry[0].clone(), data.registry[0].clone()]);
+        assert!(Arc::ptr_eq(&twins[0].family, &twins[1].family) && Arc::ptr_eq(&twins[0].given, &twins[1].given));
     }
 
     #[test]
@@ -728,11 +745,11 @@ mod tests {
             ..MatchRecord::default()
         });
         assert_eq!(p.family_key(), "kovalenko");
-        assert_eq!(&*p.given_key, "oleksandr");
-        assert!(!p.patronymic_classes.is_empty());
-        assert_eq!(p.service, "123456");
-        assert_eq!(&*p.unit_key, loose_key("v/ch A1234"));
-        assert_eq!(&*p.unit_key, "v ch a 1234");
-        assert!(!p.family_dm.is_empty());
+        assert_eq!(&*p.given.key, "oleksandr");
+        assert!(!p.patronymic.codes.is_empty());
+        assert_eq!(&*p.service, "123456");
+        assert_eq!(&*p.unit.key, loose_key("v/ch A1234"));
+        assert_eq!(&*p.unit.key, "v ch a 1234");
+        assert!(!p.family.codes.is_empty());
     }
 }
