@@ -580,7 +580,7 @@ fn service(a: &PreparedRecord, x: &Hot, b: &PreparedRecord, y: &Hot) -> u8 {
         let (sa, sb) = (&da[..usize::from(x.service_len)], &db[..usize::from(y.service_len)]);
         return if within_one_edit(sa, sb) { 1 } else { 2 };
     }
-    service_str(&a.service, &b.service)
+    service_str(&a.service(), &b.service())
 }
 
 /// The level of two service numbers of the same length, on their packed

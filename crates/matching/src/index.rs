@@ -14,7 +14,7 @@
 //! given name, which is always indexed too, stays small.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -122,30 +122,13 @@ const KEYS_ROOM: usize = 32;
 /// Records below which a bulk build inserts them one by one.
 const MIN_BULK: usize = 10_000;
 
-/// Keys are 64-bit FNV-1a hashes of (kind, parts); a collision only adds
-/// a comparison, it never loses a match.
-#[derive(Debug, Clone, Copy)]
-struct KeyHash(u64);
-
-impl KeyHash {
-    fn new(kind: KeyKind) -> Self {
-        Self(0xcbf2_9ce4_8422_2325).bytes(&[kind as u8])
-    }
-
-    fn bytes(mut self, bytes: &[u8]) -> Self {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-        // Separator so that ("ab", "c") and ("a", "bc") differ.
-        self.0 ^= 0xff;
-        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        self
-    }
-
-    fn num(self, n: u64) -> Self {
-        self.bytes(&n.to_le_bytes())
-    }
+/// A blocking key: a 64-bit hash of its kind and parts (foldhash with a
+/// fixed seed: keys live only in memory, and the same parts must give the
+/// same key on every thread). A collision only adds a comparison, it
+/// never loses a match.
+fn key_hash(kind: KeyKind, parts: impl Hash) -> u64 {
+    const SEED: u64 = 0x686f_6d65_7761_7264;
+    foldhash::fast::FixedState::with_seed(SEED).hash_one((kind as u8, parts))
 }
 
 /// The keys are hashes already: the map only needs them spread.
@@ -206,16 +189,6 @@ fn shard(key: u64) -> usize {
     usize::try_from(key >> 62).unwrap_or(0) % SHARDS
 }
 
-/// The given-name part of combined keys: the classes, or the key of an
-/// unknown name.
-fn given_parts(p: &PreparedRecord) -> Vec<u64> {
-    if p.given.codes.is_empty() {
-        if p.given.key.is_empty() { Vec::new() } else { vec![KeyHash(0).bytes(p.given.key.as_bytes()).0] }
-    } else {
-        p.given.codes.iter().map(|c| KeyHash(1).bytes(c.label().as_bytes()).0).collect()
-    }
-}
-
 /// The blocking keys of a record: all of them when it enters the index;
 /// for a search (`search`), the surname alone only when the record has
 /// neither a given name nor a birth year. The surname alone makes the
@@ -225,55 +198,69 @@ fn given_parts(p: &PreparedRecord) -> Vec<u64> {
 /// 59,923 at 100k x 500k.
 pub(crate) fn blocking_keys(p: &PreparedRecord, out: &mut Vec<(KeyKind, u64)>, search: bool) {
     out.clear();
-    let given = given_parts(p);
-    let year = p.birth.map(|b| u64::from(b.year));
-    let surname_alone = !search || (given.is_empty() && year.is_none());
+    // The given-name part of combined keys: the classes, or the key of an
+    // unknown name (no list: this runs for every record of a batch).
+    let unknown = p.given.codes.is_empty() && !p.given.key.is_empty();
+    let unknown = unknown.then(|| foldhash::fast::FixedState::with_seed(0).hash_one(&*p.given.key) | 1 << 63);
+    let given = || p.given.codes.iter().map(|c| u64::from(c.raw())).chain(unknown);
+    let year = p.birth.map(|b| b.year);
+    let surname_alone = !search || (given().next().is_none() && year.is_none());
     for &code in p.family.codes.iter() {
         if surname_alone {
-            out.push((KeyKind::SurnameCode, KeyHash::new(KeyKind::SurnameCode).num(code.into()).0));
+            out.push((KeyKind::SurnameCode, key_hash(KeyKind::SurnameCode, code)));
         }
         if let Some(y) = year {
-            let k = KeyHash::new(KeyKind::SurnameCodeYear).num(code.into()).num(y);
-            out.push((KeyKind::SurnameCodeYear, k.0));
+            out.push((KeyKind::SurnameCodeYear, key_hash(KeyKind::SurnameCodeYear, (code, y))));
         }
-        for &g in &given {
-            let k = KeyHash::new(KeyKind::SurnameCodeGiven).num(code.into()).num(g);
-            out.push((KeyKind::SurnameCodeGiven, k.0));
+        for g in given() {
+            out.push((KeyKind::SurnameCodeGiven, key_hash(KeyKind::SurnameCodeGiven, (code, g))));
         }
     }
-    let prefix: String = p.family.key.chars().filter(|c| *c != ' ').take(4).collect();
-    if !prefix.is_empty() {
+    // The first four letters of the surname key, spaces left out.
+    let mut prefix = ['\0'; 4];
+    for (slot, c) in prefix.iter_mut().zip(p.family.key.chars().filter(|c| *c != ' ')) {
+        *slot = c;
+    }
+    if prefix[0] != '\0' {
         if surname_alone {
-            let k = KeyHash::new(KeyKind::SurnamePrefix).bytes(prefix.as_bytes());
-            out.push((KeyKind::SurnamePrefix, k.0));
+            out.push((KeyKind::SurnamePrefix, key_hash(KeyKind::SurnamePrefix, prefix)));
         }
-        for &g in &given {
-            let k = KeyHash::new(KeyKind::SurnamePrefixGiven).bytes(prefix.as_bytes()).num(g);
-            out.push((KeyKind::SurnamePrefixGiven, k.0));
+        for g in given() {
+            out.push((KeyKind::SurnamePrefixGiven, key_hash(KeyKind::SurnamePrefixGiven, (prefix, g))));
         }
     }
     if let Some(b) = p.birth {
         if let (Some(m), Some(d)) = (b.month, b.day) {
             let (lo, hi) = (m.min(d), m.max(d));
-            let k = KeyHash::new(KeyKind::BirthDate).num(b.year.into()).bytes(&[lo, hi]);
-            out.push((KeyKind::BirthDate, k.0));
+            out.push((KeyKind::BirthDate, key_hash(KeyKind::BirthDate, (b.year, lo, hi))));
         }
-        for &g in &given {
-            let k = KeyHash::new(KeyKind::YearGiven).num(b.year.into()).num(g);
-            out.push((KeyKind::YearGiven, k.0));
+        for g in given() {
+            out.push((KeyKind::YearGiven, key_hash(KeyKind::YearGiven, (b.year, g))));
         }
     }
-    let s = p.service.as_bytes();
+    let service = p.service();
+    let s = service.as_bytes();
     // Short numbers would put unrelated people in one block.
     if s.len() >= 5 {
-        out.push((KeyKind::ServiceNumber, KeyHash::new(KeyKind::ServiceNumber).bytes(s).0));
-        let mut buf = Vec::with_capacity(s.len());
+        out.push((KeyKind::ServiceNumber, key_hash(KeyKind::ServiceNumber, s)));
+        // The number with each digit deleted in turn, hashed whole (two
+        // numbers meet when what is left is the same, wherever the digit
+        // was).
+        let (mut short, mut long) = ([0u8; 32], Vec::new());
+        let buf: &mut [u8] = match short.get_mut(..s.len() - 1) {
+            Some(b) => b,
+            None => {
+                long.resize(s.len() - 1, 0);
+                &mut long
+            }
+        };
         for i in 0..s.len() {
-            buf.clear();
-            buf.extend_from_slice(&s[..i]);
-            buf.extend_from_slice(&s[i + 1..]);
-            let k = KeyHash::new(KeyKind::ServiceNumberDeletion).bytes(&buf);
-            out.push((KeyKind::ServiceNumberDeletion, k.0));
+            let (head, tail) = (s.get(..i).unwrap_or(&[]), s.get(i + 1..).unwrap_or(&[]));
+            if let Some((h, t)) = buf.split_at_mut_checked(i) {
+                h.copy_from_slice(head);
+                t.copy_from_slice(tail);
+            }
+            out.push((KeyKind::ServiceNumberDeletion, key_hash(KeyKind::ServiceNumberDeletion, &*buf)));
         }
     }
     out.sort_unstable_by_key(|&(_, k)| k);
@@ -357,6 +344,7 @@ impl Index {
             return;
         }
         u32::try_from(first + records.len()).expect("an index holds fewer than 2^32 records");
+        let t = std::time::Instant::now();
         // Per chunk: each record's keys, and where each record's keys end;
         // and the records' hot blocks.
         let keys: Vec<KeyRun> = records
@@ -374,7 +362,9 @@ impl Index {
                 (all, ends)
             })
             .collect();
+        crate::link::prof("  index keys", t);
         self.hot.extend(&records);
+        crate::link::prof("  index hot", t);
         if first == 0 {
             self.frozen = FrozenPostings::build(&keys, first, rayon::current_num_threads());
             self.records = records;

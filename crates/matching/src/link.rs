@@ -609,6 +609,7 @@ pub fn link_owned(requests: Vec<MatchRecord>, registry: Vec<MatchRecord>, config
     // requests' names are in the registry.
     let spellings = Arc::new(Spellings::default());
     let prepared = prepare_parallel(registry, &spellings);
+    prof("prepare registry", t);
     // Putting the registry in locality order is one core's work (moving
     // records in place); the other prepares the requests meanwhile.
     let ((prepared, positions), left) =

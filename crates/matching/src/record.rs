@@ -5,6 +5,7 @@
 //! person: it must load from a CSV or a synthetic generator without a
 //! store, and a request from a family is not a person record.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -190,11 +191,14 @@ pub struct PreparedRecord {
     /// Unit (no codes).
     pub(crate) unit: Arc<Spelled<u32>>,
     pub(crate) birth: Option<BirthDate>,
-    /// The service number's digits.
-    pub(crate) service: Box<str>,
+    /// The service number's digits, kept inline (reading them from an
+    /// allocation of their own was a cache miss per record when the
+    /// index keys a batch); more than fit are read from the record
+    /// ([`PreparedRecord::service`]).
+    pub(crate) service: Inline,
 }
 
-const _: () = assert!(std::mem::size_of::<PreparedRecord>() <= 80);
+const _: () = assert!(std::mem::size_of::<PreparedRecord>() <= 88);
 
 /// What preparing derives from one spelling of a name or a text: its
 /// matching key and its codes (Daitch-Mokotoff codes of surnames and
@@ -234,6 +238,22 @@ impl Inline {
             }
             None => Self { len: Self::LONG, bytes },
         }
+    }
+
+    /// The ASCII digits of `s`, or [`Inline::LONG`] when there are more
+    /// than fit.
+    fn digits(s: Option<&str>) -> Self {
+        let mut out = Self { len: 0, bytes: [0; 23] };
+        for b in s.unwrap_or("").bytes().filter(u8::is_ascii_digit) {
+            match out.bytes.get_mut(usize::from(out.len)) {
+                Some(slot) => {
+                    *slot = b;
+                    out.len += 1;
+                }
+                None => return Self { len: Self::LONG, bytes: [0; 23] },
+            }
+        }
+        out
     }
 
     /// The text, or `None` when it is only in the record.
@@ -361,7 +381,8 @@ impl Hot {
     pub(crate) fn new(p: &PreparedRecord) -> Self {
         let (given_classes, given_count) = classes4(&p.given.codes);
         let (patronymic_classes, patronymic_count) = classes4(&p.patronymic.codes);
-        let digits = p.service.as_bytes();
+        let service = p.service();
+        let digits = service.as_bytes();
         let (service, service_len) = if digits.len() <= 16 {
             (digits.iter().fold(0, |n, d| n << 4 | u64::from(d - b'0')), u8::try_from(digits.len()).unwrap_or(0))
         } else {
@@ -411,6 +432,17 @@ impl PreparedRecord {
     #[must_use]
     pub fn record(&self) -> &MatchRecord {
         &self.record
+    }
+
+    /// The service number's digits.
+    pub(crate) fn service(&self) -> Cow<'_, str> {
+        match self.service.get() {
+            Some(digits) => Cow::Borrowed(digits),
+            None => {
+                let number = self.record.service_number.as_deref().unwrap_or("");
+                Cow::Owned(number.chars().filter(char::is_ascii_digit).collect())
+            }
+        }
     }
 
     /// The matching key of the surname ([`name_key`]).
@@ -585,11 +617,7 @@ impl Preparer {
             }),
             None => Arc::clone(&self.none.0),
         };
-        let service = record
-            .service_number
-            .as_deref()
-            .map(|s| s.chars().filter(char::is_ascii_digit).collect())
-            .unwrap_or_default();
+        let service = Inline::digits(record.service_number.as_deref());
         PreparedRecord {
             family,
             given,
@@ -747,7 +775,10 @@ mod tests {
         assert_eq!(p.family_key(), "kovalenko");
         assert_eq!(&*p.given.key, "oleksandr");
         assert!(!p.patronymic.codes.is_empty());
-        assert_eq!(&*p.service, "123456");
+        assert_eq!(p.service(), "123456");
+        let long =
+            MatchRecord { service_number: Some("1234-5678-9012-3456-7890-1234".into()), ..MatchRecord::default() };
+        assert_eq!(PreparedRecord::new(long).service(), "123456789012345678901234");
         assert_eq!(&*p.unit.key, loose_key("v/ch A1234"));
         assert_eq!(&*p.unit.key, "v ch a 1234");
         assert!(!p.family.codes.is_empty());
