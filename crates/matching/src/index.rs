@@ -44,9 +44,9 @@ pub enum KeyKind {
     YearGiven,
     /// The digits of the service number.
     ServiceNumber,
-    /// The service number with one digit deleted (any position): two
-    /// numbers one substitution, insertion, deletion or transposition
-    /// apart share one of these.
+    /// The service number as it is and with one digit deleted (any
+    /// position): two numbers one substitution, insertion, deletion or
+    /// transposition apart share one of these.
     ServiceNumberDeletion,
 }
 
@@ -243,9 +243,11 @@ pub(crate) fn blocking_keys(p: &PreparedRecord, out: &mut Vec<(KeyKind, u64)>, s
     // Short numbers would put unrelated people in one block.
     if s.len() >= 5 {
         out.push((KeyKind::ServiceNumber, key_hash(KeyKind::ServiceNumber, s)));
-        // The number with each digit deleted in turn, hashed whole (two
-        // numbers meet when what is left is the same, wherever the digit
-        // was).
+        // The number itself and with each digit deleted in turn, hashed
+        // whole: two numbers meet when what is left is the same, wherever
+        // the digit was (a substitution or a transposition), or when one
+        // is the other with a digit deleted (an insertion or a deletion).
+        out.push((KeyKind::ServiceNumberDeletion, key_hash(KeyKind::ServiceNumberDeletion, s)));
         let (mut short, mut long) = ([0u8; 32], Vec::new());
         let buf: &mut [u8] = match short.get_mut(..s.len() - 1) {
             Some(b) => b,
@@ -628,6 +630,33 @@ mod tests {
             assert_eq!(found[0].id, "r1");
         }
         assert!(index.search(&rec("q5", "Petrenko", "Ivan", "1970", ""), 5).is_empty());
+    }
+
+    /// Service numbers one edit apart share a key, two edits apart none,
+    /// short, long (more digits than a prepared record keeps inline) and
+    /// very long.
+    #[test]
+    fn service_numbers_one_edit_apart_share_a_key() {
+        let keys = |number: &str| {
+            let mut out = Vec::new();
+            blocking_keys(&PreparedRecord::new(rec("r", "", "", "", number)), &mut out, false);
+            out.into_iter().map(|(_, k)| k).collect::<std::collections::HashSet<u64>>()
+        };
+        for base in ["12345678", "1234567890123456789012345", "123456789012345678901234567890123456"] {
+            let mut changed = base.to_owned();
+            changed.replace_range(3..4, "9");
+            let mut swapped: Vec<u8> = base.bytes().collect();
+            swapped.swap(4, 5);
+            let swapped = String::from_utf8(swapped).unwrap();
+            let (shorter, longer) = (base[1..].to_owned(), format!("{base}7"));
+            for near in [&changed, &swapped, &shorter, &longer] {
+                assert!(!keys(base).is_disjoint(&keys(near)), "{base} / {near}");
+            }
+            let mut far = changed.clone();
+            far.replace_range(6..7, "0");
+            far.replace_range(0..1, "5");
+            assert!(keys(base).is_disjoint(&keys(&far)), "{base} / {far}");
+        }
     }
 
     #[test]
