@@ -506,6 +506,19 @@ impl Index {
     ) {
         out.clear();
         blocking_keys(p, keys, true);
+        // Each step of every lookup started before any is read: the waits
+        // on memory overlap ([`FrozenPostings::prefetch_entry`]).
+        for &(_, k) in keys.iter() {
+            self.frozen.prefetch_entry(k);
+        }
+        for &(_, k) in keys.iter() {
+            self.frozen.prefetch_keys(k);
+        }
+        for &(_, k) in keys.iter() {
+            if let Some(first) = self.frozen.get(k).first() {
+                crate::record::prefetch(first);
+            }
+        }
         let mut by_surname = false;
         for fallback in [false, true] {
             if fallback && by_surname {

@@ -11,6 +11,8 @@
 
 use rayon::prelude::*;
 
+use crate::record::prefetch;
+
 /// One run of records' keys: every key of its records, record by record
 /// in slot order, and where each record's keys end.
 pub(crate) type KeyRun = (Vec<u64>, Vec<u32>);
@@ -103,17 +105,39 @@ impl FrozenPostings {
         Self { bits, parts }
     }
 
+    /// The part that holds a key's directory entry, and the entry's place
+    /// in it.
+    fn locate(&self, key: u64) -> Option<(&Part, usize)> {
+        let entry = entry_of(key, self.bits);
+        let part = self.parts.partition_point(|p| p.first <= entry).checked_sub(1)?;
+        let p = self.parts.get(part)?;
+        Some((p, entry - p.first))
+    }
+
+    /// Starts loading the directory entry a lookup of `key` reads first.
+    /// A lookup waits on memory three times (directory, keys, slots: each
+    /// far larger than the cache); a search looks up a dozen or two keys,
+    /// and starting each step for all of them before reading any lets the
+    /// waits overlap.
+    pub(crate) fn prefetch_entry(&self, key: u64) {
+        if let Some(d) = self.locate(key).and_then(|(p, at)| p.dir.get(at)) {
+            prefetch(d);
+        }
+    }
+
+    /// Starts loading the distinct keys under `key`'s directory entry
+    /// (reads the entry: after [`FrozenPostings::prefetch_entry`]).
+    pub(crate) fn prefetch_keys(&self, key: u64) {
+        if let Some(k) = self.locate(key).and_then(|(p, at)| p.keys.get(*p.dir.get(at)? as usize)) {
+            prefetch(k);
+        }
+    }
+
     /// The slots under a key, in slot order (empty when none).
     pub(crate) fn get(&self, key: u64) -> &[u32] {
-        if self.parts.is_empty() {
-            return &[];
-        }
-        let entry = entry_of(key, self.bits);
-        let part = self.parts.partition_point(|p| p.first <= entry).saturating_sub(1);
-        let Some(p) = self.parts.get(part) else {
+        let Some((p, at)) = self.locate(key) else {
             return &[];
         };
-        let at = entry - p.first;
         let (Some(&lo), Some(&hi)) = (p.dir.get(at), p.dir.get(at + 1)) else {
             return &[];
         };

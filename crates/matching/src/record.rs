@@ -311,13 +311,13 @@ const _: () = assert!(std::mem::offset_of!(Hot, place) == 64 && std::mem::offset
 
 /// A hint to load the cache line that holds `t`.
 #[cfg(target_arch = "x86_64")]
-fn prefetch<T>(t: &T) {
+pub(crate) fn prefetch<T>(t: &T) {
     safe_arch::prefetch_t0(t);
 }
 
 /// A hint to load the cache line that holds `t` (none on this target).
 #[cfg(not(target_arch = "x86_64"))]
-fn prefetch<T>(_: &T) {}
+pub(crate) fn prefetch<T>(_: &T) {}
 
 /// Hash of a key for [`Hot`]: 0 only for the empty key.
 fn hot_hash(k: &Key) -> u64 {
