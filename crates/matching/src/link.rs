@@ -170,12 +170,52 @@ const CHUNK: usize = 1_024;
 /// instead of all of them changed F1 by 0.00003.
 pub const ESTIMATION_SAMPLE: usize = 25_000;
 
+/// The left records of a batch, with their packed blocks ([`Hot`]).
+struct Left<'a> {
+    records: &'a [PreparedRecord],
+    /// Made once per batch: random pairs read them in random order, and
+    /// making one reads several allocations of its record. Empty when the
+    /// left records are the index's own (duplicates), whose blocks the
+    /// index has.
+    own: Vec<Hot>,
+    index: Option<&'a Index>,
+}
+
+impl<'a> Left<'a> {
+    fn new(records: &'a [PreparedRecord], index: &'a Index, dedup: bool) -> Self {
+        if dedup {
+            Self { records, own: Vec::new(), index: Some(index) }
+        } else {
+            Self { records, own: records.par_iter().map(Hot::new).collect(), index: None }
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<(&PreparedRecord, &Hot)> {
+        match self.index {
+            Some(index) => index.get_hot(i),
+            None => Some((self.records.get(i)?, self.own.get(i)?)),
+        }
+    }
+
+    /// Starts loading a record's packed block.
+    fn prefetch(&self, i: usize) {
+        match self.index {
+            Some(index) => index.prefetch(i),
+            None => {
+                if let Some(h) = self.own.get(i) {
+                    h.prefetch();
+                }
+            }
+        }
+    }
+}
+
 /// Blocks the left records at the positions `order` lists, in that order,
 /// and hands every candidate pair (left position, right slot, the key
 /// kinds they share, their comparison) to `visit`; `done` is called after
 /// each left record's candidates.
 fn each_pair(
-    left: &[PreparedRecord],
+    left: &Left<'_>,
     order: &[u32],
     index: &Index,
     dedup: bool,
@@ -184,10 +224,9 @@ fn each_pair(
 ) {
     let (mut keys, mut slots) = (Vec::new(), Vec::new());
     for &i32 in order {
-        let Some(p) = left.get(i32 as usize) else {
+        let Some((p, hp)) = left.get(i32 as usize) else {
             continue;
         };
-        let hp = Hot::new(p);
         let mut own = BlockingStats::default();
         index.candidates(p, &mut keys, &mut own, &mut slots);
         if dedup {
@@ -208,7 +247,7 @@ fn each_pair(
             let Some((r, hr)) = index.get_hot(s as usize) else {
                 continue;
             };
-            visit(i32, s, kinds, compare_with(p, &hp, r, hr, Some(memo)));
+            visit(i32, s, kinds, compare_with(p, hp, r, hr, Some(memo)));
         }
     }
 }
@@ -221,7 +260,7 @@ const PREFETCH_AHEAD: usize = 8;
 /// counting the comparison patterns of each training session when
 /// `estimate`.
 fn block_and_compare(
-    left: &[PreparedRecord],
+    left: &Left<'_>,
     order: &[u32],
     index: &Index,
     memo: &mut TextMemo,
@@ -272,7 +311,7 @@ fn weigh(out: &mut Scoring, weigher: &mut Weigher<'_>, left: u32, right: u32, cm
 
 /// Blocks, compares and weighs with a known model.
 fn block_and_weigh(
-    left: &[PreparedRecord],
+    left: &Left<'_>,
     order: &[u32],
     index: &Index,
     (memo, weigher): &mut (TextMemo, Weigher<'_>),
@@ -320,6 +359,7 @@ fn score(
 ) -> (Vec<Scored>, Model, BlockingStats) {
     let t0 = std::time::Instant::now();
     let order = locality_order(left);
+    let blocks = Left::new(left, index, dedup);
     let step = order.len().div_ceil(config.estimation_sample.max(1)).max(1);
     // Every step-th record in locality order: spread over all surnames.
     let (mut sample, mut rest) = (Vec::new(), Vec::new());
@@ -327,7 +367,7 @@ fn score(
         if k % step == 0 { sample.push(i) } else { rest.push(i) }
     }
     let sampled = in_chunks(&sample, TextMemo::new, |memo, chunk| {
-        block_and_compare(left, chunk, index, memo, config.estimate, dedup)
+        block_and_compare(&blocks, chunk, index, memo, config.estimate, dedup)
     });
     prof("  block+compare sample", t0);
     let mut stats = BlockingStats::default();
@@ -344,7 +384,7 @@ fn score(
     // In a registry of n records, a record has n - 1 others.
     let others = if dedup { index.len().saturating_sub(1) } else { index.len() };
     let mut model = if config.estimate {
-        let random = random_patterns(left, index, config, dedup);
+        let random = random_patterns(&blocks, index, config, dedup);
         prof("  random", t0);
         let m = config.model.estimate(&sessions, &random);
         prof("  em", t0);
@@ -371,7 +411,7 @@ fn score(
     scorings.extend(in_chunks(
         &rest,
         || (TextMemo::new(), model.weigher()),
-        |state, chunk| block_and_weigh(left, chunk, index, state, floor, dedup),
+        |state, chunk| block_and_weigh(&blocks, chunk, index, state, floor, dedup),
     ));
     prof("  block+compare+weigh rest", t0);
     let mut sums = vec![f64::NEG_INFINITY; left.len()];
@@ -478,12 +518,13 @@ fn permute<T>(items: &mut [T], order: &[u32]) {
 /// not depend on the number of threads.
 const RANDOM_RUN: u64 = 25_000;
 
-fn random_patterns(left: &[PreparedRecord], index: &Index, config: &LinkConfig, dedup: bool) -> Patterns {
+fn random_patterns(left: &Left<'_>, index: &Index, config: &LinkConfig, dedup: bool) -> Patterns {
     let mut random = Patterns::default();
-    if left.is_empty() || index.is_empty() || (dedup && index.len() < 2) {
+    let left_len = left.records.len();
+    if left_len == 0 || index.is_empty() || (dedup && index.len() < 2) {
         return random;
     }
-    let possible = (left.len() as u64).saturating_mul(index.len() as u64);
+    let possible = (left_len as u64).saturating_mul(index.len() as u64);
     let n = (config.random_pairs as u64).min(possible);
     let runs: Vec<(u64, u64)> = (0..n.div_ceil(RANDOM_RUN)).map(|k| (k, RANDOM_RUN.min(n - k * RANDOM_RUN))).collect();
     let counted: Vec<Patterns> = runs
@@ -492,20 +533,21 @@ fn random_patterns(left: &[PreparedRecord], index: &Index, config: &LinkConfig, 
             let mut rng = Rng::new(config.seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let mut pairs = Vec::with_capacity(usize::try_from(draws).unwrap_or(0));
             while (pairs.len() as u64) < draws {
-                let (i, j) = (rng.below(left.len()), rng.below(index.len()));
+                let (i, j) = (rng.below(left_len), rng.below(index.len()));
                 if !(dedup && i == j) {
                     pairs.push((i, j));
                 }
             }
-            // Drawn first, then compared with the registry's blocks loaded
-            // some pairs ahead: every pair is a cache miss.
+            // Drawn first, then compared with both blocks loaded some pairs
+            // ahead: every pair is two cache misses.
             let mut random = Patterns::default();
             for (n, &(i, j)) in pairs.iter().enumerate() {
-                if let Some(&(_, ahead)) = pairs.get(n + PREFETCH_AHEAD) {
+                if let Some(&(left_ahead, ahead)) = pairs.get(n + PREFETCH_AHEAD) {
+                    left.prefetch(left_ahead);
                     index.prefetch(ahead);
                 }
-                if let (Some(a), Some((b, hb))) = (left.get(i), index.get_hot(j)) {
-                    *random.entry(compare_with(a, &Hot::new(a), b, hb, Some(memo))).or_default() += 1;
+                if let (Some((a, ha)), Some((b, hb))) = (left.get(i), index.get_hot(j)) {
+                    *random.entry(compare_with(a, ha, b, hb, Some(memo))).or_default() += 1;
                 }
             }
             random
