@@ -34,7 +34,7 @@ fn main() {
     let runs: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(5);
     let read = |path: &str| {
         let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        read_records(file).unwrap_or_else(|e| panic!("{path}: {e}"))
+        read_records::<Box<homeward_matching::MatchRecord>, _>(file).unwrap_or_else(|e| panic!("{path}: {e}"))
     };
     let (requests, registry) = (read(requests), read(registry));
     let config = LinkConfig::default();

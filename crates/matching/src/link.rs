@@ -641,9 +641,15 @@ pub fn link_with(requests: &[MatchRecord], registry: &[MatchRecord], config: &Li
 }
 
 /// [`link_with`] taking the records, for callers that have no further use
-/// for them (a million records are not copied).
+/// for them (a million records are not copied): records, or records in
+/// boxes (as [`crate::read_records`] gives them), which are kept as they
+/// are.
 #[must_use]
-pub fn link_owned(requests: Vec<MatchRecord>, registry: Vec<MatchRecord>, config: &LinkConfig) -> Linkage {
+pub fn link_owned<R: Into<Box<MatchRecord>> + Send>(
+    requests: Vec<R>,
+    registry: Vec<R>,
+    config: &LinkConfig,
+) -> Linkage {
     let t = std::time::Instant::now();
     let mut index = Index::new();
     index.set_block_cap(config.block_cap);

@@ -476,15 +476,18 @@ const MIN_PREPARE_PER_THREAD: usize = 5_000;
 /// spelling is worked out once per batch, not once per core and list
 /// (smaller pieces, each starting with an empty memo of its own, were
 /// slower); the records are written straight to their place in the result.
-pub(crate) fn prepare_parallel(records: Vec<MatchRecord>, spellings: &Arc<Spellings>) -> Vec<PreparedRecord> {
+pub(crate) fn prepare_parallel<R: Into<Box<MatchRecord>> + Send>(
+    records: Vec<R>,
+    spellings: &Arc<Spellings>,
+) -> Vec<PreparedRecord> {
     prepare_in_pieces(records, spellings, usize::MAX)
 }
 
 /// [`prepare_parallel`] in pieces of at most `piece` records, which the
 /// cores take in turn: for work beside a step that keeps one core busy,
 /// so that the other takes on what the busy one has not started.
-pub(crate) fn prepare_in_pieces(
-    records: Vec<MatchRecord>,
+pub(crate) fn prepare_in_pieces<R: Into<Box<MatchRecord>> + Send>(
+    records: Vec<R>,
     spellings: &Arc<Spellings>,
     piece: usize,
 ) -> Vec<PreparedRecord> {
@@ -577,7 +580,8 @@ impl Preparer {
         Self { shared: Some(Arc::clone(spellings)), ..Self::default() }
     }
 
-    pub(crate) fn prepare(&mut self, record: MatchRecord) -> PreparedRecord {
+    pub(crate) fn prepare(&mut self, record: impl Into<Box<MatchRecord>>) -> PreparedRecord {
+        let record: Box<MatchRecord> = record.into();
         let shared = self.shared.as_deref();
         let family = memo(&mut self.family, shared.map(|s| &s.family), &record.family_name, |s| Spelled {
             key: Key::new(name_key(s)),
@@ -618,17 +622,7 @@ impl Preparer {
             None => Arc::clone(&self.none.0),
         };
         let service = Inline::digits(record.service_number.as_deref());
-        PreparedRecord {
-            family,
-            given,
-            patronymic,
-            maiden,
-            place,
-            unit,
-            birth: record.birth_date,
-            service,
-            record: Box::new(record),
-        }
+        PreparedRecord { family, given, patronymic, maiden, place, unit, birth: record.birth_date, service, record }
     }
 }
 

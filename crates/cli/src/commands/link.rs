@@ -33,7 +33,7 @@ pub fn probability(s: &str) -> Result<f64, String> {
 
 /// Reads a CSV in the person-import layout. Errors read `FILE:LINE: FIELD:
 /// what is wrong` like the import's, and never carry a value.
-pub fn read_list(path: &Path) -> anyhow::Result<Vec<MatchRecord>> {
+pub fn read_list<T: From<MatchRecord> + Send>(path: &Path) -> anyhow::Result<Vec<T>> {
     let name = path.display();
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
     read_records(std::io::BufReader::with_capacity(1 << 20, file)).map_err(|e| match e {
@@ -68,7 +68,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let registry = read_list(&args.registry);
         (requests.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), registry)
     });
-    let (requests, registry) = (requests?, registry?);
+    // Boxed: linking keeps each record in the box it was read into.
+    let (requests, registry): (Vec<Box<MatchRecord>>, Vec<Box<MatchRecord>>) = (requests?, registry?);
     prof("read", start);
     eprintln!(
         "read {} requests from {} and {} registry records from {} in {:.1} s; linking",

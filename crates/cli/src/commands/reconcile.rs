@@ -56,8 +56,8 @@ fn write_unmatched(path: &Path, list: &[MatchRecord], ids: &[String]) -> anyhow:
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
-    let a = read_list(&args.list_a)?;
-    let b = read_list(&args.list_b)?;
+    let a: Vec<MatchRecord> = read_list(&args.list_a)?;
+    let b: Vec<MatchRecord> = read_list(&args.list_b)?;
     let (name_a, name_b) = (args.list_a.display(), args.list_b.display());
     eprintln!("read {} records from {name_a} and {} from {name_b}; reconciling", a.len(), b.len());
     let config = LinkConfig { threshold: args.threshold, ..LinkConfig::default() };
