@@ -171,7 +171,7 @@ impl std::ops::Deref for Key {
 
 /// A record with its derived keys, computed once when it enters an index
 /// or a batch. What is derived from a name or text is shared by every
-/// record with that spelling ([`Spelled`]): a pointer each, so a prepared
+/// record with that spelling (`Spelled`): a pointer each, so a prepared
 /// record is a tenth of a kilobyte (a batch moves its prepared records
 /// into locality order and writes them to fresh memory).
 #[derive(Debug, Clone)]
