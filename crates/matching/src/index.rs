@@ -201,7 +201,8 @@ pub(crate) fn blocking_keys(p: &PreparedRecord, out: &mut Vec<(KeyKind, u64)>, s
     // The given-name part of combined keys: the classes, or the key of an
     // unknown name (no list: this runs for every record of a batch).
     let unknown = p.given.codes.is_empty() && !p.given.key.is_empty();
-    let unknown = unknown.then(|| foldhash::fast::FixedState::with_seed(0).hash_one(&*p.given.key) | 1 << 63);
+    // (the key's own hash, with the top bit set: class numbers are small).
+    let unknown = unknown.then_some(p.given.key.hash | 1 << 63);
     let given = || p.given.codes.iter().map(|c| u64::from(c.raw())).chain(unknown);
     let year = p.birth.map(|b| b.year);
     let surname_alone = !search || (given().next().is_none() && year.is_none());

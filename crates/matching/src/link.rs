@@ -173,36 +173,38 @@ pub const ESTIMATION_SAMPLE: usize = 25_000;
 /// The left records of a batch, with their packed blocks ([`Hot`]).
 struct Left<'a> {
     records: &'a [PreparedRecord],
+    blocks: LeftBlocks<'a>,
+}
+
+/// Where the left records' packed blocks are.
+enum LeftBlocks<'a> {
     /// Made once per batch: random pairs read them in random order, and
-    /// making one reads several allocations of its record. Empty when the
-    /// left records are the index's own (duplicates), whose blocks the
-    /// index has.
-    own: Vec<Hot>,
-    index: Option<&'a Index>,
+    /// making one reads several allocations of its record.
+    Own(Vec<Hot>),
+    /// The left records are the index's own (duplicates).
+    Index(&'a Index),
 }
 
 impl<'a> Left<'a> {
     fn new(records: &'a [PreparedRecord], index: &'a Index, dedup: bool) -> Self {
-        if dedup {
-            Self { records, own: Vec::new(), index: Some(index) }
-        } else {
-            Self { records, own: records.par_iter().map(Hot::new).collect(), index: None }
-        }
+        let blocks =
+            if dedup { LeftBlocks::Index(index) } else { LeftBlocks::Own(records.par_iter().map(Hot::new).collect()) };
+        Self { records, blocks }
     }
 
     fn get(&self, i: usize) -> Option<(&PreparedRecord, &Hot)> {
-        match self.index {
-            Some(index) => index.get_hot(i),
-            None => Some((self.records.get(i)?, self.own.get(i)?)),
+        match &self.blocks {
+            LeftBlocks::Index(index) => index.get_hot(i),
+            LeftBlocks::Own(own) => Some((self.records.get(i)?, own.get(i)?)),
         }
     }
 
     /// Starts loading a record's packed block.
     fn prefetch(&self, i: usize) {
-        match self.index {
-            Some(index) => index.prefetch(i),
-            None => {
-                if let Some(h) = self.own.get(i) {
+        match &self.blocks {
+            LeftBlocks::Index(index) => index.prefetch(i),
+            LeftBlocks::Own(own) => {
+                if let Some(h) = own.get(i) {
                     h.prefetch();
                 }
             }
