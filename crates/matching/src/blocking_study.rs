@@ -49,7 +49,7 @@ fn search_keys_keep_the_true_pairs_that_all_keys_find() {
     let mut stats = BlockingStats::default();
     let (mut with_all, mut with_search, mut pairs_all) = (0, 0, 0);
     for (i, p) in left.iter().enumerate() {
-        index.candidates(p, &mut keys, &mut stats, &mut slots);
+        index.candidates(p, &mut keys, &mut stats, &mut slots, true);
         all_key_candidates(&index, p, &mut all);
         pairs_all += all.len() as u64;
         for t in truth.get(&i).map_or(&[][..], Vec::as_slice) {
@@ -84,7 +84,7 @@ fn blocking_study() {
     let (mut keys, mut slots) = (Vec::new(), Vec::new());
     let mut stats = BlockingStats::default();
     for (i, p) in left.iter().enumerate() {
-        index.candidates(p, &mut keys, &mut stats, &mut slots);
+        index.candidates(p, &mut keys, &mut stats, &mut slots, true);
         for &(_, bits) in &slots {
             for (k, kind) in KeyKind::ALL.iter().enumerate() {
                 per_kind[k] += u64::from(bits & kind.bit() != 0);

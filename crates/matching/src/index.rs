@@ -13,6 +13,7 @@
 //! and counted; the same surname combined with the birth year or the
 //! given name, which is always indexed too, stays small.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
@@ -258,6 +259,11 @@ pub(crate) fn blocking_keys(p: &PreparedRecord, out: &mut Vec<(KeyKind, u64)>, s
             }
         };
         for i in 0..s.len() {
+            // Deleting either of two equal neighbours leaves the same
+            // digits: a run of equal digits gives its key once.
+            if i > 0 && s.get(i) == s.get(i - 1) {
+                continue;
+            }
             let (head, tail) = (s.get(..i).unwrap_or(&[]), s.get(i + 1..).unwrap_or(&[]));
             if let Some((h, t)) = buf.split_at_mut_checked(i) {
                 h.copy_from_slice(head);
@@ -266,8 +272,99 @@ pub(crate) fn blocking_keys(p: &PreparedRecord, out: &mut Vec<(KeyKind, u64)>, s
             out.push((KeyKind::ServiceNumberDeletion, key_hash(KeyKind::ServiceNumberDeletion, &*buf)));
         }
     }
-    out.sort_unstable_by_key(|&(_, k)| k);
-    out.dedup_by_key(|&mut (_, k)| k);
+    // No key repeats (the surname codes and given-name classes are
+    // distinct, and each kind hashes its own parts), so there is nothing
+    // to sort out: a record's keys were sorted and deduplicated here
+    // before, a twentieth of a batch's time. Two keys could only be equal
+    // by a 64-bit collision, which posts a slot twice under one key; the
+    // candidates' merge counts it once.
+}
+
+thread_local! {
+    /// Per thread: the table of slots met by the search running on it
+    /// ([`Met`]). Kept between searches (each clears what it set), and as
+    /// large as the largest index the thread searched: two bytes and a
+    /// bit per record.
+    static MET: RefCell<Met> = RefCell::new(Met::default());
+}
+
+/// The slots a search meets in its blocks, each once with all the kinds
+/// it was met under, in slot order. A dozen blocks' slots were merged by
+/// sorting them all, and then by sorting the distinct ones (a twentieth
+/// of a batch's time, then half that); here each slot met is marked in a
+/// table by slot and a bit set in a two-level bitmap, and reading the
+/// bitmap's set bits gives the slots in order without sorting.
+#[derive(Debug, Default)]
+struct Met {
+    /// The kinds each slot was met under (none: not met).
+    kinds: Vec<u16>,
+    /// One bit per slot met.
+    bits: Vec<u64>,
+    /// One bit per word of `bits` with a bit set.
+    words: Vec<u64>,
+    /// The range of `words` that has bits set.
+    lo: usize,
+    hi: usize,
+}
+
+impl Met {
+    /// Makes the table as long as an index of `len` records.
+    fn reserve(&mut self, len: usize, with_kinds: bool) {
+        if self.bits.len() < len.div_ceil(64) {
+            self.bits.resize(len.div_ceil(64), 0);
+            self.words.resize(len.div_ceil(64 * 64), 0);
+        }
+        if with_kinds && self.kinds.len() < len {
+            self.kinds.resize(len, 0);
+        }
+    }
+
+    /// Marks the slots of a block, and with `kind` (a [`KeyKind::bit`])
+    /// the kind each was met under.
+    fn meet<'a>(&mut self, slots: impl Iterator<Item = &'a u32>, kind: Option<u16>) {
+        for &s in slots {
+            let s = s as usize;
+            let (word, summary) = (s / 64, s / (64 * 64));
+            if let (Some(b), Some(w)) = (self.bits.get_mut(word), self.words.get_mut(summary)) {
+                *b |= 1 << (s % 64);
+                *w |= 1 << (word % 64);
+            }
+            if self.lo >= self.hi {
+                (self.lo, self.hi) = (summary, summary + 1);
+            } else {
+                self.lo = self.lo.min(summary);
+                self.hi = self.hi.max(summary + 1);
+            }
+            // Only the estimation sample asks for the kinds: the table is
+            // sixteen times the bitmap's size, and its loads miss the cache.
+            if let (Some(bit), Some(kinds)) = (kind, self.kinds.get_mut(s)) {
+                *kinds |= bit;
+            }
+        }
+    }
+
+    /// Gives the slots met, in order, with their kinds if `with_kinds`
+    /// (else none), and clears the table for the next search.
+    fn finish(&mut self, out: &mut Vec<(u32, u16)>, with_kinds: bool) {
+        let (lo, hi) = (self.lo, self.hi);
+        (self.lo, self.hi) = (0, 0);
+        for summary in lo..hi {
+            let Some(w) = self.words.get_mut(summary) else { continue };
+            let mut w = std::mem::take(w);
+            while w != 0 {
+                let word = summary * 64 + w.trailing_zeros() as usize;
+                w &= w - 1;
+                let Some(b) = self.bits.get_mut(word) else { continue };
+                let mut b = std::mem::take(b);
+                while b != 0 {
+                    let s = word * 64 + b.trailing_zeros() as usize;
+                    b &= b - 1;
+                    let kinds = if with_kinds { self.kinds.get_mut(s).map_or(0, std::mem::take) } else { 0 };
+                    out.push((u32::try_from(s).unwrap_or(u32::MAX), kinds));
+                }
+            }
+        }
+    }
 }
 
 /// A registry record found by a search, with its score.
@@ -489,7 +586,8 @@ impl Index {
     }
 
     /// Candidate slots for a prepared record, sorted, without repeats,
-    /// each with the set of key kinds it shares ([`KeyKind::bit`]).
+    /// each with the set of key kinds it shares ([`KeyKind::bit`]) if
+    /// `with_kinds` (else none: keeping them costs a table by slot).
     ///
     /// The birth year with the given name ([`KeyKind::YearGiven`]) is
     /// looked up only when no key holding the surname found anyone (a
@@ -504,6 +602,7 @@ impl Index {
         keys: &mut Vec<(KeyKind, u64)>,
         stats: &mut BlockingStats,
         out: &mut Vec<(u32, u16)>,
+        with_kinds: bool,
     ) {
         out.clear();
         blocking_keys(p, keys, true);
@@ -520,6 +619,21 @@ impl Index {
                 crate::record::prefetch(first);
             }
         }
+        MET.with_borrow_mut(|met| {
+            self.meet_blocks(keys, met, stats, with_kinds);
+            met.finish(out, with_kinds);
+        });
+        if out.is_empty() {
+            stats.without_candidates += 1;
+        }
+        stats.pairs += out.len() as u64;
+    }
+
+    /// Marks the slots of a search's blocks in `met`: the blocks of the
+    /// keys holding the surname and the others, and the birth year with
+    /// the given name only when those found no one with the surname.
+    fn meet_blocks(&self, keys: &[(KeyKind, u64)], met: &mut Met, stats: &mut BlockingStats, with_kinds: bool) {
+        met.reserve(self.len(), with_kinds);
         let mut by_surname = false;
         for fallback in [false, true] {
             if fallback && by_surname {
@@ -535,27 +649,10 @@ impl Index {
                     *stats.skipped.entry(kind).or_default() += 1;
                 } else if size > 0 {
                     by_surname |= kind.is_surname();
-                    out.extend(bulk.iter().chain(added).map(|&s| (s, kind.bit())));
+                    met.meet(bulk.iter().chain(added), with_kinds.then_some(kind.bit()));
                 }
             }
         }
-        // Stable: the list is a dozen blocks' slots, each already in
-        // order, and the stable sort merges such runs (a tenth less of the
-        // batch's sorting than the unstable one; equal slots are merged
-        // below whatever their order).
-        out.sort_by_key(|&(s, _)| s);
-        out.dedup_by(|next, kept| {
-            if next.0 == kept.0 {
-                kept.1 |= next.1;
-                true
-            } else {
-                false
-            }
-        });
-        if out.is_empty() {
-            stats.without_candidates += 1;
-        }
-        stats.pairs += out.len() as u64;
     }
 
     /// The records most likely to describe the same person as `record`,
@@ -576,7 +673,7 @@ impl Index {
         let mut keys = Vec::new();
         let mut slots = Vec::new();
         let mut stats = BlockingStats::default();
-        self.candidates(p, &mut keys, &mut stats, &mut slots);
+        self.candidates(p, &mut keys, &mut stats, &mut slots, false);
         let hp = Hot::new(p);
         let mut scored: Vec<(f64, u32, crate::compare::Comparison)> = slots
             .iter()
@@ -673,6 +770,92 @@ mod tests {
         }
     }
 
+    /// A record's keys never repeat: not for a surname with several
+    /// codes, a diminutive of several names, nor a service number with
+    /// runs of equal digits (whose deletions coincide).
+    #[test]
+    fn a_records_keys_do_not_repeat() {
+        for (family, given, service) in
+            [("Шварценеггер", "Саша", "1112223334"), ("Kovalenko", "Slava", "55555"), ("Ли", "", "9007700")]
+        {
+            let p = PreparedRecord::new(rec("r", family, given, "1990-03-07", service));
+            for search in [false, true] {
+                let mut keys = Vec::new();
+                blocking_keys(&p, &mut keys, search);
+                let distinct: std::collections::HashSet<u64> = keys.iter().map(|&(_, k)| k).collect();
+                assert_eq!(distinct.len(), keys.len(), "{family} {given} {service}: {keys:?}");
+            }
+        }
+        // A run of five equal digits: the number, and one deletion key for
+        // the run instead of five.
+        let mut keys = Vec::new();
+        blocking_keys(&PreparedRecord::new(rec("r", "", "", "", "55555")), &mut keys, false);
+        assert_eq!(keys.iter().filter(|(kind, _)| *kind == KeyKind::ServiceNumberDeletion).count(), 2, "{keys:?}");
+    }
+
+    /// What [`Index::candidates`] gives, worked out the plain way: every
+    /// slot of every block within the cap (the birth year with the given
+    /// name only when no surname key found anyone), sorted, once each
+    /// with the kinds it was met under.
+    fn candidates_by_sorting(index: &Index, p: &PreparedRecord) -> Vec<(u32, u16)> {
+        let mut keys = Vec::new();
+        blocking_keys(p, &mut keys, true);
+        let mut all: Vec<(u32, u16)> = Vec::new();
+        let mut by_surname = false;
+        for fallback in [false, true] {
+            if fallback && by_surname {
+                break;
+            }
+            for &(kind, k) in keys.iter().filter(|(kind, _)| (*kind == KeyKind::YearGiven) == fallback) {
+                let slots = index.postings(k);
+                if !slots.is_empty() && slots.len() <= index.block_cap() {
+                    by_surname |= kind.is_surname();
+                    all.extend(slots.iter().map(|&s| (s, kind.bit())));
+                }
+            }
+        }
+        all.sort_by_key(|&(s, _)| s);
+        all.dedup_by(|next, kept| {
+            next.0 == kept.0 && {
+                kept.1 |= next.1;
+                true
+            }
+        });
+        all
+    }
+
+    /// The candidates of a search, from the table of slots met, are those
+    /// of the plain merge, with and without the kinds, search after search
+    /// on one thread (each clears what it marked), on a bulk load with
+    /// records added after it, past the 4,096 slots of one bitmap word.
+    #[test]
+    fn candidates_are_the_blocks_merged() {
+        let data = crate::synth::generate(&crate::synth::SynthConfig::new(300, MIN_BULK + 2_000, 11));
+        let (first, second) = data.registry.split_at(MIN_BULK);
+        let mut index = Index::build(first.iter().cloned());
+        for r in second {
+            index.insert(r.clone());
+        }
+        let (mut keys, mut stats, mut out) = (Vec::new(), BlockingStats::default(), Vec::new());
+        let mut nonempty = 0;
+        for q in data.requests.iter().chain(data.registry.iter().step_by(41)) {
+            let p = PreparedRecord::new(q.clone());
+            let want = candidates_by_sorting(&index, &p);
+            index.candidates(&p, &mut keys, &mut stats, &mut out, true);
+            assert_eq!(out, want, "{}", q.id);
+            index.candidates(&p, &mut keys, &mut stats, &mut out, false);
+            assert_eq!(
+                out.iter().map(|&(s, kinds)| (s, kinds == 0)).collect::<Vec<_>>(),
+                want.iter().map(|&(s, _)| (s, true)).collect::<Vec<_>>(),
+                "{}",
+                q.id
+            );
+            nonempty += usize::from(!want.is_empty());
+        }
+        assert!(nonempty > 300, "{nonempty}");
+        assert!(stats.pairs > 0);
+    }
+
     #[test]
     fn a_default_index_finds_what_a_new_one_does() {
         let mut index = Index::default();
@@ -721,7 +904,7 @@ mod tests {
         index.set_block_cap(smallest - 1);
         let (mut out, mut stats) = (Vec::new(), BlockingStats::default());
         let p = index.get(0).expect("first").clone();
-        index.candidates(&p, &mut keys, &mut stats, &mut out);
+        index.candidates(&p, &mut keys, &mut stats, &mut out, true);
         assert!(out.is_empty(), "{out:?}");
     }
 
@@ -754,14 +937,14 @@ mod tests {
         }
         let p = PreparedRecord::new(rec("q", "Kovalenko", "Petro", "", ""));
         let (mut keys, mut out, mut stats) = (Vec::new(), Vec::new(), BlockingStats::default());
-        index.candidates(&p, &mut keys, &mut stats, &mut out);
+        index.candidates(&p, &mut keys, &mut stats, &mut out, true);
         assert!(out.is_empty());
         // With a given name, the surname alone is not looked up.
         assert_eq!(stats.skipped.get(&KeyKind::SurnameCode), None);
         // A surname alone is searched when there is nothing to add to it,
         // and its block is over the cap.
         let p = PreparedRecord::new(rec("q", "Kovalenko", "", "", ""));
-        index.candidates(&p, &mut keys, &mut stats, &mut out);
+        index.candidates(&p, &mut keys, &mut stats, &mut out, true);
         assert!(out.is_empty());
         assert!(stats.skipped.get(&KeyKind::SurnameCode).copied().unwrap_or(0) >= 1);
         // The same surname with the year is a small block.

@@ -214,13 +214,12 @@ impl<'a> Left<'a> {
 
 /// Blocks the left records at the positions `order` lists, in that order,
 /// and hands every candidate pair (left position, right slot, the key
-/// kinds they share, their comparison) to `visit`; `done` is called after
-/// each left record's candidates.
+/// kinds they share if `with_kinds`, their comparison) to `visit`.
 fn each_pair(
     left: &Left<'_>,
     order: &[u32],
     index: &Index,
-    dedup: bool,
+    (dedup, with_kinds): (bool, bool),
     (stats, memo): (&mut BlockingStats, &mut TextMemo),
     mut visit: impl FnMut(u32, u32, u16, Comparison),
 ) {
@@ -230,7 +229,7 @@ fn each_pair(
             continue;
         };
         let mut own = BlockingStats::default();
-        index.candidates(p, &mut keys, &mut own, &mut slots);
+        index.candidates(p, &mut keys, &mut own, &mut slots, with_kinds);
         if dedup {
             slots.retain(|&(s, _)| s > i32);
             own.pairs = slots.len() as u64;
@@ -279,7 +278,7 @@ fn block_and_compare(
         ..Sampled::default()
     };
     let Sampled { pairs, sessions, stats } = &mut part;
-    each_pair(left, order, index, dedup, (stats, memo), |l, r, kinds, cmp| {
+    each_pair(left, order, index, (dedup, estimate), (stats, memo), |l, r, kinds, cmp| {
         if estimate {
             for (patterns, bits) in sessions.iter_mut().zip(&session_bits) {
                 if kinds & bits != 0 {
@@ -322,7 +321,9 @@ fn block_and_weigh(
 ) -> Scoring {
     let mut out = Scoring::default();
     let mut stats = BlockingStats::default();
-    each_pair(left, order, index, dedup, (&mut stats, memo), |l, r, _, cmp| weigh(&mut out, weigher, l, r, cmp, floor));
+    each_pair(left, order, index, (dedup, false), (&mut stats, memo), |l, r, _, cmp| {
+        weigh(&mut out, weigher, l, r, cmp, floor)
+    });
     out.stats = stats;
     out
 }
