@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use crate::compare::compare_with;
 use crate::hot_blocks::HotBlocks;
 use crate::model::{Explanation, Model};
-use crate::postings::{FrozenPostings, KeyRun, each_posting};
+use crate::postings::{FrozenPostings, GroupedRun, group_bits};
 use crate::record::{Hot, MatchRecord, PreparedRecord, Preparer, prepare_parallel};
 
 /// Kinds of blocking key.
@@ -445,28 +445,30 @@ impl Index {
         }
         u32::try_from(first + records.len()).expect("an index holds fewer than 2^32 records");
         let t = std::time::Instant::now();
-        // Per chunk: each record's keys, and where each record's keys end;
-        // and the records' hot blocks.
-        let keys: Vec<KeyRun> = records
+        // Per chunk: its records' postings, grouped for the frozen build
+        // while they are in this core's cache; and the records' hot blocks.
+        let group_bits = group_bits(records.len());
+        let runs: Vec<GroupedRun> = records
             .par_chunks(KEY_CHUNK)
-            .map(|run| {
+            .enumerate()
+            .map(|(c, run)| {
                 // Room for more keys than records have (a dozen or two):
                 // room never written costs no memory, growing copies.
-                let mut all = Vec::with_capacity(run.len() * KEYS_ROOM);
-                let (mut ends, mut buf) = (Vec::with_capacity(run.len()), Vec::new());
-                for p in run {
+                let mut postings = Vec::with_capacity(run.len() * KEYS_ROOM);
+                let mut buf = Vec::new();
+                for (i, p) in run.iter().enumerate() {
+                    let slot = u32::try_from(first + c * KEY_CHUNK + i).unwrap_or(u32::MAX);
                     blocking_keys(p, &mut buf, false);
-                    all.extend(buf.iter().map(|&(_, k)| k));
-                    ends.push(u32::try_from(all.len()).unwrap_or(u32::MAX));
+                    postings.extend(buf.iter().map(|&(_, k)| (k, slot)));
                 }
-                (all, ends)
+                GroupedRun::new(&postings, group_bits)
             })
             .collect();
         crate::link::prof("  index keys", t);
         self.hot.extend(&records);
         crate::link::prof("  index hot", t);
         if first == 0 {
-            self.frozen = FrozenPostings::build(&keys, first, rayon::current_num_threads());
+            self.frozen = FrozenPostings::build(&runs, group_bits, rayon::current_num_threads());
             self.records = records;
             return;
         }
@@ -474,7 +476,7 @@ impl Index {
             self.postings.resize_with(SHARDS, Postings::default);
         }
         self.postings.par_iter_mut().enumerate().for_each(|(n, map)| {
-            for (k, slot) in each_posting(&keys, first) {
+            for (k, slot) in runs.iter().flat_map(GroupedRun::iter) {
                 if shard(k) == n {
                     post(map, k, slot);
                 }

@@ -7,34 +7,76 @@
 //! allocation per key. Records added later go to the index's hash maps.
 //!
 //! Keys are hashes, spread evenly, so a directory with about one entry per
-//! distinct key leaves a handful of postings per entry.
+//! distinct key leaves a handful of postings per entry. The postings come
+//! grouped by the key's top bits ([`GroupedRun`]) from the cores that made
+//! the keys, while each run's keys are in their cache: the build then
+//! reads each group once, from every run, and sorts it by entry. (Reading
+//! every run's keys to count them by group, then to scatter them, was two
+//! thirds of the build, and as much fresh memory again as the postings.)
 
 use rayon::prelude::*;
 
 use crate::record::prefetch;
 
-/// One run of records' keys: every key of its records, record by record
-/// in slot order, and where each record's keys end.
-pub(crate) type KeyRun = (Vec<u64>, Vec<u32>);
+/// The postings of a run of records (a few thousand), grouped by the
+/// key's top [`group_bits`] bits: by group, and in slot order within a
+/// group.
+#[derive(Debug, Default)]
+pub(crate) struct GroupedRun {
+    postings: Vec<Keyed>,
+    /// Per group, and one past the last: where its postings start.
+    starts: Vec<u32>,
+}
 
-/// Every (key, slot) of runs of records' keys whose first record has slot
-/// `first_slot`, in slot order.
-pub(crate) fn each_posting(runs: &[KeyRun], first_slot: usize) -> impl Iterator<Item = (u64, u32)> + '_ {
-    let mut slot = first_slot;
-    runs.iter()
-        .flat_map(|(keys, ends)| {
-            let mut start = 0;
-            ends.iter().map(move |&end| {
-                let record = keys.get(start..end as usize).unwrap_or(&[]);
-                start = end as usize;
-                record
-            })
-        })
-        .flat_map(move |record| {
-            let slot32 = u32::try_from(slot).unwrap_or(u32::MAX);
-            slot += 1;
-            record.iter().map(move |&k| (k, slot32))
-        })
+/// Postings per record a bulk load expects, to size its groups before any
+/// key is made (a record of the synthetic sets has about fifteen; a wrong
+/// guess only makes the groups larger or smaller).
+const POSTINGS_PER_RECORD: usize = 16;
+
+/// The bits of a bulk load's groups: about [`SECOND_PASS`] postings each.
+pub(crate) fn group_bits(records: usize) -> u32 {
+    let groups = (records.saturating_mul(POSTINGS_PER_RECORD) / SECOND_PASS).max(1).next_power_of_two();
+    groups.trailing_zeros()
+}
+
+impl GroupedRun {
+    /// Groups postings (key, slot) given in slot order: a counting sort by
+    /// group, which keeps that order within each group.
+    pub(crate) fn new(postings: &[(u64, u32)], group_bits: u32) -> Self {
+        let mut starts = vec![0u32; (1usize << group_bits) + 1];
+        for &(k, _) in postings {
+            if let Some(c) = starts.get_mut(entry_of(k, group_bits) + 1) {
+                *c += 1;
+            }
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut grouped = vec![Keyed::default(); postings.len()];
+        for &(k, slot) in postings {
+            if let Some(n) = next.get_mut(entry_of(k, group_bits)) {
+                if let Some(p) = grouped.get_mut(*n as usize) {
+                    *p = Keyed::new(k, slot);
+                }
+                *n += 1;
+            }
+        }
+        Self { postings: grouped, starts }
+    }
+
+    /// The postings of group `g`.
+    fn group(&self, g: usize) -> &[Keyed] {
+        match (self.starts.get(g), self.starts.get(g + 1)) {
+            (Some(&a), Some(&b)) => self.postings.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// Every posting (key, slot): by group, each key's slots in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.postings.iter().map(|p| (p.key(), p.number()))
+    }
 }
 
 /// Frozen postings, in parts that each cover a contiguous range of the
@@ -87,20 +129,19 @@ impl Keyed {
 }
 
 impl FrozenPostings {
-    /// Builds the postings from runs of records' keys: per run, every
-    /// key of its records in slot order and where each record's keys end
-    /// (the runs follow one another from slot `first_slot`).
-    pub(crate) fn build(runs: &[KeyRun], first_slot: usize, threads: usize) -> Self {
-        let postings: usize = runs.iter().map(|(keys, _)| keys.len()).sum();
+    /// Builds the postings from runs of records' postings, grouped with
+    /// `group_bits` ([`group_bits`]), the runs in slot order.
+    pub(crate) fn build(runs: &[GroupedRun], group_bits: u32, threads: usize) -> Self {
+        let postings: usize = runs.iter().map(|r| r.postings.len()).sum();
         // About one directory entry per two postings (a key has two or
-        // three on average), at least one.
-        let bits = usize::BITS - (postings / 2).max(1).leading_zeros();
-        let entries = 1usize << bits;
-        let threads = threads.clamp(1, entries);
-        let per_part = entries.div_ceil(threads);
+        // three on average), at least one per group.
+        let bits = (usize::BITS - (postings / 2).max(1).leading_zeros()).max(group_bits);
+        let groups = 1usize << group_bits;
+        let threads = threads.clamp(1, groups);
+        let per_part = groups.div_ceil(threads);
         let ranges: Vec<(usize, usize)> =
-            (0..threads).map(|t| (t * per_part, ((t + 1) * per_part).min(entries))).collect();
-        let build = |&(lo, hi): &(usize, usize)| Part::build(runs, first_slot, (bits, postings), lo, hi);
+            (0..threads).map(|t| (t * per_part, ((t + 1) * per_part).min(groups))).filter(|(a, b)| a < b).collect();
+        let build = |&(lo, hi): &(usize, usize)| Part::build(runs, (bits, group_bits), lo, hi);
         let parts = ranges.par_iter().map(build).collect();
         Self { bits, parts }
     }
@@ -157,89 +198,50 @@ fn entry_of(key: u64, bits: u32) -> usize {
     usize::try_from(key.checked_shr(64 - bits).unwrap_or(0)).unwrap_or(0)
 }
 
-/// Postings a part sorts at once in its second pass, about: a few
-/// hundred kilobytes, in the cache.
+/// Postings in a group, about: a few hundred kilobytes, in the cache
+/// while the group is sorted.
 const SECOND_PASS: usize = 16_384;
 
 impl Part {
-    /// The part of the directory from entry `lo` to `hi`. Two counting
-    /// sorts, both writing to few places at a time (a single one wrote
-    /// each posting to a random place in a large array, a cache miss
-    /// each): by coarse groups of entries, then each group by entry; then
-    /// each entry's few postings by key and slot.
+    /// The part of the directory that groups `lo` to `hi` cover: each
+    /// group's postings, read from every run (in slot order), sorted by
+    /// entry with a counting sort, then each entry's few postings by key
+    /// (stable: a key's slots keep their order).
     ///
-    /// `(bits, postings)`: the directory's bits, and the postings of all
-    /// parts.
-    fn build(runs: &[KeyRun], first_slot: usize, (bits, postings): (u32, usize), lo: usize, hi: usize) -> Self {
-        let span = hi - lo;
-        let mine = |k: u64| (lo..hi).contains(&entry_of(k, bits));
-        // Coarse groups of 2^shift entries, each about SECOND_PASS postings.
-        // Keys are hashes, spread evenly: the part's share of the postings
-        // is near its share of the directory, which is enough to size the
-        // groups (and saves a pass over every key to count them exactly;
-        // the groups' sizes do not change what is built).
-        let expected = postings.saturating_mul(span) >> bits;
-        let groups_wanted = (expected / SECOND_PASS).max(1).next_power_of_two();
-        let shift = (span.max(1).next_power_of_two() / groups_wanted).max(1).trailing_zeros();
-        let group = |k: u64| (entry_of(k, bits) - lo) >> shift;
-        let groups = (span >> shift) + 1;
-        let mut bounds = vec![0usize; groups + 1];
-        for (keys, _) in runs {
-            for &k in keys {
-                if mine(k)
-                    && let Some(c) = bounds.get_mut(group(k) + 1)
-                {
-                    *c += 1;
-                }
-            }
-        }
-        for i in 1..bounds.len() {
-            bounds[i] += bounds[i - 1];
-        }
-        let total = bounds.last().copied().unwrap_or(0);
-        let mut coarse = vec![Keyed::default(); total];
-        let mut next = bounds.clone();
-        for (k, slot) in each_posting(runs, first_slot) {
-            if mine(k)
-                && let Some(n) = next.get_mut(group(k))
-            {
-                if let Some(p) = coarse.get_mut(*n) {
-                    *p = Keyed::new(k, slot);
-                }
-                *n += 1;
-            }
-        }
-        drop(next);
-        // Second pass, group by group: postings by entry (stable, so slots
-        // stay in order), then keys, starts and the directory.
-        let mut out = Self { first: lo, ..Self::default() };
+    /// `(bits, group_bits)`: the directory's bits and the groups'.
+    fn build(runs: &[GroupedRun], (bits, group_bits): (u32, u32), lo: usize, hi: usize) -> Self {
+        let shift = bits - group_bits;
+        let entries = 1usize << shift;
+        let mut out = Self { first: lo << shift, ..Self::default() };
+        let total: usize = (lo..hi).map(|g| runs.iter().map(|r| r.group(g).len()).sum::<usize>()).sum();
         out.slots.reserve(total);
-        out.dir.reserve(span + 1);
+        out.dir.reserve(((hi - lo) << shift) + 1);
         // At most one distinct key per posting: room never written costs
         // no memory, growing the list copies it.
         out.keys.reserve(total + 1);
         let mut sorted: Vec<(u64, u32)> = Vec::new();
         let mut count: Vec<usize> = Vec::new();
-        for w in bounds.windows(2) {
-            let part = coarse.get(w[0]..w[1]).unwrap_or(&[]);
-            let first_entry = out.dir.len();
-            let entries = (1usize << shift).min(span - first_entry.min(span));
+        for g in lo..hi {
+            let first_entry = g << shift;
+            let group = || runs.iter().flat_map(|r| r.group(g));
             count.clear();
             count.resize(entries + 1, 0);
-            for posting in part {
-                if let Some(c) = count.get_mut(entry_of(posting.key(), bits) - lo - first_entry + 1) {
+            let mut n = 0;
+            for posting in group() {
+                if let Some(c) = count.get_mut(entry_of(posting.key(), bits) - first_entry + 1) {
                     *c += 1;
                 }
+                n += 1;
             }
             for i in 1..count.len() {
                 count[i] += count[i - 1];
             }
             sorted.clear();
-            sorted.resize(part.len(), (0, 0));
+            sorted.resize(n, (0, 0));
             let mut next = count.clone();
-            for posting in part {
+            for posting in group() {
                 let k = posting.key();
-                if let Some(n) = next.get_mut(entry_of(k, bits) - lo - first_entry) {
+                if let Some(n) = next.get_mut(entry_of(k, bits) - first_entry) {
                     if let Some(p) = sorted.get_mut(*n) {
                         *p = (k, posting.number());
                     }
@@ -259,9 +261,6 @@ impl Part {
                 }
             }
         }
-        while out.dir.len() < span {
-            out.dir.push(u32::try_from(out.keys.len()).unwrap_or(u32::MAX));
-        }
         out.dir.push(u32::try_from(out.keys.len()).unwrap_or(u32::MAX));
         // The end of the last key's slots; no directory entry reaches it.
         out.keys.push(Keyed::new(0, u32::try_from(out.slots.len()).unwrap_or(u32::MAX)));
@@ -274,40 +273,43 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    /// Runs of records with keys drawn from a small set, so keys repeat
-    /// within a record's run and across runs.
-    fn runs(records: usize, per_run: usize, seed: u64) -> Vec<KeyRun> {
+    /// Records' keys drawn from a small set, so keys repeat across
+    /// records, in runs of `per_run` records from slot `first`.
+    fn records(records: usize, seed: u64) -> Vec<Vec<u64>> {
         let mut rng = crate::rng::Rng::new(seed);
         let vocabulary: Vec<u64> = (0..records as u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed).collect();
-        let mut out = Vec::new();
-        let mut done = 0;
-        while done < records {
-            let n = per_run.min(records - done);
-            let (mut keys, mut ends) = (Vec::new(), Vec::new());
-            for _ in 0..n {
+        (0..records)
+            .map(|_| {
                 let mut own: Vec<u64> = (0..rng.below(6)).map(|_| vocabulary[rng.below(vocabulary.len())]).collect();
                 own.sort_unstable();
                 own.dedup();
-                keys.extend(own);
-                ends.push(u32::try_from(keys.len()).unwrap_or(u32::MAX));
-            }
-            out.push((keys, ends));
-            done += n;
-        }
-        out
+                own
+            })
+            .collect()
     }
 
-    fn expected(runs: &[KeyRun], first_slot: u32) -> BTreeMap<u64, Vec<u32>> {
+    fn runs(keys: &[Vec<u64>], per_run: usize, first: u32, group_bits: u32) -> Vec<GroupedRun> {
+        keys.chunks(per_run)
+            .enumerate()
+            .map(|(r, run)| {
+                let postings: Vec<(u64, u32)> = run
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, own)| {
+                        let slot = first + u32::try_from(r * per_run + i).unwrap();
+                        own.iter().map(move |&k| (k, slot))
+                    })
+                    .collect();
+                GroupedRun::new(&postings, group_bits)
+            })
+            .collect()
+    }
+
+    fn expected(keys: &[Vec<u64>], first: u32) -> BTreeMap<u64, Vec<u32>> {
         let mut map: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
-        let mut slot = first_slot;
-        for (keys, ends) in runs {
-            let mut start = 0;
-            for &end in ends {
-                for &k in &keys[start..end as usize] {
-                    map.entry(k).or_default().push(slot);
-                }
-                start = end as usize;
-                slot += 1;
+        for (i, own) in keys.iter().enumerate() {
+            for &k in own {
+                map.entry(k).or_default().push(first + u32::try_from(i).unwrap());
             }
         }
         map
@@ -315,21 +317,40 @@ mod tests {
 
     #[test]
     fn every_key_finds_its_slots_in_order_whatever_the_threads() {
-        for (records, per_run, first) in [(0, 10, 0), (1, 10, 5), (5_000, 700, 0), (20_000, 20_000, 123)] {
-            let runs = runs(records, per_run, records as u64 + 1);
-            let want = expected(&runs, first);
-            for threads in [1, 2, 3, 8] {
-                let frozen = FrozenPostings::build(&runs, first as usize, threads);
-                for (k, slots) in &want {
-                    assert_eq!(frozen.get(*k), slots.as_slice(), "{records} records, {threads} threads");
-                }
-                for absent in [0, 1, u64::MAX, 0x8000_0000_0000_0000] {
-                    if !want.contains_key(&absent) {
-                        assert!(frozen.get(absent).is_empty());
+        for (n, per_run, first) in [(0, 10, 0), (1, 10, 5), (5_000, 700, 0), (20_000, 20_000, 123), (40_000, 4_096, 7)]
+        {
+            let keys = records(n, n as u64 + 1);
+            let want = expected(&keys, first);
+            for group_bits in [0, 3, group_bits(n)] {
+                let runs = runs(&keys, per_run, first, group_bits);
+                let every: usize = runs.iter().map(|r| r.iter().count()).sum();
+                assert_eq!(every, want.values().map(Vec::len).sum::<usize>());
+                for threads in [1, 2, 3, 8] {
+                    let frozen = FrozenPostings::build(&runs, group_bits, threads);
+                    for (k, slots) in &want {
+                        assert_eq!(
+                            frozen.get(*k),
+                            slots.as_slice(),
+                            "{n} records, {group_bits} bits, {threads} threads"
+                        );
+                    }
+                    for absent in [0, 1, u64::MAX, 0x8000_0000_0000_0000] {
+                        if !want.contains_key(&absent) {
+                            assert!(frozen.get(absent).is_empty());
+                        }
                     }
                 }
             }
         }
         assert!(FrozenPostings::default().get(7).is_empty());
+    }
+
+    #[test]
+    fn groups_are_sized_from_the_records() {
+        assert_eq!(group_bits(0), 0);
+        assert_eq!(group_bits(1_000), 0);
+        // 500,000 records: about eight million postings, 512 groups.
+        assert_eq!(group_bits(500_000), 9);
+        assert_eq!(group_bits(1_000_000), 10);
     }
 }
