@@ -256,9 +256,15 @@ impl Inline {
         out
     }
 
+    /// The text's bytes (UTF-8: they were copied from a `str`), or `None`
+    /// when it is only in the record.
+    pub(crate) fn bytes(&self) -> Option<&[u8]> {
+        self.bytes.get(..usize::from(self.len))
+    }
+
     /// The text, or `None` when it is only in the record.
     pub(crate) fn get(&self) -> Option<&str> {
-        std::str::from_utf8(self.bytes.get(..usize::from(self.len))?).ok()
+        std::str::from_utf8(self.bytes()?).ok()
     }
 }
 
