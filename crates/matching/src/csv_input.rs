@@ -534,6 +534,25 @@ a3,Бондар,Юрій,,,1990-05,,,,,UA,pow,
         assert_eq!(err.to_string(), format!("line {}, field family_name: not valid UTF-8", 2 + 3 * 12_345));
     }
 
+    /// Only the columns the matcher reads must be UTF-8: Latin-1 bytes in
+    /// another column (an export's free notes) leave the record whole,
+    /// next to records in plain ASCII and in Cyrillic; in a column it reads
+    /// they are an error naming that column.
+    #[test]
+    fn only_the_columns_read_must_be_utf8() {
+        let mut file = b"record_id,family_name,notes,given_names\n".to_vec();
+        file.extend_from_slice(b"a1,Kovalenko,ok,Oleksandr\n");
+        file.extend_from_slice(b"a2,Petrenko,caf\xe9,Ivan\n");
+        file.extend_from_slice("a3,Бондар,прим.,Юрій\n".as_bytes());
+        let records = read_records(&file[..]).expect("the notes are not read");
+        let names: Vec<(&str, &str)> = records.iter().map(|r| (r.id.as_str(), r.family_name.as_str())).collect();
+        assert_eq!(names, [("a1", "Kovalenko"), ("a2", "Petrenko"), ("a3", "Бондар")]);
+        assert_eq!(records[2].given_names, "Юрій");
+        file.extend_from_slice(b"a4,Caf\xe9,,Ivan\n");
+        let err = read_records(&file[..]).expect_err("a family name in Latin-1");
+        assert_eq!(err.to_string(), "line 5, field family_name: not valid UTF-8");
+    }
+
     #[test]
     fn errors_name_line_and_field() {
         let bad = "record_id,family_name,given_names,birth_date\na,X,Y,1990\nb,X,Y,31/12/1990\n";
