@@ -319,21 +319,18 @@ impl Met {
         }
     }
 
-    /// Marks the slots of a block, and with `kind` (a [`KeyKind::bit`])
-    /// the kind each was met under.
-    fn meet<'a>(&mut self, slots: impl Iterator<Item = &'a u32>, kind: Option<u16>) {
+    /// Marks the slots of a block (in order), and with `kind` (a
+    /// [`KeyKind::bit`]) the kind each was met under.
+    fn meet(&mut self, slots: &[u32], kind: Option<u16>) {
+        let (Some(&first), Some(&last)) = (slots.first(), slots.last()) else { return };
+        let (lo, hi) = (first as usize / (64 * 64), last as usize / (64 * 64) + 1);
+        (self.lo, self.hi) = if self.lo >= self.hi { (lo, hi) } else { (self.lo.min(lo), self.hi.max(hi)) };
         for &s in slots {
             let s = s as usize;
-            let (word, summary) = (s / 64, s / (64 * 64));
-            if let (Some(b), Some(w)) = (self.bits.get_mut(word), self.words.get_mut(summary)) {
+            let word = s / 64;
+            if let (Some(b), Some(w)) = (self.bits.get_mut(word), self.words.get_mut(word / 64)) {
                 *b |= 1 << (s % 64);
                 *w |= 1 << (word % 64);
-            }
-            if self.lo >= self.hi {
-                (self.lo, self.hi) = (summary, summary + 1);
-            } else {
-                self.lo = self.lo.min(summary);
-                self.hi = self.hi.max(summary + 1);
             }
             // Only the estimation sample asks for the kinds: the table is
             // sixteen times the bitmap's size, and its loads miss the cache.
@@ -651,7 +648,9 @@ impl Index {
                     *stats.skipped.entry(kind).or_default() += 1;
                 } else if size > 0 {
                     by_surname |= kind.is_surname();
-                    met.meet(bulk.iter().chain(added), with_kinds.then_some(kind.bit()));
+                    for block in [bulk, added] {
+                        met.meet(block, with_kinds.then_some(kind.bit()));
+                    }
                 }
             }
         }
