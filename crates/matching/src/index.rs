@@ -275,25 +275,26 @@ pub(crate) fn blocking_keys(p: &PreparedRecord, out: &mut Vec<(KeyKind, u64)>, s
     // No key repeats (the surname codes and given-name classes are
     // distinct, and each kind hashes its own parts), so there is nothing
     // to sort out: a record's keys were sorted and deduplicated here
-    // before, a twentieth of a batch's time. Two keys could only be equal
+    // before, a fiftieth of a batch's time. Two keys could only be equal
     // by a 64-bit collision, which posts a slot twice under one key; the
     // candidates' merge counts it once.
 }
 
 thread_local! {
-    /// Per thread: the table of slots met by the search running on it
-    /// ([`Met`]). Kept between searches (each clears what it set), and as
-    /// large as the largest index the thread searched: two bytes and a
-    /// bit per record.
+    /// Per thread: the table of slots met by the searches that run on it
+    /// ([`Met`]), kept between them (each clears what it set) and as large
+    /// as the largest index the thread searched: a bit per record, and two
+    /// bytes per record where the kinds were asked for (a batch's
+    /// estimation sample).
     static MET: RefCell<Met> = RefCell::new(Met::default());
 }
 
 /// The slots a search meets in its blocks, each once with all the kinds
 /// it was met under, in slot order. A dozen blocks' slots were merged by
-/// sorting them all, and then by sorting the distinct ones (a twentieth
-/// of a batch's time, then half that); here each slot met is marked in a
-/// table by slot and a bit set in a two-level bitmap, and reading the
-/// bitmap's set bits gives the slots in order without sorting.
+/// sorting them all (a twentieth of a batch's time); here each slot met
+/// sets a bit in a two-level bitmap (and, when asked, its kinds in a table
+/// by slot), and reading the bitmap's set bits gives the slots in order
+/// without sorting.
 #[derive(Debug, Default)]
 struct Met {
     /// The kinds each slot was met under (none: not met).
@@ -618,10 +619,13 @@ impl Index {
                 crate::record::prefetch(first);
             }
         }
-        MET.with_borrow_mut(|met| {
-            self.meet_blocks(keys, met, stats, with_kinds);
-            met.finish(out, with_kinds);
-        });
+        // Taken out while in use and put back clean: a search that fails
+        // half-way leaves no marks behind for the next (it drops the
+        // table, and the next search makes a new one).
+        let mut met = MET.take();
+        self.meet_blocks(keys, &mut met, stats, with_kinds);
+        met.finish(out, with_kinds);
+        MET.set(met);
         if out.is_empty() {
             stats.without_candidates += 1;
         }

@@ -33,11 +33,17 @@ pub(crate) struct GroupedRun {
 /// guess only makes the groups larger or smaller).
 const POSTINGS_PER_RECORD: usize = 16;
 
-/// The bits of a bulk load's groups: about [`SECOND_PASS`] postings each.
+/// The bits of a bulk load's groups: about [`SECOND_PASS`] postings each,
+/// up to [`MAX_GROUP_BITS`].
 pub(crate) fn group_bits(records: usize) -> u32 {
     let groups = (records.saturating_mul(POSTINGS_PER_RECORD) / SECOND_PASS).max(1).next_power_of_two();
-    groups.trailing_zeros()
+    groups.trailing_zeros().min(MAX_GROUP_BITS)
 }
+
+/// Every run keeps where each group starts (four bytes per group): past
+/// 4,096 groups (a registry of four million), groups grow instead, so
+/// that this stays a sliver of the postings themselves.
+const MAX_GROUP_BITS: u32 = 12;
 
 impl GroupedRun {
     /// Groups postings (key, slot) given in slot order: a counting sort by
@@ -352,5 +358,6 @@ mod tests {
         // 500,000 records: about eight million postings, 512 groups.
         assert_eq!(group_bits(500_000), 9);
         assert_eq!(group_bits(1_000_000), 10);
+        assert_eq!(group_bits(100_000_000), MAX_GROUP_BITS);
     }
 }
