@@ -49,25 +49,10 @@ impl GroupedRun {
     /// Groups postings (key, slot) given in slot order: a counting sort by
     /// group, which keeps that order within each group.
     pub(crate) fn new(postings: &[(u64, u32)], group_bits: u32) -> Self {
-        let mut starts = vec![0u32; (1usize << group_bits) + 1];
-        for &(k, _) in postings {
-            if let Some(c) = starts.get_mut(entry_of(k, group_bits) + 1) {
-                *c += 1;
-            }
-        }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
-        }
-        let mut next = starts.clone();
-        let mut grouped = vec![Keyed::default(); postings.len()];
-        for &(k, slot) in postings {
-            if let Some(n) = next.get_mut(entry_of(k, group_bits)) {
-                if let Some(p) = grouped.get_mut(*n as usize) {
-                    *p = Keyed::new(k, slot);
-                }
-                *n += 1;
-            }
-        }
+        let (mut starts, mut grouped) = (Vec::new(), Vec::new());
+        let group = |k: u64| entry_of(k, group_bits);
+        counting_sort(|| postings.iter().copied(), 1 << group_bits, group, Keyed::new, (&mut starts, &mut grouped));
+        let starts = starts.into_iter().map(|s| u32::try_from(s).unwrap_or(u32::MAX)).collect();
         Self { postings: grouped, starts }
     }
 
@@ -225,35 +210,12 @@ impl Part {
         // At most one distinct key per posting: room never written costs
         // no memory, growing the list copies it.
         out.keys.reserve(total + 1);
-        let mut sorted: Vec<(u64, u32)> = Vec::new();
-        let mut count: Vec<usize> = Vec::new();
+        let (mut count, mut sorted) = (Vec::new(), Vec::new());
         for g in lo..hi {
             let first_entry = g << shift;
-            let group = || runs.iter().flat_map(|r| r.group(g));
-            count.clear();
-            count.resize(entries + 1, 0);
-            let mut n = 0;
-            for posting in group() {
-                if let Some(c) = count.get_mut(entry_of(posting.key(), bits) - first_entry + 1) {
-                    *c += 1;
-                }
-                n += 1;
-            }
-            for i in 1..count.len() {
-                count[i] += count[i - 1];
-            }
-            sorted.clear();
-            sorted.resize(n, (0, 0));
-            let mut next = count.clone();
-            for posting in group() {
-                let k = posting.key();
-                if let Some(n) = next.get_mut(entry_of(k, bits) - first_entry) {
-                    if let Some(p) = sorted.get_mut(*n) {
-                        *p = (k, posting.number());
-                    }
-                    *n += 1;
-                }
-            }
+            let group = || runs.iter().flat_map(|r| r.group(g)).map(|p| (p.key(), p.number()));
+            let entry = |k: u64| entry_of(k, bits) - first_entry;
+            counting_sort(group, entries, entry, |k, s| (k, s), (&mut count, &mut sorted));
             for c in count.windows(2) {
                 out.dir.push(u32::try_from(out.keys.len()).unwrap_or(u32::MAX));
                 let entry = sorted.get_mut(c[0]..c[1]).unwrap_or(&mut []);
@@ -271,6 +233,42 @@ impl Part {
         // The end of the last key's slots; no directory entry reaches it.
         out.keys.push(Keyed::new(0, u32::try_from(out.slots.len()).unwrap_or(u32::MAX)));
         out
+    }
+}
+
+/// A stable counting sort of postings into `buckets` buckets (`bucket`
+/// of a key, below `buckets`; others are left out): `out` gets them bucket
+/// by bucket, in their order within each, made by `make`, and `starts`
+/// where each bucket starts and, last, where the last one ends. `postings`
+/// is walked twice, to count and to place.
+fn counting_sort<T: Copy + Default, I: Iterator<Item = (u64, u32)>>(
+    postings: impl Fn() -> I,
+    buckets: usize,
+    bucket: impl Fn(u64) -> usize,
+    make: impl Fn(u64, u32) -> T,
+    (starts, out): (&mut Vec<usize>, &mut Vec<T>),
+) {
+    starts.clear();
+    starts.resize(buckets + 1, 0);
+    for (k, _) in postings() {
+        if let Some(c) = starts.get_mut(bucket(k) + 1) {
+            *c += 1;
+        }
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    out.clear();
+    out.resize(starts.last().copied().unwrap_or(0), T::default());
+    let mut next = starts.clone();
+    for (k, slot) in postings() {
+        let b = bucket(k);
+        if let Some(n) = next.get_mut(b).filter(|_| b < buckets) {
+            if let Some(p) = out.get_mut(*n) {
+                *p = make(k, slot);
+            }
+            *n += 1;
+        }
     }
 }
 
