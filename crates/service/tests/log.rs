@@ -10,7 +10,7 @@ use homeward_domain::{
     Category, ConflictSetup, PartialDate, Party, PartyCode, PartyKind, PersonId, PersonIdentity, SourceRef, Status,
     StatusEvent,
 };
-use homeward_service::log::verify::{ProblemKind, VerifyReport, verify};
+use homeward_service::log::verify::{ProblemKind, VerifyOptions, VerifyReport, verify};
 use homeward_service::log::{prove_consistency, prove_inclusion, reveal, root_at, sequence_and_sign};
 use homeward_store::{Keyring, NewPerson, Store};
 use homeward_store_postgres::PgStore;
@@ -182,7 +182,7 @@ fn signer() -> Signer {
 }
 
 async fn check(db: &Db, signer: &Signer, against: Option<&str>) -> VerifyReport {
-    verify(db.store.clone(), &signer.verifier(), against).await.unwrap()
+    verify(db.store.clone(), &signer.verifier(), VerifyOptions { against, ..Default::default() }).await.unwrap()
 }
 
 fn first(report: &VerifyReport) -> (ProblemKind, String) {
@@ -247,7 +247,7 @@ async fn rotating_the_field_keys_leaves_the_log_verifying(db: Db) {
     let store = db.reopen(rotated).await;
     assert_eq!(store.reseal_contacts(100).await.unwrap(), 2);
     assert_eq!(store.person(id).await.unwrap().unwrap().identities[0].identity, with_contacts);
-    let report = verify(store.clone(), &signer.verifier(), None).await.unwrap();
+    let report = verify(store.clone(), &signer.verifier(), VerifyOptions::default()).await.unwrap();
     assert!(report.problems.is_empty(), "{report:?}");
     // The record's reveal bundle still checks: its content is the plaintext.
     let entries = store.entries(0, store.tree_head().await.unwrap().size).await.unwrap();
@@ -393,14 +393,20 @@ async fn a_rewritten_history_is_caught_against_a_saved_checkpoint(db: Db) {
     let signer = signer();
     populate(&db, &signer).await;
     let saved = db.store.latest_checkpoint().await.unwrap().unwrap().note;
-    // An intruder with the database and the log key rewrites leaf 4's time,
-    // then rebuilds every hash and re-signs: the database is self-consistent.
-    let reset = match db.raw {
-        Raw::Sqlite(_) => "",
-        Raw::Postgres { .. } => "UPDATE log_entry SET leaf_index = NULL;",
+    // An intruder with the database and every key (the log key, and the
+    // key files that authenticate entries) says party B made leaf 4's
+    // change, then rebuilds every hash and re-signs: the database is
+    // self-consistent.
+    let mut entry = db.store.entries(4, 5).await.unwrap().remove(0);
+    entry.actor_party = Some("B".into());
+    let mac = db.keys.entry_key().mac(&entry.mac_message());
+    let mac = mac.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let (mac, reset) = match db.raw {
+        Raw::Sqlite(_) => (format!("X'{mac}'"), ""),
+        Raw::Postgres { .. } => (format!("'\\x{mac}'::bytea"), "UPDATE log_entry SET leaf_index = NULL;"),
     };
     db.exec(&format!(
-        "UPDATE log_entry SET time_ms = time_ms - 86400000 WHERE {};
+        "UPDATE log_entry SET actor_party = 'B', mac = {mac} WHERE {};
          {reset}
          DELETE FROM log_hash; DELETE FROM log_checkpoint;
          UPDATE log_tree SET size = 0 WHERE id = 1;",

@@ -127,17 +127,27 @@ pub async fn requests_are_filed_matched_decided_and_logged(store: DynStore, trac
                     assert_eq!(record.commitment(&entry.salt), entry.commitment, "{}", record.record_id());
                     assert!(!entry.record_id.contains("Коваленко") && entry.event_type.starts_with("tracing."));
                     events.push((entry.event_type.clone(), content.clone()));
+                    let leaf = format!("{:?}", entry.leaf());
+                    assert!(!leaf.contains("tracing/"), "a leaf names no request: {leaf}");
                 }
             }
             AuditItem::Orphan { entry } => panic!("orphan {}", entry.record_id),
         }
     }
     audit.await.unwrap().unwrap();
-    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
-    for k in ["tracing.filed", "tracing.assigned", "tracing.candidate", "tracing.rejected", "tracing.confirmed"] {
+    // Public event types say only "filed" or "updated by staff": no leaf
+    // tells an outsider that a request had a candidate, or what was decided.
+    let types: std::collections::BTreeSet<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(types, ["tracing.filed", "tracing.updated"].into(), "{events:?}");
+    let kinds: Vec<&str> = events.iter().filter_map(|(_, c)| c["kind"].as_str()).collect();
+    for k in ["filed", "assigned", "rejected", "confirmed"] {
         assert!(kinds.contains(&k), "{k} in {kinds:?}");
     }
-    assert_eq!(kinds.iter().filter(|k| **k == "tracing.candidate").count(), 2);
+    assert!(!kinds.contains(&"candidate"), "candidates are not logged events: {kinds:?}");
+    // A decision commits to the candidate as the caseworker saw it.
+    let decided = events.iter().find(|(_, c)| c["kind"] == "confirmed").unwrap();
+    assert!(decided.1["probability"].as_str().is_some_and(|p| p.starts_with("0.")), "{:?}", decided.1);
+    assert!(decided.1["explanation"].is_array(), "{:?}", decided.1);
     let filed = events.iter().find(|(k, _)| k == "tracing.filed").unwrap();
     assert_eq!(filed.1["contact"], "+380 50 000 00 00");
 }

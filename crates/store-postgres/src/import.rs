@@ -47,7 +47,7 @@ impl PersonImport for PgImport {
         let tx = self.tx.as_mut().ok_or_else(|| StoreError::Backend("import already finished".into()))?;
         let mut rejections = Vec::new();
         let now = now();
-        let log = crate::log::Appender::new(tx).await?;
+        let log = crate::log::Appender::new(tx, &self.keys).await?;
         // Source records new to the store are written together, a batch at
         // a time (`import_batch`); any other row, and a record's second row in
         // the same batch, is written alone after them, so the log keeps the

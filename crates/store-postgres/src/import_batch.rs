@@ -235,6 +235,7 @@ struct LogEntries {
     record_id: Vec<String>,
     salt: Vec<Vec<u8>>,
     commitment: Vec<Vec<u8>>,
+    mac: Vec<Vec<u8>>,
 }
 
 impl LogEntries {
@@ -248,6 +249,7 @@ impl LogEntries {
             record_id: Vec::with_capacity(n),
             salt: Vec::with_capacity(n),
             commitment: Vec::with_capacity(n),
+            mac: Vec::with_capacity(n),
         }
     }
 
@@ -264,6 +266,7 @@ impl LogEntries {
     ) {
         let actor = log.actor_of(Some(party));
         let (salt, commitment) = hlog::commit(content);
+        self.mac.push(log.mac(&actor, event_type, record_type, &record_id, &commitment).to_vec());
         self.id.push(id);
         self.role.push(actor.role);
         self.party.push(actor.party);
@@ -276,10 +279,11 @@ impl LogEntries {
 
     async fn insert(self, c: &mut PgConnection, time_ms: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO log_entry (id, time_ms, actor_role, actor_party, event_type, record_type, record_id, salt, commitment)
-             SELECT id, $8, actor_role, actor_party, event_type, record_type, record_id, salt, commitment
-             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $9::bytea[])
-             AS t (id, actor_role, actor_party, event_type, record_type, record_id, salt, commitment)",
+            "INSERT INTO log_entry (id, time_ms, actor_role, actor_party, event_type, record_type, record_id, salt, commitment, mac)
+             SELECT id, $8, actor_role, actor_party, event_type, record_type, record_id, salt, commitment, mac
+             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $9::bytea[],
+                         $10::bytea[])
+             AS t (id, actor_role, actor_party, event_type, record_type, record_id, salt, commitment, mac)",
         )
         .bind(self.id)
         .bind(self.role)
@@ -290,6 +294,7 @@ impl LogEntries {
         .bind(self.salt)
         .bind(time_ms)
         .bind(self.commitment)
+        .bind(self.mac)
         .execute(&mut *c)
         .await
         .map_err(backend_error)?;

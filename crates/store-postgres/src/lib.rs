@@ -140,7 +140,7 @@ pub(crate) fn check_parties(
 #[async_trait]
 impl LogStore for PgStore {
     async fn sequence(&self, max: usize) -> Result<TreeHead, StoreError> {
-        log::sequence(&self.pool, max).await
+        log::sequence(&self.pool, &self.keys.entry_key(), max).await
     }
 
     async fn tree_head(&self) -> Result<TreeHead, StoreError> {
@@ -188,6 +188,9 @@ impl LogStore for PgStore {
 
     async fn stored_hashes(&self, start: u64, end: u64) -> Result<Vec<Hash>, StoreError> {
         log::stored_hashes(&self.pool, start, end).await
+    }
+    fn entry_authentic(&self, entry: &LogEntry) -> bool {
+        entry.authentic(&self.keys.entry_key())
     }
 }
 
@@ -246,7 +249,7 @@ impl Store for PgStore {
                 .await
                 .map_err(backend_error)?;
         }
-        let log = log::Appender::new(&mut tx).await?;
+        let log = log::Appender::new(&mut tx, &self.keys).await?;
         let record = LoggedRecord::Conflict { setup: setup.clone() };
         let log_id = log
             .append(&mut tx, None, event::CONFLICT_SET, record.record_type(), &record.record_id(), &record.content())
@@ -278,7 +281,7 @@ impl Store for PgStore {
         let id = PersonId::new();
         let now = now();
         rows::insert_person(&mut tx, id, new.first_status.status, &new.source, now).await?;
-        let log = log::Appender::new(&mut tx).await?;
+        let log = log::Appender::new(&mut tx, &self.keys).await?;
         rows::insert_identity(
             &mut tx,
             &self.keys,
@@ -334,7 +337,7 @@ impl Store for PgStore {
             rows::current_status_for_update(&mut tx, id).await?.ok_or(StoreError::NotFound("person"))?;
         Status::check_transition(Some(current), event.status)?;
         let now = now();
-        let log = log::Appender::new(&mut tx).await?;
+        let log = log::Appender::new(&mut tx, &self.keys).await?;
         rows::insert_event(&mut tx, &self.keys, &log, id, seq + 1, &event, reported_by, now).await?;
         tx.commit().await.map_err(backend_error)?;
         Ok(StatusRecord { seq: seq + 1, event, reported_by: reported_by.clone(), recorded_at: now })
@@ -436,7 +439,7 @@ impl homeward_store::TracingStore for PgStore {
         id: homeward_domain::TracingRequestId,
         candidates: Vec<homeward_store::NewCandidate>,
     ) -> Result<usize, StoreError> {
-        requests::add_candidates(&self.pool, &self.keys, id, &candidates).await
+        requests::add_candidates(&self.pool, id, &candidates).await
     }
 
     async fn candidates(

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use futures_util::TryStreamExt;
 use homeward_domain::{ConflictSetup, PartyKind, PersonId, SourceRef, StatusEvent};
 use homeward_store::log::{self as hlog, record};
+use homeward_store::seal::EntryKey;
 use homeward_store::{Actor, AuditItem, Keyring, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead, seal};
 use homeward_tlog::{
     Hash, NotFetched, PrefetchedHashes, TreeError, stored_hash_count, stored_hashes_for_records, tree_hash,
@@ -27,10 +28,11 @@ use crate::rows::{self, get};
 pub(crate) struct Appender {
     pub(crate) time_ms: i64,
     kinds: HashMap<String, PartyKind>,
+    key: EntryKey,
 }
 
 impl Appender {
-    pub(crate) async fn new(c: &mut PgConnection) -> Result<Self, StoreError> {
+    pub(crate) async fn new(c: &mut PgConnection, keys: &Keyring) -> Result<Self, StoreError> {
         let rows = sqlx::query("SELECT code, kind FROM party").fetch_all(&mut *c).await.map_err(backend_error)?;
         let mut kinds = HashMap::new();
         for r in &rows {
@@ -38,7 +40,19 @@ impl Appender {
                 kinds.insert(get::<String>(r, 0)?, k);
             }
         }
-        Ok(Self { time_ms: hlog::now_ms(), kinds })
+        Ok(Self { time_ms: hlog::now_ms(), kinds, key: keys.entry_key() })
+    }
+
+    /// The MAC of an entry of this transaction.
+    pub(crate) fn mac(
+        &self,
+        actor: &Actor,
+        event_type: &str,
+        record_type: &str,
+        record_id: &str,
+        commitment: &[u8; 32],
+    ) -> [u8; 32] {
+        self.key.mac(&hlog::entry_mac_message(self.time_ms, actor, event_type, record_type, record_id, commitment))
     }
 
     /// Appends the entry for a record, given its content; returns the entry's id.
@@ -78,9 +92,10 @@ impl Appender {
         content: &serde_json::Value,
     ) -> Result<i64, StoreError> {
         let (salt, commitment) = hlog::commit(content);
+        let mac = self.mac(actor, event_type, record_type, record_id, &commitment);
         sqlx::query_scalar(
-            "INSERT INTO log_entry (time_ms, actor_role, actor_party, event_type, record_type, record_id, salt, commitment)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO log_entry (time_ms, actor_role, actor_party, event_type, record_type, record_id, salt, commitment, mac)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(self.time_ms)
         .bind(&actor.role)
@@ -90,6 +105,7 @@ impl Appender {
         .bind(record_id)
         .bind(salt.as_slice())
         .bind(commitment.as_slice())
+        .bind(mac.as_slice())
         .fetch_one(&mut *c)
         .await
         .map_err(backend_error)
@@ -108,9 +124,12 @@ fn bytes32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
 #[macro_export]
 macro_rules! entry_columns {
     () => {
-        "e.id, e.leaf_index, e.time_ms, e.actor_role, e.actor_party, e.event_type, e.record_type, e.record_id, e.salt, e.commitment"
+        "e.id, e.leaf_index, e.time_ms, e.actor_role, e.actor_party, e.event_type, e.record_type, e.record_id, e.salt, e.commitment, e.mac, e.leaf_time_ms"
     };
 }
+
+/// How many columns `entry_columns!` has.
+pub(crate) const ENTRY_WIDTH: usize = 12;
 
 pub(crate) fn entry(r: &PgRow, at: usize) -> Result<LogEntry, StoreError> {
     Ok(LogEntry {
@@ -124,6 +143,8 @@ pub(crate) fn entry(r: &PgRow, at: usize) -> Result<LogEntry, StoreError> {
         record_id: get(r, at + 7)?,
         salt: bytes32(get(r, at + 8)?)?,
         commitment: bytes32(get(r, at + 9)?)?,
+        mac: get::<Option<Vec<u8>>>(r, at + 10)?.map(bytes32).transpose()?,
+        leaf_time_ms: get(r, at + 11)?,
     })
 }
 
@@ -176,10 +197,24 @@ pub(crate) async fn tree_head(c: &mut PgConnection, lock: bool) -> Result<TreeHe
 }
 
 /// Integrates up to `max` waiting entries; the tree row's lock makes
-/// sequencers take turns.
-pub(crate) async fn sequence(pool: &PgPool, max: usize) -> Result<TreeHead, StoreError> {
+/// sequencers take turns. Each entry's MAC is checked as on SQLite
+/// (`hlog::check_to_sequence`); each leaf's time is the later of its entry's
+/// and the previous leaf's (concurrent transactions commit out of time order).
+pub(crate) async fn sequence(pool: &PgPool, key: &EntryKey, max: usize) -> Result<TreeHead, StoreError> {
     let mut tx = pool.begin().await.map_err(backend_error)?;
     let head = tree_head(&mut tx, true).await?;
+    let last: Option<(bool, Option<i64>)> = if head.size == 0 {
+        None
+    } else {
+        let r = sqlx::query("SELECT mac IS NULL, coalesce(leaf_time_ms, time_ms) FROM log_entry WHERE leaf_index = $1")
+            .bind(head.size as i64 - 1)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        r.map(|r| Ok::<_, StoreError>((get::<bool>(&r, 0)?, get::<Option<i64>>(&r, 1)?))).transpose()?
+    };
+    let mut legacy_allowed = last.is_some_and(|(legacy, _)| legacy);
+    let mut leaf_time = last.and_then(|(_, t)| t).unwrap_or(i64::MIN);
     let rows = sqlx::query(concat!(
         "SELECT ",
         entry_columns!(),
@@ -195,7 +230,10 @@ pub(crate) async fn sequence(pool: &PgPool, max: usize) -> Result<TreeHead, Stor
     let mut entries = rows.iter().map(|r| entry(r, 0)).collect::<Result<Vec<_>, _>>()?;
     let mut leaf_hashes = Vec::with_capacity(entries.len());
     for (i, e) in entries.iter_mut().enumerate() {
+        hlog::check_to_sequence(e, key, &mut legacy_allowed)?;
         e.leaf_index = Some(head.size + i as u64);
+        leaf_time = leaf_time.max(e.time_ms);
+        e.leaf_time_ms = Some(leaf_time);
         let leaf = e.leaf().expect("has an index");
         leaf_hashes.push(leaf.leaf_hash().map_err(|err| StoreError::Backend(format!("log entry {}: {err}", e.id)))?);
     }
@@ -211,12 +249,15 @@ pub(crate) async fn sequence(pool: &PgPool, max: usize) -> Result<TreeHead, Stor
         .map_err(backend_error)?;
     let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
     let places: Vec<i64> = entries.iter().map(|e| e.leaf_index.unwrap_or_default() as i64).collect();
+    let times: Vec<i64> = entries.iter().map(|e| e.leaf_time_ms.unwrap_or(e.time_ms)).collect();
     sqlx::query(
-        "UPDATE log_entry SET leaf_index = u.place FROM UNNEST($1::bigint[], $2::bigint[]) AS u(id, place)
+        "UPDATE log_entry SET leaf_index = u.place, leaf_time_ms = u.at
+         FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) AS u(id, place, at)
          WHERE log_entry.id = u.id",
     )
     .bind(&ids)
     .bind(&places)
+    .bind(&times)
     .execute(&mut *tx)
     .await
     .map_err(backend_error)?;
@@ -418,7 +459,11 @@ pub(crate) async fn audit_records(
         let mut rows = sqlx::query(sql).fetch(&mut *c);
         while let Some(r) = rows.try_next().await.map_err(backend_error)? {
             let entry = if get::<Option<i64>>(&r, 0)?.is_some() { Some(entry(&r, 0)?) } else { None };
-            let record = if is_identity { identity_record(&r, 10, keys)? } else { status_record(&r, 10, keys)? };
+            let record = if is_identity {
+                identity_record(&r, ENTRY_WIDTH, keys)?
+            } else {
+                status_record(&r, ENTRY_WIDTH, keys)?
+            };
             if sink.send(AuditItem::Record { record: Box::new(record), entry }).await.is_err() {
                 return Ok(());
             }

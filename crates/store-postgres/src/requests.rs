@@ -5,7 +5,7 @@
 use futures_util::TryStreamExt;
 use homeward_domain::{Decision, Desk, Disclosure, PersonId, RequestStatus, SoughtPerson, TracingRequestId};
 use homeward_store::log::{record, tracing_content};
-use homeward_store::requests::{NewCandidate, NewTracingRequest, RequestFilter, filed_content, kind};
+use homeward_store::requests::{NewCandidate, NewTracingRequest, RequestFilter, decision_content, filed_content, kind};
 use homeward_store::{Actor, AuditItem, Keyring, LoggedRecord, MatchCandidate, StoreError, TracingRequest, UserId};
 use serde_json::{Value, json};
 use sqlx::postgres::PgRow;
@@ -52,7 +52,7 @@ async fn append_event(
         .append_as(
             &mut *c,
             actor,
-            &kind::event_type(kind),
+            kind::event_type(kind),
             record::TRACING_EVENT,
             &record::tracing_id(request, seq),
             &full,
@@ -77,7 +77,7 @@ async fn append_event(
 
 pub(crate) async fn file(pool: &PgPool, keys: &Keyring, new: &NewTracingRequest) -> Result<(), StoreError> {
     let mut tx = pool.begin().await.map_err(backend_error)?;
-    let log = Appender::new(&mut tx).await?;
+    let log = Appender::new(&mut tx, keys).await?;
     let sought = serde_json::to_string(&new.sought).map_err(|_| StoreError::Backend("sought person".into()))?;
     sqlx::query(
         "INSERT INTO tracing_request (id, owner, enquirer_name, relationship, contact, sought, status, desk,
@@ -184,7 +184,7 @@ pub(crate) async fn assign(
     if lock_status(&mut tx, id).await?.is_none() {
         return Ok(false);
     }
-    let log = Appender::new(&mut tx).await?;
+    let log = Appender::new(&mut tx, keys).await?;
     sqlx::query("UPDATE tracing_request SET desk = $2 WHERE id = $1")
         .bind(id.0)
         .bind(desk.to_string())
@@ -196,9 +196,10 @@ pub(crate) async fn assign(
     Ok(true)
 }
 
+/// Stores the candidates not yet known (not logged: see
+/// `homeward_store::requests`); the request moves to `candidates`.
 pub(crate) async fn add_candidates(
     pool: &PgPool,
-    keys: &Keyring,
     id: TracingRequestId,
     candidates: &[NewCandidate],
 ) -> Result<usize, StoreError> {
@@ -207,8 +208,6 @@ pub(crate) async fn add_candidates(
     if !status.is_searching() {
         return Ok(0);
     }
-    let log = Appender::new(&mut tx).await?;
-    let matcher = Actor { role: "matcher".into(), party: None };
     let mut added = 0;
     for cand in candidates {
         let n = sqlx::query(
@@ -223,16 +222,7 @@ pub(crate) async fn add_candidates(
         .await
         .map_err(backend_error)?
         .rows_affected();
-        if n == 1 {
-            added += 1;
-            let content = json!({
-                "kind": kind::CANDIDATE,
-                "person_id": cand.person,
-                "probability": format!("{:.6}", cand.probability),
-                "explanation": cand.explanation,
-            });
-            append_event(&mut tx, keys, &log, id, kind::CANDIDATE, content, &matcher).await?;
-        }
+        added += n as usize;
     }
     if added > 0 && status == RequestStatus::Open {
         sqlx::query("UPDATE tracing_request SET status = 'candidates' WHERE id = $1")
@@ -284,19 +274,21 @@ pub(crate) async fn decide(
         Some(_) => return Err(StoreError::Conflict("the request is no longer searched for".into())),
         None => return Err(StoreError::Conflict("no such request".into())),
     }
-    let n = sqlx::query(
-        "UPDATE match_candidate SET decision = $3 WHERE request_id = $1 AND person_id = $2 AND decision IS NULL",
+    let decided = sqlx::query(
+        "UPDATE match_candidate SET decision = $3 WHERE request_id = $1 AND person_id = $2 AND decision IS NULL
+         RETURNING probability, explanation",
     )
     .bind(id.0)
     .bind(person.0)
     .bind(decision.as_str())
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await
-    .map_err(backend_error)?
-    .rows_affected();
-    if n != 1 {
+    .map_err(backend_error)?;
+    let Some(row) = decided else {
         return Err(StoreError::Conflict("no undecided candidate for this person".into()));
-    }
+    };
+    let probability: f64 = get(&row, 0)?;
+    let explanation: Value = serde_json::from_str(&get::<String>(&row, 1)?).map_err(|_| corrupt("explanation"))?;
     if decision == Decision::Confirmed {
         sqlx::query(
             "UPDATE tracing_request SET status = 'confirmed', linked_person = $2, disclosure = $3 WHERE id = $1",
@@ -308,8 +300,8 @@ pub(crate) async fn decide(
         .await
         .map_err(backend_error)?;
     }
-    let log = Appender::new(&mut tx).await?;
-    let content = json!({"kind": decision.as_str(), "person_id": person, "disclosure": disclosure});
+    let log = Appender::new(&mut tx, keys).await?;
+    let content = decision_content(decision, person, disclosure, probability, explanation);
     append_event(&mut tx, keys, &log, id, decision.as_str(), content, by).await?;
     tx.commit().await.map_err(backend_error)
 }
@@ -367,7 +359,7 @@ pub(crate) async fn audit_events(
     .fetch(&mut *c);
     while let Some(r) = rows.try_next().await.map_err(backend_error)? {
         let e = if get::<Option<i64>>(&r, 0)?.is_some() { Some(entry(&r, 0)?) } else { None };
-        let record = event_record(&r, 10, keys)?;
+        let record = event_record(&r, crate::log::ENTRY_WIDTH, keys)?;
         if sink.send(AuditItem::Record { record: Box::new(record), entry: e }).await.is_err() {
             return Ok(false);
         }

@@ -57,7 +57,7 @@ impl SqliteImport {
             // of the import's cost. Every other write keeps them on.
             guard.execute_batch(IMPORT_PRAGMAS).map_err(backend_error)?;
             guard.execute_batch("BEGIN IMMEDIATE").map_err(backend_error)?;
-            let log = Appender::new(&guard)?;
+            let log = Appender::new(&guard, &keys)?;
             Ok(Self {
                 conn: Some(guard),
                 state: Some(State { parties, counts: ImportCounts::default(), log, keys }),
@@ -241,8 +241,8 @@ fn chunk_statements() -> &'static [String; 4] {
             ),
             format!(
                 "INSERT OR ROLLBACK INTO log_entry (id, time_ms, actor_role, actor_party, event_type, record_type, \
-                 record_id, salt, commitment) VALUES {}",
-                values_n(9, 2 * CHUNK)
+                 record_id, salt, commitment, mac) VALUES {}",
+                values_n(10, 2 * CHUNK)
             ),
         ]
     })
@@ -364,6 +364,7 @@ fn insert_new_persons(
         bind(&mut entry, &mut en, e.record_id.as_str())?;
         bind(&mut entry, &mut en, e.salt.as_slice())?;
         bind(&mut entry, &mut en, e.commitment.as_slice())?;
+        bind(&mut entry, &mut en, e.mac.as_slice())?;
     }
     for st in [&mut entry, &mut person, &mut identity, &mut event] {
         st.raw_execute().map_err(backend_error)?;

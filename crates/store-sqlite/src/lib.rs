@@ -187,7 +187,8 @@ pub(crate) fn join_error(e: tokio::task::JoinError) -> StoreError {
 #[async_trait]
 impl LogStore for SqliteStore {
     async fn sequence(&self, max: usize) -> Result<TreeHead, StoreError> {
-        self.write(move |c| log::sequence(c, max)).await
+        let key = self.keys.entry_key();
+        self.write(move |c| log::sequence(c, &key, max)).await
     }
 
     async fn tree_head(&self) -> Result<TreeHead, StoreError> {
@@ -238,6 +239,10 @@ impl LogStore for SqliteStore {
     async fn stored_hashes(&self, start: u64, end: u64) -> Result<Vec<Hash>, StoreError> {
         self.read(move |c| log::stored_hashes(c, start, end)).await
     }
+
+    fn entry_authentic(&self, entry: &LogEntry) -> bool {
+        entry.authentic(&self.keys.entry_key())
+    }
 }
 
 #[async_trait]
@@ -253,7 +258,8 @@ impl Store for SqliteStore {
     async fn set_conflict(&self, setup: &ConflictSetup) -> Result<(), StoreError> {
         setup.validate().map_err(|e| StoreError::Conflict(e.to_string()))?;
         let setup = setup.clone();
-        self.write(move |c| write::set_conflict(c, &setup)).await
+        let keys = self.keys.clone();
+        self.write(move |c| write::set_conflict(c, &keys, &setup)).await
     }
 
     async fn conflict(&self) -> Result<Option<ConflictSetup>, StoreError> {
@@ -393,8 +399,7 @@ impl homeward_store::TracingStore for SqliteStore {
         id: homeward_domain::TracingRequestId,
         candidates: Vec<homeward_store::NewCandidate>,
     ) -> Result<usize, StoreError> {
-        let keys = self.keys.clone();
-        self.write(move |c| requests::add_candidates(c, &keys, id, &candidates)).await
+        self.write(move |c| requests::add_candidates(c, id, &candidates)).await
     }
 
     async fn candidates(

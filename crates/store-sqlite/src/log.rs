@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use homeward_domain::{PartyKind, PersonId, SourceRef};
 use homeward_store::log::{self as hlog, record};
+use homeward_store::seal::EntryKey;
 use homeward_store::{Actor, AuditItem, Keyring, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead, seal};
 use homeward_tlog::{Hash, HashReader, stored_hash_count, stored_hashes_for_records, tree_hash};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -39,19 +40,35 @@ pub(crate) fn next_id(c: &Connection) -> Result<i64, StoreError> {
         .map_err(backend_error)
 }
 
+/// The time of the last entry appended (0 for none).
+fn last_time(c: &Connection) -> Result<i64, StoreError> {
+    c.prepare_cached("SELECT coalesce((SELECT time_ms FROM log_entry ORDER BY id DESC LIMIT 1), 0)")
+        .and_then(|mut st| st.query_row([], |r| r.get(0)))
+        .map_err(backend_error)
+}
+
 /// What every append in one transaction shares: the next entry id, the
-/// time, and the parties' kinds (for the actor).
+/// time, the parties' kinds (for the actor) and the key of the entries' MACs.
 #[derive(Debug)]
 pub(crate) struct Appender {
     next_id: i64,
     pub(crate) time_ms: i64,
     kinds: HashMap<String, PartyKind>,
+    key: EntryKey,
 }
 
 impl Appender {
-    /// For a transaction on the writer connection.
-    pub(crate) fn new(c: &Connection) -> Result<Self, StoreError> {
-        Ok(Self { next_id: next_id(c)?, time_ms: hlog::now_ms(), kinds: party_kinds(c)? })
+    /// For a transaction on the writer connection. The time is never
+    /// earlier than the last entry's (a clock set back, another process's
+    /// write): entries are sequenced in id order, so leaf times then never
+    /// go backwards, and `log verify` can report any leaf that does.
+    pub(crate) fn new(c: &Connection, keys: &Keyring) -> Result<Self, StoreError> {
+        Ok(Self {
+            next_id: next_id(c)?,
+            time_ms: hlog::now_ms().max(last_time(c)?),
+            kinds: party_kinds(c)?,
+            key: keys.entry_key(),
+        })
     }
 
     /// Appends the entry for a record, given its content; returns the entry's id.
@@ -65,17 +82,7 @@ impl Appender {
         content: &serde_json::Value,
     ) -> Result<i64, StoreError> {
         let e = self.prepare(party, event_type, record_type, record_id, content);
-        insert_entry(
-            c,
-            e.id,
-            e.time_ms,
-            &e.actor,
-            &e.event_type,
-            &e.record_type,
-            &e.record_id,
-            &e.salt,
-            &e.commitment,
-        )?;
+        insert_entry(c, &e)?;
         Ok(e.id)
     }
 
@@ -90,11 +97,9 @@ impl Appender {
         record_id: &str,
         content: &serde_json::Value,
     ) -> Result<i64, StoreError> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let (salt, commitment) = hlog::commit(content);
-        insert_entry(c, id, self.time_ms, actor, event_type, record_type, record_id, &salt, &commitment)?;
-        Ok(id)
+        let e = self.prepare_as(actor.clone(), event_type, record_type, record_id, content);
+        insert_entry(c, &e)?;
+        Ok(e.id)
     }
 
     /// The next entry, salted and committed, for the caller to insert (the
@@ -111,9 +116,28 @@ impl Appender {
             Some(p) => actor(&self.kinds, p),
             None => Actor { role: "admin".into(), party: None },
         };
+        self.prepare_as(actor, event_type, record_type, record_id, content)
+    }
+
+    fn prepare_as(
+        &mut self,
+        actor: Actor,
+        event_type: &str,
+        record_type: &str,
+        record_id: &str,
+        content: &serde_json::Value,
+    ) -> PreparedEntry {
         let id = self.next_id;
         self.next_id += 1;
         let (salt, commitment) = hlog::commit(content);
+        let mac = self.key.mac(&hlog::entry_mac_message(
+            self.time_ms,
+            &actor,
+            event_type,
+            record_type,
+            record_id,
+            &commitment,
+        ));
         PreparedEntry {
             id,
             time_ms: self.time_ms,
@@ -123,6 +147,7 @@ impl Appender {
             record_id: record_id.to_owned(),
             salt,
             commitment,
+            mac,
         }
     }
 }
@@ -138,35 +163,26 @@ pub(crate) struct PreparedEntry {
     pub(crate) record_id: String,
     pub(crate) salt: [u8; 32],
     pub(crate) commitment: [u8; 32],
+    pub(crate) mac: [u8; 32],
 }
 
-#[expect(clippy::too_many_arguments, reason = "one column each")]
-fn insert_entry(
-    c: &Connection,
-    id: i64,
-    time_ms: i64,
-    actor: &Actor,
-    event_type: &str,
-    record_type: &str,
-    record_id: &str,
-    salt: &[u8; 32],
-    commitment: &[u8; 32],
-) -> Result<(), StoreError> {
+fn insert_entry(c: &Connection, e: &PreparedEntry) -> Result<(), StoreError> {
     c.prepare_cached(
-        "INSERT INTO log_entry (id, time_ms, actor_role, actor_party, event_type, record_type, record_id, salt, commitment)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO log_entry (id, time_ms, actor_role, actor_party, event_type, record_type, record_id, salt, commitment, mac)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )
     .and_then(|mut st| {
         st.execute(params![
-            id,
-            time_ms,
-            actor.role,
-            actor.party,
-            event_type,
-            record_type,
-            record_id,
-            salt.as_slice(),
-            commitment.as_slice()
+            e.id,
+            e.time_ms,
+            e.actor.role,
+            e.actor.party,
+            e.event_type,
+            e.record_type,
+            e.record_id,
+            e.salt.as_slice(),
+            e.commitment.as_slice(),
+            e.mac.as_slice()
         ])
     })
     .map_err(backend_error)?;
@@ -186,13 +202,21 @@ fn bytes32(v: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
 
 /// The entry columns; the leaf index is `id - 1` for entries the tree has
 /// reached (see migrations/0002_log.sql).
-pub(crate) const ENTRY_COLUMNS: &str = "e.id, CASE WHEN e.id <= (SELECT size FROM log_tree WHERE id = 1) THEN e.id - 1 END, e.time_ms, e.actor_role, e.actor_party, e.event_type, e.record_type, e.record_id, e.salt, e.commitment";
+/// The columns count: [`ENTRY_WIDTH`].
+pub(crate) const ENTRY_COLUMNS: &str = "e.id, CASE WHEN e.id <= (SELECT size FROM log_tree WHERE id = 1) THEN e.id - 1 END, e.time_ms, e.actor_role, e.actor_party, e.event_type, e.record_type, e.record_id, e.salt, e.commitment, e.mac";
+
+/// How many columns [`ENTRY_COLUMNS`] has.
+pub(crate) const ENTRY_WIDTH: usize = 11;
 
 pub(crate) fn entry_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<LogEntry> {
+    let leaf_index = r.get::<_, Option<i64>>(at + 1)?.map(|i| i as u64);
+    let time_ms = r.get(at + 2)?;
     Ok(LogEntry {
         id: r.get(at)?,
-        leaf_index: r.get::<_, Option<i64>>(at + 1)?.map(|i| i as u64),
-        time_ms: r.get(at + 2)?,
+        leaf_index,
+        time_ms,
+        // Entry times increase as SQLite appends (Appender::new): the leaf's is the entry's.
+        leaf_time_ms: leaf_index.map(|_| time_ms),
         actor_role: r.get(at + 3)?,
         actor_party: r.get(at + 4)?,
         event_type: r.get(at + 5)?,
@@ -200,6 +224,7 @@ pub(crate) fn entry_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<LogEntr
         record_id: r.get(at + 7)?,
         salt: bytes32(r.get(at + 8)?)?,
         commitment: bytes32(r.get(at + 9)?)?,
+        mac: r.get::<_, Option<Vec<u8>>>(at + 10)?.map(bytes32).transpose()?,
     })
 }
 
@@ -234,10 +259,21 @@ pub(crate) fn tree_head(c: &Connection) -> Result<TreeHead, StoreError> {
         .map_err(backend_error)
 }
 
-/// Integrates up to `max` waiting entries, in append order, in one transaction.
-pub(crate) fn sequence(c: &mut Connection, max: usize) -> Result<TreeHead, StoreError> {
+/// Integrates up to `max` waiting entries, in append order, in one
+/// transaction. Refuses (and integrates nothing from there on) an entry
+/// whose MAC is missing or wrong: it was written by someone who could write
+/// the database but not read the key files. An entry without a MAC is
+/// accepted only while the last leaf is a version 1 leaf: entries written
+/// by an older homeward and still waiting when it was upgraded.
+pub(crate) fn sequence(c: &mut Connection, keys: &EntryKey, max: usize) -> Result<TreeHead, StoreError> {
     let tx = c.transaction().map_err(backend_error)?;
     let head = tree_head(&tx)?;
+    let mut legacy_allowed = head.size > 0
+        && tx
+            .query_row("SELECT mac IS NULL FROM log_entry WHERE id = ?1", params![head.size as i64], |r| r.get(0))
+            .optional()
+            .map_err(backend_error)?
+            .unwrap_or(false);
     let sql = format!("SELECT {ENTRY_COLUMNS} FROM log_entry e WHERE e.id > ?1 ORDER BY e.id LIMIT ?2");
     let mut entries = tx
         .prepare_cached(&sql)
@@ -258,7 +294,9 @@ pub(crate) fn sequence(c: &mut Connection, max: usize) -> Result<TreeHead, Store
                 "log entries are not contiguous at leaf {index}; run `homeward log verify`"
             )));
         }
+        hlog::check_to_sequence(e, keys, &mut legacy_allowed)?;
         e.leaf_index = Some(index);
+        e.leaf_time_ms = Some(e.time_ms);
         let leaf = e.leaf().expect("has an index");
         leaf_hashes.push(leaf.leaf_hash().map_err(|err| StoreError::Backend(format!("log entry {}: {err}", e.id)))?);
     }
@@ -461,9 +499,9 @@ pub(crate) fn audit_records(
                 None => None,
             };
             let record = if kind == record::IDENTITY_VERSION {
-                identity_record(r, 10, keys)?
+                identity_record(r, ENTRY_WIDTH, keys)?
             } else {
-                seal::open_status_record(keys, status_record(r, 10).map_err(backend_error)?)?
+                seal::open_status_record(keys, status_record(r, ENTRY_WIDTH).map_err(backend_error)?)?
             };
             if !send(AuditItem::Record { record: Box::new(record), entry }) {
                 return Ok(());

@@ -2,7 +2,7 @@
 
 use homeward_domain::{Decision, Desk, Disclosure, PersonId, RequestStatus, SoughtPerson, TracingRequestId};
 use homeward_store::log::{record, tracing_content};
-use homeward_store::requests::{NewCandidate, NewTracingRequest, RequestFilter, filed_content, kind};
+use homeward_store::requests::{NewCandidate, NewTracingRequest, RequestFilter, decision_content, filed_content, kind};
 use homeward_store::{Actor, AuditItem, Keyring, LoggedRecord, MatchCandidate, StoreError, TracingRequest};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::backend_error;
-use crate::log::{Appender, ENTRY_COLUMNS, entry_from_row};
+use crate::log::{Appender, ENTRY_COLUMNS, ENTRY_WIDTH, entry_from_row};
 
 /// Associated data of the sealed contact columns.
 const REQUEST_CONTACT: &str = "tracing_request.contact";
@@ -60,7 +60,7 @@ fn append_event(
     let log_id = log.append_as(
         c,
         actor,
-        &kind::event_type(kind),
+        kind::event_type(kind),
         record::TRACING_EVENT,
         &record::tracing_id(request, seq),
         &full,
@@ -77,7 +77,7 @@ fn append_event(
 
 pub(crate) fn file(c: &mut Connection, keys: &Keyring, new: &NewTracingRequest) -> Result<(), StoreError> {
     let tx = c.transaction().map_err(backend_error)?;
-    let mut log = Appender::new(&tx)?;
+    let mut log = Appender::new(&tx, keys)?;
     let sought = serde_json::to_string(&new.sought).map_err(|_| StoreError::Backend("sought person".into()))?;
     tx.execute(
         "INSERT INTO tracing_request (id, owner, enquirer_name, relationship, contact, sought, status, desk,
@@ -197,7 +197,7 @@ pub(crate) fn assign(
     if status_of(&tx, id)?.is_none() {
         return Ok(false);
     }
-    let mut log = Appender::new(&tx)?;
+    let mut log = Appender::new(&tx, keys)?;
     tx.execute("UPDATE tracing_request SET desk = ?2 WHERE id = ?1", params![id.0.as_bytes(), desk.to_string()])
         .map_err(backend_error)?;
     append_event(&tx, keys, &mut log, id, kind::ASSIGNED, json!({"kind": kind::ASSIGNED, "desk": desk}), by)?;
@@ -205,9 +205,10 @@ pub(crate) fn assign(
     Ok(true)
 }
 
+/// Stores the candidates not yet known (not logged: see
+/// `homeward_store::requests`); the request moves to `candidates`.
 pub(crate) fn add_candidates(
     c: &mut Connection,
-    keys: &Keyring,
     id: TracingRequestId,
     candidates: &[NewCandidate],
 ) -> Result<usize, StoreError> {
@@ -216,27 +217,15 @@ pub(crate) fn add_candidates(
     if !status.is_searching() {
         return Ok(0);
     }
-    let mut log = Appender::new(&tx)?;
-    let matcher = Actor { role: "matcher".into(), party: None };
     let mut added = 0;
     for cand in candidates {
-        let n = tx
+        added += tx
             .execute(
                 "INSERT INTO match_candidate (request_id, person_id, probability, explanation) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (request_id, person_id) DO NOTHING",
                 params![id.0.as_bytes(), cand.person.0.as_bytes(), cand.probability, cand.explanation.to_string()],
             )
             .map_err(backend_error)?;
-        if n == 1 {
-            added += 1;
-            let content = json!({
-                "kind": kind::CANDIDATE,
-                "person_id": cand.person,
-                "probability": format!("{:.6}", cand.probability),
-                "explanation": cand.explanation,
-            });
-            append_event(&tx, keys, &mut log, id, kind::CANDIDATE, content, &matcher)?;
-        }
     }
     if added > 0 && status == RequestStatus::Open {
         tx.execute("UPDATE tracing_request SET status = 'candidates' WHERE id = ?1", params![id.0.as_bytes()])
@@ -282,15 +271,19 @@ pub(crate) fn decide(
         Some(_) => return Err(StoreError::Conflict("the request is no longer searched for".into())),
         None => return Err(StoreError::Conflict("no such request".into())),
     }
-    let n = tx
-        .execute(
-            "UPDATE match_candidate SET decision = ?3 WHERE request_id = ?1 AND person_id = ?2 AND decision IS NULL",
+    let decided: Option<(f64, String)> = tx
+        .query_row(
+            "UPDATE match_candidate SET decision = ?3 WHERE request_id = ?1 AND person_id = ?2 AND decision IS NULL
+             RETURNING probability, explanation",
             params![id.0.as_bytes(), person.0.as_bytes(), decision.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
+        .optional()
         .map_err(backend_error)?;
-    if n != 1 {
+    let Some((probability, explanation)) = decided else {
         return Err(StoreError::Conflict("no undecided candidate for this person".into()));
-    }
+    };
+    let explanation: Value = serde_json::from_str(&explanation).map_err(|_| backend_error(bad("explanation")))?;
     if decision == Decision::Confirmed {
         tx.execute(
             "UPDATE tracing_request SET status = 'confirmed', linked_person = ?2, disclosure = ?3 WHERE id = ?1",
@@ -298,8 +291,8 @@ pub(crate) fn decide(
         )
         .map_err(backend_error)?;
     }
-    let mut log = Appender::new(&tx)?;
-    let content = json!({"kind": decision.as_str(), "person_id": person, "disclosure": disclosure});
+    let mut log = Appender::new(&tx, keys)?;
+    let content = decision_content(decision, person, disclosure, probability, explanation);
     append_event(&tx, keys, &mut log, id, decision.as_str(), content, by)?;
     tx.commit().map_err(backend_error)
 }
@@ -362,7 +355,7 @@ pub(crate) fn audit_events(
             Some(_) => Some(entry_from_row(r, 0).map_err(backend_error)?),
             None => None,
         };
-        let record = event_record(r, 10, keys)?;
+        let record = event_record(r, ENTRY_WIDTH, keys)?;
         if !send(AuditItem::Record { record: Box::new(record), entry }) {
             return Ok(false);
         }

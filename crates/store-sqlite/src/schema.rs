@@ -15,6 +15,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0005_tracing.sql")),
     M::up(include_str!("../migrations/0006_import_jobs.sql")),
     M::up(include_str!("../migrations/0007_caseworker_bureau.sql")),
+    M::up(include_str!("../migrations/0008_log_v2.sql")),
 ];
 
 /// Applies what is pending; returns the schema version now in force.

@@ -24,7 +24,7 @@ pub(crate) fn now() -> (OffsetDateTime, String) {
     (now, now.format(TIMESTAMP).expect("formats"))
 }
 
-pub(crate) fn set_conflict(c: &mut Connection, setup: &ConflictSetup) -> Result<(), StoreError> {
+pub(crate) fn set_conflict(c: &mut Connection, keys: &Keyring, setup: &ConflictSetup) -> Result<(), StoreError> {
     let tx = c.transaction().map_err(backend_error)?;
     if let Some(existing) = crate::read::conflict(&tx)? {
         if existing == setup.clone().canonical() {
@@ -54,7 +54,7 @@ pub(crate) fn set_conflict(c: &mut Connection, setup: &ConflictSetup) -> Result<
         )
         .map_err(backend_error)?;
     }
-    let mut log = Appender::new(&tx)?;
+    let mut log = Appender::new(&tx, keys)?;
     let record = LoggedRecord::Conflict { setup: setup.clone() };
     let log_id =
         log.append(&tx, None, event::CONFLICT_SET, record.record_type(), &record.record_id(), &record.content())?;
@@ -103,7 +103,7 @@ pub(crate) fn add_person(c: &mut Connection, keys: &Keyring, new: NewPerson) -> 
     }
     let id = PersonId::new();
     let (_, now) = now();
-    let mut log = Appender::new(&tx)?;
+    let mut log = Appender::new(&tx, keys)?;
     insert_person(&tx, id, new.first_status.status, &new.source, &now)?;
     insert_identity(&tx, keys, &mut log, id, &new.source, 1, &now, &new.identity, &keys.fingerprint(&new.identity))?;
     insert_event(&tx, keys, &mut log, id, 1, &new.first_status, &new.source.source, &now)?;
@@ -125,7 +125,7 @@ pub(crate) fn add_status_event(
     let (current, seq) = current_status(&tx, id)?.ok_or(StoreError::NotFound("person"))?;
     Status::check_transition(Some(current), event.status)?;
     let (recorded_at, now) = now();
-    let mut log = Appender::new(&tx)?;
+    let mut log = Appender::new(&tx, keys)?;
     insert_event(&tx, keys, &mut log, id, seq + 1, &event, reported_by, &now)?;
     tx.commit().map_err(backend_error)?;
     Ok(StatusRecord { seq: seq + 1, event, reported_by: reported_by.clone(), recorded_at })

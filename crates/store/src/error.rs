@@ -24,6 +24,14 @@ pub enum StoreError {
     /// every read needs): try again in a few seconds.
     #[error("{0}; try again in a few seconds")]
     Unavailable(&'static str),
+    /// A waiting log entry without a valid MAC: written by someone who could
+    /// write the database but not read the key files. The sequencer stops
+    /// there (nothing after it is published) until an operator removes it.
+    #[error(
+        "log entry {id} {reason}: it was not written by homeward (run `homeward log verify`); \
+         nothing is sequenced past it until it is removed"
+    )]
+    UnauthenticatedEntry { id: i64, reason: &'static str },
     /// A sealed contact or health field that does not open: names the record, never the value.
     #[error("{column} of {record}: {reason}")]
     Sealed { record: String, column: &'static str, reason: crate::seal::SealError },

@@ -7,12 +7,18 @@
 //! content (RFC 8785 JSON of [`LoggedRecord::content`]). Entries wait
 //! without a leaf index until the sequencer integrates them into the tree in
 //! batches; only then do they get their place (leaf index) and their stored
-//! hashes (the layout of `homeward_tlog::tree`). Leaves carry identifiers and
-//! the commitment, never personal data.
+//! hashes (the layout of `homeward_tlog::tree`). Leaves carry the event type,
+//! the actor and the commitment, never personal data and (since leaf version
+//! 2) no record id: the record is named only inside the committed content.
+//!
+//! Each entry carries a MAC ([`entry_mac_message`]) under a key kept outside
+//! the database ([`crate::seal::Keyring::entry_key`]); the sequencer
+//! integrates no entry whose MAC fails, so someone who can write the
+//! database but not read the key files cannot get an event into the log.
 
 use async_trait::async_trait;
 use homeward_domain::{ConflictSetup, PersonId, PersonIdentity, SourceRef, StatusEvent};
-use homeward_tlog::{Hash, LogLeaf};
+use homeward_tlog::{Hash, LeafRecord, LogLeaf};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -26,7 +32,13 @@ pub struct LogEntry {
     pub id: i64,
     /// Place in the tree, once sequenced.
     pub leaf_index: Option<u64>,
+    /// When the change was made.
     pub time_ms: i64,
+    /// The leaf's time, once sequenced: never earlier than the leaf before
+    /// (SQLite makes entry times increase as it appends, so this is
+    /// `time_ms`; PostgreSQL, with concurrent writers, takes the later of
+    /// the entry's time and the previous leaf's when it sequences).
+    pub leaf_time_ms: Option<i64>,
     pub actor_role: String,
     pub actor_party: Option<String>,
     pub event_type: String,
@@ -34,22 +46,104 @@ pub struct LogEntry {
     pub record_id: String,
     pub salt: [u8; 32],
     pub commitment: [u8; 32],
+    /// HMAC-SHA256 of [`entry_mac_message`] under the entry key. `None` only
+    /// for entries written before leaf version 2 (their leaves are version 1).
+    pub mac: Option<[u8; 32]>,
 }
 
 impl LogEntry {
-    /// The tree leaf of a sequenced entry.
+    /// The tree leaf of a sequenced entry: version 2 (no record id) for an
+    /// entry with a MAC, version 1 for an entry written before.
     pub fn leaf(&self) -> Option<LogLeaf> {
+        let record = match self.mac {
+            Some(_) => None,
+            None => Some(LeafRecord { record_type: self.record_type.clone(), record_id: self.record_id.clone() }),
+        };
         Some(LogLeaf {
             seq: self.leaf_index?,
-            time_ms: self.time_ms,
+            time_ms: self.leaf_time_ms.unwrap_or(self.time_ms),
             actor_role: self.actor_role.clone(),
             actor_party: self.actor_party.clone(),
             event_type: self.event_type.clone(),
-            record_type: self.record_type.clone(),
-            record_id: self.record_id.clone(),
+            record,
             commitment: self.commitment,
         })
     }
+
+    /// The bytes this entry's MAC covers ([`entry_mac_message`]).
+    pub fn mac_message(&self) -> Vec<u8> {
+        entry_mac_message(
+            self.time_ms,
+            &Actor { role: self.actor_role.clone(), party: self.actor_party.clone() },
+            &self.event_type,
+            &self.record_type,
+            &self.record_id,
+            &self.commitment,
+        )
+    }
+
+    /// Whether the entry's MAC is present and right under `key`.
+    pub fn authentic(&self, key: &crate::seal::EntryKey) -> bool {
+        self.mac.is_some_and(|tag| key.verify(&self.mac_message(), &tag))
+    }
+}
+
+/// The sequencer's rule for one waiting entry, the same on both backends:
+/// its MAC must be right under `key`. An entry without a MAC passes only
+/// while `legacy_allowed` (the last leaf is version 1: entries an older
+/// homeward wrote and left waiting); the first authenticated entry ends that.
+///
+/// # Errors
+/// [`StoreError::UnauthenticatedEntry`] naming the entry.
+pub fn check_to_sequence(
+    entry: &LogEntry,
+    key: &crate::seal::EntryKey,
+    legacy_allowed: &mut bool,
+) -> Result<(), StoreError> {
+    match entry.mac {
+        None if *legacy_allowed => Ok(()),
+        None => Err(StoreError::UnauthenticatedEntry { id: entry.id, reason: "has no MAC" }),
+        Some(_) if entry.authentic(key) => {
+            *legacy_allowed = false;
+            Ok(())
+        }
+        Some(_) => Err(StoreError::UnauthenticatedEntry { id: entry.id, reason: "has a MAC that does not verify" }),
+    }
+}
+
+/// What an entry's MAC covers: every field of the entry but its id, salt
+/// and place, as `"homeward/log-entry/v1\n" || time_ms (i64 BE) || role ||
+/// party || event_type || record_type || record_id || commitment`, each
+/// string as a u32 BE length and its bytes, the party as 0x00 or 0x01 and
+/// the string. The salt needs no MAC: the commitment binds it.
+pub fn entry_mac_message(
+    time_ms: i64,
+    actor: &Actor,
+    event_type: &str,
+    record_type: &str,
+    record_id: &str,
+    commitment: &[u8; 32],
+) -> Vec<u8> {
+    fn put(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+    let mut out = Vec::with_capacity(160);
+    out.extend_from_slice(b"homeward/log-entry/v1\n");
+    out.extend_from_slice(&time_ms.to_be_bytes());
+    put(&mut out, &actor.role);
+    match &actor.party {
+        None => out.push(0),
+        Some(p) => {
+            out.push(1);
+            put(&mut out, p);
+        }
+    }
+    put(&mut out, event_type);
+    put(&mut out, record_type);
+    put(&mut out, record_id);
+    out.extend_from_slice(commitment);
+    out
 }
 
 /// Who made a change. Until accounts exist, the store derives it from the
@@ -212,17 +306,52 @@ pub fn commit(content: &Value) -> ([u8; 32], [u8; 32]) {
     (salt, homeward_tlog::commitment(&salt, &bytes))
 }
 
-/// Event types in leaves.
+/// Event types in leaves. They are public: an event type must not tell an
+/// outsider more than that such a change happened (docs/LOG.md).
 pub mod event {
     pub const CONFLICT_SET: &str = "conflict.set";
     pub const PERSON_REGISTERED: &str = "person.registered";
     pub const IDENTITY_AMENDED: &str = "identity.amended";
     pub const STATUS_RECORDED: &str = "status.recorded";
     pub const TRACING_FILED: &str = "tracing.filed";
+    /// Any staff change to a tracing request (assigned to a desk, a
+    /// candidate confirmed or rejected): one public type, so that a leaf
+    /// does not say that a request had a candidate.
+    pub const TRACING_UPDATED: &str = "tracing.updated";
+    /// Written by leaf version 1 only (kept to read old logs).
     pub const TRACING_ASSIGNED: &str = "tracing.assigned";
     pub const TRACING_CANDIDATE: &str = "tracing.candidate";
     pub const TRACING_CONFIRMED: &str = "tracing.confirmed";
     pub const TRACING_REJECTED: &str = "tracing.rejected";
+
+    /// The record type an event type's content must have: `None` for an
+    /// unknown event type.
+    pub fn record_type(event_type: &str) -> Option<&'static str> {
+        use super::record;
+        Some(match event_type {
+            CONFLICT_SET => record::CONFLICT,
+            PERSON_REGISTERED | IDENTITY_AMENDED => record::IDENTITY_VERSION,
+            STATUS_RECORDED => record::STATUS_EVENT,
+            TRACING_FILED | TRACING_UPDATED | TRACING_ASSIGNED | TRACING_CANDIDATE | TRACING_CONFIRMED
+            | TRACING_REJECTED => record::TRACING_EVENT,
+            _ => return None,
+        })
+    }
+}
+
+/// The record id a logged content names (as [`LoggedRecord::record_id`]
+/// gives it), read from the content alone: how a reveal of a version 2
+/// leaf, which names no record, says which record it proves.
+pub fn record_id_of_content(content: &Value) -> Option<String> {
+    let text = |k: &str| content.get(k).and_then(Value::as_str);
+    let seq = || content.get("seq").and_then(Value::as_u64);
+    match text("type")? {
+        record::CONFLICT => Some(record::conflict_id()),
+        record::IDENTITY_VERSION => Some(record::identity_id(text("id")?)),
+        record::STATUS_EVENT => Some(format!("person/{}/status/{}", text("person_id")?, seq()?)),
+        record::TRACING_EVENT => Some(format!("tracing/{}/{}", text("request_id")?, seq()?)),
+        _ => None,
+    }
 }
 
 /// The tree as stored: its size and root.
@@ -289,6 +418,10 @@ pub trait LogStore: Send + Sync {
     /// Streams every entry, sequenced ones in leaf order first, then the
     /// waiting ones in append order.
     async fn audit_entries(&self, sink: tokio::sync::mpsc::Sender<LogEntry>) -> Result<(), StoreError>;
+
+    /// Whether an entry's MAC is right under this store's entry key (the
+    /// key is the store's; the rule is [`LogEntry::authentic`]).
+    fn entry_authentic(&self, entry: &LogEntry) -> bool;
 
     /// Stored hashes with index in `start..end`, in order (for a full audit).
     async fn stored_hashes(&self, start: u64, end: u64) -> Result<Vec<Hash>, StoreError>;

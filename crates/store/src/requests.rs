@@ -2,9 +2,16 @@
 //!
 //! Every change appends a `tracing_event` row and its log entry in the
 //! same transaction (`LoggedRecord::TracingEvent`): filed, assigned to a
-//! desk, a candidate found, a candidate confirmed or rejected. The request
-//! row's status, desk and link are a cache of those events, as a person's
-//! status is of its status events. The enquirer's contact is sealed at rest
+//! desk, a candidate confirmed or rejected. The request row's status, desk
+//! and link are a cache of those events, as a person's status is of its
+//! status events.
+//!
+//! Candidates the matcher finds are rows of their own (`match_candidate`),
+//! not logged events: a public leaf appearing after a filing would tell the
+//! family (or anyone) that the registry holds someone like the person
+//! sought, before any caseworker confirmed it (docs/TRACING.md). The
+//! caseworker's decision is logged, and commits to the candidate's
+//! probability and explanation as the caseworker saw them. The enquirer's contact is sealed at rest
 //! (column `tracing_request.contact`, and in the filing event); the log
 //! commits to the plaintext, like the person contact fields.
 
@@ -75,17 +82,21 @@ pub struct RequestFilter {
     pub filed_since: Option<time::OffsetDateTime>,
 }
 
-/// Event kinds of the tracing record, as logged (`tracing.<kind>`).
+/// Event kinds of the tracing record, as in its content.
 pub mod kind {
     pub const FILED: &str = "filed";
     pub const ASSIGNED: &str = "assigned";
+    /// Logged by leaf version 1 only: candidates are no longer logged events.
     pub const CANDIDATE: &str = "candidate";
     pub const CONFIRMED: &str = "confirmed";
     pub const REJECTED: &str = "rejected";
 
-    /// The leaf's event type for a kind.
-    pub fn event_type(kind: &str) -> String {
-        format!("tracing.{kind}")
+    /// The public event type of a kind's leaf: the filing, or any staff
+    /// change (`tracing.updated`), so that no leaf says what a caseworker
+    /// decided, or that there was a candidate to decide.
+    pub fn event_type(kind: &str) -> &'static str {
+        use crate::log::event;
+        if kind == FILED { event::TRACING_FILED } else { event::TRACING_UPDATED }
     }
 }
 
@@ -100,6 +111,25 @@ pub fn filed_content(new: &NewTracingRequest) -> Value {
         "sought": new.sought,
         "consent": true,
         "desk": new.desk,
+    })
+}
+
+/// The content of a caseworker's decision: what was decided, and the
+/// candidate as the caseworker saw it (candidates are not logged on their
+/// own, so the decision commits to the probability and explanation).
+pub fn decision_content(
+    decision: Decision,
+    person: PersonId,
+    disclosure: Option<Disclosure>,
+    probability: f64,
+    explanation: Value,
+) -> Value {
+    json!({
+        "kind": decision.as_str(),
+        "person_id": person,
+        "disclosure": disclosure,
+        "probability": format!("{probability:.6}"),
+        "explanation": explanation,
     })
 }
 
@@ -119,7 +149,7 @@ pub trait TracingStore: Send + Sync + std::fmt::Debug {
     async fn assign_tracing_request(&self, id: TracingRequestId, desk: &Desk, by: &Actor) -> Result<bool, StoreError>;
 
     /// Adds the candidates not yet recorded for the request (a pair is
-    /// recorded once, whatever its later score), each logged; a request
+    /// recorded once, whatever its later score), not logged; a request
     /// still open moves to `candidates`. Nothing is added to a request
     /// that is no longer searched for. Returns how many were added.
     async fn add_candidates(&self, id: TracingRequestId, candidates: Vec<NewCandidate>) -> Result<usize, StoreError>;

@@ -88,6 +88,34 @@ impl PartialEq for Keyring {
 }
 impl Eq for Keyring {}
 
+/// The key of log entries' MACs ([`Keyring::entry_key`]).
+#[derive(Clone)]
+pub struct EntryKey([u8; 32]);
+
+impl std::fmt::Debug for EntryKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EntryKey(..)")
+    }
+}
+
+impl EntryKey {
+    /// HMAC-SHA256 of `message` under the key.
+    pub fn mac(&self, message: &[u8]) -> [u8; 32] {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is the MAC of `message`, compared in constant time.
+    pub fn verify(&self, message: &[u8], tag: &[u8]) -> bool {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(message);
+        mac.verify_slice(tag).is_ok()
+    }
+}
+
 /// How often a keyring checks its file for keys added by another process
 /// when it seals (a `stat`; the file is read only when it changed).
 const RECHECK_MS: u64 = 1000;
@@ -174,6 +202,17 @@ impl Keyring {
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.fingerprint).expect("HMAC takes any key length");
         mac.update(canonical);
         mac.finalize().into_bytes().into()
+    }
+
+    /// The key that authenticates log entries (`log::entry_mac`): derived
+    /// from the fingerprint key, so it lives in the same file outside the
+    /// database and is never rotated. Whoever can write the database but not
+    /// read this file cannot make an entry the sequencer accepts.
+    pub fn entry_key(&self) -> EntryKey {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.fingerprint).expect("HMAC takes any key length");
+        mac.update(b"homeward/log-entry-key/v1");
+        EntryKey(mac.finalize().into_bytes().into())
     }
 
     /// Whether a stored fingerprint, of `scheme`, is the one of `canonical`.

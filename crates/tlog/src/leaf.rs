@@ -12,9 +12,11 @@ use sha2::{Digest as _, Sha256};
 
 use crate::hash::{Hash, leaf_hash};
 
-/// First bytes of every encoded leaf: names the format and its version, so a
-/// leaf can never be confused with another kind of hashed message.
+/// First bytes of a version 1 leaf (written until 2026-12; see [`LogLeaf`]).
 pub const LEAF_MAGIC: &[u8; 16] = b"homeward/leaf/v1";
+
+/// First bytes of a version 2 leaf: the format written now.
+pub const LEAF_MAGIC_V2: &[u8; 16] = b"homeward/leaf/v2";
 
 /// Domain-separation tag that starts every commitment preimage.
 pub const COMMITMENT_TAG: &[u8; 23] = b"homeward/commitment/v1\n";
@@ -22,44 +24,59 @@ pub const COMMITMENT_TAG: &[u8; 23] = b"homeward/commitment/v1\n";
 /// Longest identifier accepted in a leaf field, in bytes.
 pub const MAX_FIELD_LEN: usize = 128;
 
+/// The record a version 1 leaf names. Version 2 leaves name none: a
+/// person's id in every status leaf let anyone follow that person's changes
+/// and their times, and a tracing request's id (which the family holds) let
+/// anyone see what happened to that request. The record's id is inside the
+/// committed content, so a reveal still proves which record was logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafRecord {
+    /// Kind of record changed (for example `status_event`).
+    pub record_type: String,
+    /// The record's id (for example `person/<uuid>/status/2`).
+    pub record_id: String,
+}
+
 /// One log entry. Every field is an identifier or a hash, never free text.
 ///
-/// Encoding ([`LogLeaf::to_bytes`], version 1), all integers big-endian:
+/// Encoding ([`LogLeaf::to_bytes`]), all integers big-endian:
 ///
 /// ```text
-/// "homeward/leaf/v1"            16 bytes, LEAF_MAGIC
-/// seq                           u64
-/// time_ms                       i64 (Unix time in milliseconds, UTC)
-/// actor_role                    str
-/// actor_party                   0x00 (none) | 0x01 str
-/// event_type                    str
-/// record_type                   str
-/// record_id                     str
-/// commitment                    32 bytes
+/// version 2 (written now)                 version 1 (legacy, still read)
+/// "homeward/leaf/v2"  16 bytes            "homeward/leaf/v1"  16 bytes
+/// seq                 u64                 seq                 u64
+/// time_ms             i64                 time_ms             i64
+/// actor_role          str                 actor_role          str
+/// actor_party         0x00 | 0x01 str     actor_party         0x00 | 0x01 str
+/// event_type          str                 event_type          str
+/// commitment          32 bytes            record_type         str
+///                                         record_id           str
+///                                         commitment          32 bytes
 /// where str = u16 length || that many bytes
 /// ```
 ///
 /// Every string field must be 1 to [`MAX_FIELD_LEN`] bytes of
 /// `A-Z a-z 0-9 . _ : / -`. That rules out spaces and so names, addresses or
 /// notes typed by a person: personal data cannot enter a leaf by mistake.
-/// The encoding is injective (fixed widths and length prefixes) and
-/// [`LogLeaf::from_bytes`] accepts only what [`LogLeaf::to_bytes`] produces.
+/// The encoding is injective (a distinct magic per version, fixed widths and
+/// length prefixes) and [`LogLeaf::from_bytes`] accepts only what
+/// [`LogLeaf::to_bytes`] produces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLeaf {
     /// Position in the log, 0-based; equals the leaf index in the tree.
     pub seq: u64,
-    /// When the change was recorded, Unix milliseconds UTC.
+    /// When the change was logged, Unix milliseconds UTC; never earlier
+    /// than the leaf before it (version 2).
     pub time_ms: i64,
-    /// Role of the actor (for example `registrar`, `mediator`).
+    /// Role of the actor (for example `party_officer`, `mediator`).
     pub actor_role: String,
     /// Party the actor belongs to, if any (the mediator has none).
     pub actor_party: Option<String>,
-    /// What happened (for example `record.created`).
+    /// What happened (for example `status.recorded`).
     pub event_type: String,
-    /// Kind of record changed (for example `person`, `exchange_list`).
-    pub record_type: String,
-    /// Opaque identifier of the record, such as a UUID.
-    pub record_id: String,
+    /// `Some` for a version 1 leaf, which named its record; `None` for
+    /// version 2.
+    pub record: Option<LeafRecord>,
     /// [`commitment`] to the canonical content of the record after the change.
     pub commitment: [u8; 32],
 }
@@ -71,7 +88,7 @@ pub enum LeafError {
     /// identifier set.
     #[error("leaf field {0} is not an identifier of 1 to 128 characters A-Z a-z 0-9 . _ : / -")]
     BadField(&'static str),
-    /// The bytes are not a version 1 leaf encoding.
+    /// The bytes are not a version 1 or 2 leaf encoding.
     #[error("malformed leaf encoding")]
     Malformed,
 }
@@ -91,6 +108,12 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 }
 
 impl LogLeaf {
+    /// The encoding version: 1 if the leaf names its record, else 2.
+    #[must_use]
+    pub fn version(&self) -> u8 {
+        if self.record.is_some() { 1 } else { 2 }
+    }
+
     /// Checks that every string field is an identifier (see the type docs).
     ///
     /// # Errors
@@ -101,18 +124,21 @@ impl LogLeaf {
             check_field("actor_party", party)?;
         }
         check_field("event_type", &self.event_type)?;
-        check_field("record_type", &self.record_type)?;
-        check_field("record_id", &self.record_id)
+        if let Some(record) = &self.record {
+            check_field("record_type", &record.record_type)?;
+            check_field("record_id", &record.record_id)?;
+        }
+        Ok(())
     }
 
-    /// The version 1 encoding described on [`LogLeaf`].
+    /// The encoding described on [`LogLeaf`], in the leaf's version.
     ///
     /// # Errors
     /// [`LeafError::BadField`] if the leaf does not [`validate`](Self::validate).
     pub fn to_bytes(&self) -> Result<Vec<u8>, LeafError> {
         self.validate()?;
         let mut out = Vec::with_capacity(128);
-        out.extend_from_slice(LEAF_MAGIC);
+        out.extend_from_slice(if self.record.is_some() { LEAF_MAGIC } else { LEAF_MAGIC_V2 });
         out.extend_from_slice(&self.seq.to_be_bytes());
         out.extend_from_slice(&self.time_ms.to_be_bytes());
         put_str(&mut out, &self.actor_role);
@@ -124,8 +150,10 @@ impl LogLeaf {
             }
         }
         put_str(&mut out, &self.event_type);
-        put_str(&mut out, &self.record_type);
-        put_str(&mut out, &self.record_id);
+        if let Some(record) = &self.record {
+            put_str(&mut out, &record.record_type);
+            put_str(&mut out, &record.record_id);
+        }
         out.extend_from_slice(&self.commitment);
         Ok(out)
     }
@@ -139,16 +167,22 @@ impl LogLeaf {
         Ok(leaf_hash(&self.to_bytes()?))
     }
 
-    /// Decodes a version 1 leaf, rejecting anything [`to_bytes`](Self::to_bytes)
-    /// would not produce (trailing bytes, bad fields, bad tags).
+    /// Decodes a version 1 or 2 leaf, rejecting anything
+    /// [`to_bytes`](Self::to_bytes) would not produce (trailing bytes, bad
+    /// fields, bad tags).
     ///
     /// # Errors
     /// [`LeafError`] if the bytes are not a valid leaf.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LeafError> {
         let mut r = Reader(bytes);
-        if r.take(LEAF_MAGIC.len())? != LEAF_MAGIC {
+        let magic = r.take(LEAF_MAGIC.len())?;
+        let names_record = if magic == LEAF_MAGIC {
+            true
+        } else if magic == LEAF_MAGIC_V2 {
+            false
+        } else {
             return Err(LeafError::Malformed);
-        }
+        };
         let seq = u64::from_be_bytes(r.array()?);
         let time_ms = i64::from_be_bytes(r.array()?);
         let actor_role = r.string()?;
@@ -157,16 +191,10 @@ impl LogLeaf {
             [0x01] => Some(r.string()?),
             _ => return Err(LeafError::Malformed),
         };
-        let leaf = Self {
-            seq,
-            time_ms,
-            actor_role,
-            actor_party,
-            event_type: r.string()?,
-            record_type: r.string()?,
-            record_id: r.string()?,
-            commitment: r.array()?,
-        };
+        let event_type = r.string()?;
+        let record =
+            if names_record { Some(LeafRecord { record_type: r.string()?, record_id: r.string()? }) } else { None };
+        let leaf = Self { seq, time_ms, actor_role, actor_party, event_type, record, commitment: r.array()? };
         if !r.0.is_empty() {
             return Err(LeafError::Malformed);
         }
@@ -344,8 +372,10 @@ mod tests {
             actor_role: "registrar".into(),
             actor_party: Some("party-a".into()),
             event_type: "record.created".into(),
-            record_type: "person".into(),
-            record_id: "0190f3a2-7c1e-7d3a-9b1e-3f2a1c0d9e8f".into(),
+            record: Some(LeafRecord {
+                record_type: "person".into(),
+                record_id: "0190f3a2-7c1e-7d3a-9b1e-3f2a1c0d9e8f".into(),
+            }),
             commitment: [0xab; 32],
         }
     }
@@ -379,8 +409,7 @@ mod tests {
             actor_role: "r".into(),
             actor_party: None,
             event_type: "e".into(),
-            record_type: "t".into(),
-            record_id: "i".into(),
+            record: Some(LeafRecord { record_type: "t".into(), record_id: "i".into() }),
             commitment: [0; 32],
         };
         let mut want = b"homeward/leaf/v1".to_vec();
@@ -388,12 +417,40 @@ mod tests {
         want.extend([0, 1, b'r', 0, 0, 1, b'e', 0, 1, b't', 0, 1, b'i']);
         want.extend([0; 32]);
         assert_eq!(leaf.to_bytes().unwrap(), want);
+
+        // Version 2: no record type or id.
+        let v2 = LogLeaf { record: None, ..leaf };
+        let mut want = b"homeward/leaf/v2".to_vec();
+        want.extend([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2]);
+        want.extend([0, 1, b'r', 0, 0, 1, b'e']);
+        want.extend([0; 32]);
+        assert_eq!(v2.to_bytes().unwrap(), want);
+        assert_eq!(LogLeaf::from_bytes(&want).unwrap(), v2);
+        assert_eq!(v2.version(), 2);
+    }
+
+    #[test]
+    fn versions_never_collide() {
+        // The same fields as v1 and v2 give different bytes and hashes, and a
+        // v1 body under the v2 magic does not decode.
+        let v1 = sample();
+        let v2 = LogLeaf { record: None, ..v1.clone() };
+        assert_ne!(v1.leaf_hash().unwrap(), v2.leaf_hash().unwrap());
+        let mut forged = v1.to_bytes().unwrap();
+        forged[..16].copy_from_slice(LEAF_MAGIC_V2);
+        assert_eq!(LogLeaf::from_bytes(&forged), Err(LeafError::Malformed));
+        let mut forged = v2.to_bytes().unwrap();
+        forged[..16].copy_from_slice(LEAF_MAGIC);
+        assert!(LogLeaf::from_bytes(&forged).is_err());
     }
 
     #[test]
     fn free_text_is_refused() {
         for bad in ["", "Jane Doe", "name\n", "é", &"x".repeat(129)] {
-            let leaf = LogLeaf { record_id: bad.to_string(), ..sample() };
+            let leaf = LogLeaf {
+                record: Some(LeafRecord { record_type: "t".into(), record_id: bad.to_string() }),
+                ..sample()
+            };
             assert_eq!(leaf.to_bytes(), Err(LeafError::BadField("record_id")));
         }
         let leaf = LogLeaf { actor_party: Some("a b".into()), ..sample() };

@@ -57,7 +57,7 @@ pub mod verify;
 pub use checkpoint::{Checkpoint, CheckpointError, open_checkpoint, sign_checkpoint};
 pub use cosignature::cosign;
 pub use hash::{HASH_SIZE, Hash, empty_root, leaf_hash, node_hash, root_from_leaf_hashes};
-pub use leaf::{CanonicalJsonError, LeafError, LogLeaf, canonical_json, commitment, generate_salt};
+pub use leaf::{CanonicalJsonError, LeafError, LeafRecord, LogLeaf, canonical_json, commitment, generate_salt};
 pub use note::{KeyType, Note, NoteError, NoteSignature, Signer, VerifiedNote, VerifiedSignature, Verifier, open_note};
 pub use tiles::{
     EntryBundle, Tile, TileError, TileHashReader, TilePath, TileReadError, TileReader, decode_entry_bundle,

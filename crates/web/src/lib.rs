@@ -75,6 +75,9 @@ pub struct Shared {
     pub matcher_nudge: Arc<tokio::sync::Notify>,
     /// Tracing requests with authorisation.
     pub requests: homeward_service::requests::Requests,
+    /// Whether the log's checkpoints are being published (the sequencer
+    /// tells it): readiness fails and the mediator's page says why when not.
+    pub publication: Arc<homeward_service::log::Publication>,
 }
 
 impl AppState {
@@ -109,6 +112,7 @@ impl AppState {
             requests,
             matcher_nudge: Arc::new(tokio::sync::Notify::new()),
             log_key: None,
+            publication: Arc::default(),
             import_jobs: Arc::new(jobs::ImportJobs::new(std::env::temp_dir().join("homeward-imports"))),
         }))
     }
@@ -117,6 +121,13 @@ impl AppState {
     /// if the state was already shared).
     fn fields(&mut self) -> &mut Shared {
         Arc::make_mut(&mut self.0)
+    }
+
+    /// Reads the log's publication state from `publication` (the one the
+    /// sequencer updates).
+    pub fn with_publication(mut self, publication: Arc<homeward_service::log::Publication>) -> Self {
+        self.fields().publication = publication;
+        self
     }
 
     /// Spools uploads in `dir` (the server uses `imports/` in the data folder).

@@ -123,7 +123,7 @@ async fn index() -> impl IntoResponse {
         [("content-type", "text/plain; charset=utf-8")],
         "homeward\n\n\
          GET /healthz        liveness\n\
-         GET /readyz         readiness (the database answers)\n\
+         GET /readyz         readiness (the database answers, the log is published)\n\
          GET /version        version and storage backend\n\
          GET /api/v1/stats   persons per status (counts only)\n\
          GET /log/checkpoint the shared log's latest signed checkpoint (C2SP tlog-checkpoint)\n\
@@ -141,8 +141,15 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The database answers: load balancers send traffic only then.
+/// The database answers and the log is being published: load balancers
+/// send traffic only then, and monitoring pages someone when not. A log
+/// whose checkpoints the required witnesses refuse (or whose sequencer met
+/// an entry homeward did not write) is not ready: writes are kept, but
+/// nothing new is vouched for until an operator acts.
 async fn readyz(State(state): State<AppState>) -> Response {
+    if let Some(blocked) = state.publication.blocked() {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("log not published: {}\n", blocked.reason)).into_response();
+    }
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {

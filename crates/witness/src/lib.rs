@@ -27,7 +27,11 @@
 //!
 //! - [`Witness`]: the protocol logic, usable without HTTP.
 //! - [`router`], [`serve`] and [`serve_with_shutdown`]: the HTTP interface
-//!   (axum).
+//!   (axum): `POST /add-checkpoint` (C2SP), and `GET /latest-checkpoint?origin=`
+//!   (homeward's own): the checkpoint this witness last cosigned for a log,
+//!   with its cosignature, so that `homeward log verify` can tell a log cut
+//!   back below what the witness saw, even when the log's own checkpoints
+//!   were deleted with the leaves.
 //! - [`AddCheckpointRequest`]: the request body, for the log's side too.
 //! - [`WitnessState`]: the state file.
 
@@ -40,10 +44,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 
 pub use request::{AddCheckpointRequest, MAX_PROOF_LINES, RequestError};
 pub use state::{LogState, STATE_VERSION, StateError, WitnessState, write_private_atomic};
@@ -51,6 +55,9 @@ pub use witness::{AddCheckpointError, Evidence, EvidenceKind, LogConfig, Witness
 
 /// Path of the submission endpoint, under the submission prefix.
 pub const ADD_CHECKPOINT_PATH: &str = "/add-checkpoint";
+
+/// Path of the latest cosigned checkpoint of a log (`?origin=<origin>`).
+pub const LATEST_CHECKPOINT_PATH: &str = "/latest-checkpoint";
 
 /// Content type of the "409 Conflict" body carrying the latest cosigned size.
 pub const SIZE_CONTENT_TYPE: &str = "text/x.tlog.size";
@@ -64,6 +71,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn router(witness: Arc<Witness>) -> Router {
     Router::new()
         .route(ADD_CHECKPOINT_PATH, post(add_checkpoint))
+        .route(LATEST_CHECKPOINT_PATH, get(latest_checkpoint))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(witness)
 }
@@ -103,6 +111,22 @@ where
         "witness serving"
     );
     axum::serve(listener, router(witness)).with_graceful_shutdown(shutdown).await.map_err(WitnessError::Serve)
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct LatestQuery {
+    origin: String,
+}
+
+/// The checkpoint last cosigned for `origin`, cosignature included (public:
+/// a checkpoint holds sizes and hashes only); 404 if none.
+async fn latest_checkpoint(State(witness): State<Arc<Witness>>, Query(q): Query<LatestQuery>) -> Response {
+    match witness.latest(&q.origin) {
+        Some(state) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], state.checkpoint).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no checkpoint cosigned for this origin\n").into_response(),
+    }
 }
 
 async fn add_checkpoint(State(witness): State<Arc<Witness>>, body: Bytes) -> Response {

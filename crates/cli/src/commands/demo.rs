@@ -69,6 +69,7 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let (store, accounts, access) = backend::open_for_server(settings).await?;
+    crate::commands::log::create_signer(store.as_ref(), settings).await?;
     let existing = store.list_persons(&PersonFilter::default(), &Page::first(1)).await?;
     if existing.is_empty() {
         eprintln!("loading the demo conflict with {} persons into {} ...", args.persons, backend::describe(settings));

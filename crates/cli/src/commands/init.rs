@@ -37,7 +37,7 @@ pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         "fingerprint key: {} (keys identity fingerprints; back it up with the field keys)",
         homeward_store::seal::fingerprint_path(&backend::keyring_path(settings)).display()
     );
-    let signer = crate::commands::log::signer(settings)?;
+    let signer = crate::commands::log::create_signer(store.as_ref(), settings).await?;
     println!(
         "log key: {} (public key: {})",
         homeward_service::log::keys::key_path(&settings.data_dir).display(),

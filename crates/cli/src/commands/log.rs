@@ -23,6 +23,15 @@ pub enum Command {
         /// contain exactly the history it signed.
         #[arg(long, value_name = "FILE")]
         against: Option<PathBuf>,
+        /// The latest checkpoint must carry a valid cosignature of every
+        /// witness marked `required` in the settings.
+        #[arg(long)]
+        require_cosignatures: bool,
+        /// Do not ask the configured witnesses what they cosigned (without
+        /// them, leaves deleted together with the checkpoints above them
+        /// cannot be detected).
+        #[arg(long)]
+        no_witnesses: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -55,11 +64,41 @@ pub enum Command {
         /// The log's verifier key (default: the key of the local data folder).
         #[arg(long, value_name = "VKEY")]
         key: Option<String>,
+        /// A witness's verifier key whose cosignature the bundle's checkpoint
+        /// must carry (repeat for each party's witness).
+        #[arg(long, value_name = "VKEY")]
+        witness_key: Vec<String>,
     },
 }
 
-/// The log key of this data folder, created on first use.
+/// The log key of this data folder. Only `homeward init` (and `demo`, which
+/// sets up a deployment) makes one: any other command finding none refuses,
+/// since a key made silently would sign checkpoints no auditor's saved key
+/// verifies, and would hide that the real one was lost.
 pub fn signer(settings: &Settings) -> anyhow::Result<Signer> {
+    keys::load(&settings.data_dir)?.with_context(|| {
+        format!(
+            "there is no log signing key {}: run `homeward init` for a new deployment, \
+             or restore the file from your backup",
+            keys::key_path(&settings.data_dir).display()
+        )
+    })
+}
+
+/// The log key, made now if the data folder has none, unless the database
+/// already holds signed checkpoints (which only the lost key made).
+pub async fn create_signer(store: &dyn Store, settings: &Settings) -> anyhow::Result<Signer> {
+    if let Some(signer) = keys::load(&settings.data_dir)? {
+        return Ok(signer);
+    }
+    if let Some(cp) = store.latest_checkpoint().await? {
+        anyhow::bail!(
+            "there is no log signing key {}, and the log holds checkpoints signed with one (the latest for {} leaves): \
+             restore the file from your backup",
+            keys::key_path(&settings.data_dir).display(),
+            cp.size
+        );
+    }
     let (signer, created) = keys::load_or_create(&settings.data_dir, &keys::new_origin())?;
     if created {
         eprintln!(
@@ -91,7 +130,7 @@ pub async fn publish(store: &dyn Store, settings: &Settings) -> anyhow::Result<(
 
 pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
     match command {
-        Command::CheckReveal { file, key } => {
+        Command::CheckReveal { file, key, witness_key } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let bundle: reveal::RevealBundle =
                 serde_json::from_str(&text).with_context(|| format!("{}: not a reveal bundle", file.display()))?;
@@ -101,7 +140,11 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCo
                     .context("no --key given and no log key in the data folder")?
                     .verifier(),
             };
-            match reveal::check(&bundle, &key) {
+            let witnesses = witness_key
+                .iter()
+                .map(|k| Verifier::parse(k.trim()).map_err(|e| anyhow::anyhow!("--witness-key: {e}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            match reveal::check_cosigned(&bundle, &key, &witnesses) {
                 Ok(c) => {
                     println!(
                         "valid: record {} was logged as leaf {} at {} ms since the epoch, in the signed tree of {} leaves",
@@ -144,11 +187,21 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCo
                         None => println!("{json}"),
                     }
                 }
-                Command::Verify { against, json } => {
+                Command::Verify { against, json, require_cosignatures, no_witnesses } => {
                     let against = against
                         .map(|p| std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display())))
                         .transpose()?;
-                    let report = verify::verify(store.clone(), &signer.verifier(), against.as_deref()).await?;
+                    if require_cosignatures && witnesses.is_none() {
+                        anyhow::bail!(
+                            "--require-cosignatures: no witnesses are configured (`[[witnesses]]` in homeward.toml)"
+                        );
+                    }
+                    let options = verify::VerifyOptions {
+                        against: against.as_deref(),
+                        witnesses: witnesses.as_deref().filter(|_| !no_witnesses || require_cosignatures),
+                        require_cosignatures,
+                    };
+                    let report = verify::verify(store.clone(), &signer.verifier(), options).await?;
                     if json {
                         println!("{}", serde_json::to_string_pretty(&report)?);
                     } else {
@@ -156,12 +209,13 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCo
                             println!("DIFFERS: {}", p.message);
                         }
                         println!(
-                            "{}: {} leaves, {} waiting, {} records, {} checkpoints checked",
+                            "{}: {} leaves, {} waiting, {} records, {} checkpoints checked, {} witnesses asked",
                             if report.ok() { "log verified" } else { "LOG DOES NOT VERIFY" },
                             report.leaves,
                             report.waiting,
                             report.records,
-                            report.checkpoints
+                            report.checkpoints,
+                            report.witnesses
                         );
                     }
                     return Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE });

@@ -48,8 +48,12 @@ pub async fn serve(
     // The server answers at once; searches answer 503 and background
     // matching waits until the index is loaded (seconds for a million persons).
     let index = homeward_service::matching::LiveIndex::loading(state.store.clone());
-    let state =
-        state.with_log_key(signer.verifier()).with_index(index).with_import_dir(settings.data_dir.join(IMPORTS_DIR));
+    let publication = Arc::new(homeward_service::log::Publication::default());
+    let state = state
+        .with_log_key(signer.verifier())
+        .with_index(index)
+        .with_import_dir(settings.data_dir.join(IMPORTS_DIR))
+        .with_publication(publication.clone());
     // Jobs a stopped server left running stored nothing: say so, drop their files.
     state.import_jobs.recover(state.store.as_ref()).await.context("cannot recover import jobs")?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -57,13 +61,14 @@ pub async fn serve(
     let loader = tokio::spawn(load_index(state.index.clone(), stopped.clone()));
     let follower = state.follow_registry(stopped.clone());
     let matcher = state.run_matcher(stopped.clone());
-    let sequencer = tokio::spawn(homeward_service::log::run_sequencer_notifying(
+    let sequencer = tokio::spawn(homeward_service::log::run_sequencer_publishing(
         state.store.clone(),
         signer,
         witnesses,
         SEQUENCE_EVERY,
         stopped,
         Some(state.index.nudger()),
+        publication,
     ));
     let shutdown = async move {
         homeward_web::shutdown_signal().await;

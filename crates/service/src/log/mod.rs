@@ -44,6 +44,64 @@ pub async fn sequence_and_publish(
     signer: &Signer,
     witnesses: Option<&witnesses::Witnesses>,
 ) -> Result<(TreeHead, bool), LogError> {
+    let outcome = publish_round(store, signer, witnesses).await?;
+    Ok((outcome.head, outcome.signed))
+}
+
+/// Whether the log is being published, as the sequencer last found it:
+/// readiness and the mediator's page read it, so that an operator learns at
+/// once when required witnesses refuse (after a rewrite, they rightly do) or
+/// when an entry not written by homeward stops the sequencer. Writes go on
+/// meanwhile: they wait, logged, for publication to resume.
+#[derive(Debug, Default)]
+pub struct Publication {
+    blocked: std::sync::Mutex<Option<Blocked>>,
+}
+
+/// Why the log is not being published.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Blocked {
+    /// The tree size waiting to be published.
+    pub size: u64,
+    /// What stops it, for operators (no personal data: names of witnesses,
+    /// entry numbers).
+    pub reason: String,
+    /// Since when, Unix milliseconds.
+    pub since_ms: i64,
+}
+
+impl Publication {
+    /// `None` while checkpoints are published.
+    pub fn blocked(&self) -> Option<Blocked> {
+        self.blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    fn set(&self, size: u64, reason: String) {
+        let mut b = self.blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let since_ms =
+            b.as_ref().filter(|old| old.reason == reason).map_or_else(homeward_store::log::now_ms, |o| o.since_ms);
+        *b = Some(Blocked { size, reason, since_ms });
+    }
+
+    fn clear(&self) {
+        *self.blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
+/// What one round of the sequencer did.
+#[derive(Debug)]
+struct Outcome {
+    head: TreeHead,
+    signed: bool,
+    /// Required witnesses that did not cosign the new checkpoint.
+    missing_required: Vec<String>,
+}
+
+async fn publish_round(
+    store: &dyn Store,
+    signer: &Signer,
+    witnesses: Option<&witnesses::Witnesses>,
+) -> Result<Outcome, LogError> {
     let mut head = store.tree_head().await?;
     loop {
         let next = store.sequence(BATCH).await?;
@@ -54,24 +112,54 @@ pub async fn sequence_and_publish(
     }
     let latest = store.latest_checkpoint().await?;
     if latest.as_ref().is_some_and(|c| c.size >= head.size) {
-        return Ok((head, false));
+        return Ok(Outcome { head, signed: false, missing_required: Vec::new() });
     }
     let mut note =
         sign_checkpoint(signer.name(), head.size, head.root, signer).map_err(|e| LogError::Sign(e.to_string()))?;
     if let Some(w) = witnesses.filter(|w| !w.is_empty()) {
         let cosigned = w.cosign(store, &note, head.size).await?;
         if !cosigned.missing_required.is_empty() {
-            tracing::warn!(
+            tracing::error!(
                 size = head.size,
                 missing = ?cosigned.missing_required,
-                "checkpoint not published: required witnesses did not cosign"
+                "LOG NOT PUBLISHED: required witnesses did not cosign the checkpoint; writes are kept but not published"
             );
-            return Ok((head, false));
+            return Ok(Outcome { head, signed: false, missing_required: cosigned.missing_required });
         }
         note = cosigned.note;
     }
     store.save_checkpoint(&StoredCheckpoint { size: head.size, note }).await?;
-    Ok((head, true))
+    Ok(Outcome { head, signed: true, missing_required: Vec::new() })
+}
+
+/// One round, its outcome told to `publication`.
+async fn publish_and_tell(
+    store: &dyn Store,
+    signer: &Signer,
+    witnesses: Option<&witnesses::Witnesses>,
+    publication: &Publication,
+) -> Result<Outcome, LogError> {
+    match publish_round(store, signer, witnesses).await {
+        Ok(o) if !o.missing_required.is_empty() => {
+            let names = o.missing_required.join(", ");
+            publication.set(
+                o.head.size,
+                format!("the required witnesses {names} did not cosign the checkpoint of {} leaves", o.head.size),
+            );
+            Ok(o)
+        }
+        Ok(o) => {
+            if o.signed || store.latest_checkpoint().await?.is_some_and(|c| c.size >= o.head.size) {
+                publication.clear();
+            }
+            Ok(o)
+        }
+        Err(e) => {
+            let size = store.tree_head().await.map(|h| h.size).unwrap_or_default();
+            publication.set(size, format!("sequencing failed: {e}"));
+            Err(e)
+        }
+    }
 }
 
 /// Runs the sequencer until `shutdown` resolves: every accepted write is in
@@ -87,31 +175,50 @@ pub async fn run_sequencer(
 }
 
 /// [`run_sequencer`], notifying `grown` whenever the tree grew (the live
-/// registry index then reads the new leaves at once).
+/// registry index then reads the new leaves at once) and telling
+/// `publication` whether checkpoints are published.
 pub async fn run_sequencer_notifying(
+    store: std::sync::Arc<dyn Store>,
+    signer: Signer,
+    witnesses: Option<std::sync::Arc<witnesses::Witnesses>>,
+    interval: Duration,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    grown: Option<std::sync::Arc<tokio::sync::Notify>>,
+) {
+    run_sequencer_publishing(store, signer, witnesses, interval, shutdown, grown, std::sync::Arc::default()).await;
+}
+
+/// The sequencer loop (see [`run_sequencer_notifying`]).
+pub async fn run_sequencer_publishing(
     store: std::sync::Arc<dyn Store>,
     signer: Signer,
     witnesses: Option<std::sync::Arc<witnesses::Witnesses>>,
     interval: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
     grown: Option<std::sync::Arc<tokio::sync::Notify>>,
+    publication: std::sync::Arc<Publication>,
 ) {
+    let mut last_size = None;
     loop {
-        match sequence_and_publish(store.as_ref(), &signer, witnesses.as_deref()).await {
-            Ok((head, true)) => {
-                tracing::debug!(size = head.size, "checkpoint signed");
-                if let Some(n) = &grown {
-                    n.notify_one();
+        match publish_and_tell(store.as_ref(), &signer, witnesses.as_deref(), &publication).await {
+            Ok(o) => {
+                if o.signed {
+                    tracing::debug!(size = o.head.size, "checkpoint signed");
+                }
+                if last_size != Some(o.head.size) {
+                    last_size = Some(o.head.size);
+                    if let Some(n) = &grown {
+                        n.notify_one();
+                    }
                 }
             }
-            Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "sequencing failed; retrying"),
         }
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
             _ = shutdown.changed() => {
                 // One last round, so that nothing accepted waits for the next start.
-                if let Err(e) = sequence_and_publish(store.as_ref(), &signer, witnesses.as_deref()).await {
+                if let Err(e) = publish_and_tell(store.as_ref(), &signer, witnesses.as_deref(), &publication).await {
                     tracing::error!(error = %e, "final sequencing failed");
                 }
                 return;

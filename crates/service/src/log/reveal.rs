@@ -4,8 +4,10 @@
 //! when. `check` needs nothing but the bundle and the key.
 
 use homeward_store::Store;
-use homeward_store::log::record;
-use homeward_tlog::{Hash, LogLeaf, Verifier, canonical_json, commitment, open_checkpoint, verify_inclusion};
+use homeward_store::log::{event, record, record_id_of_content};
+use homeward_tlog::{
+    Hash, LeafRecord, LogLeaf, Verifier, canonical_json, commitment, open_checkpoint, open_note, verify_inclusion,
+};
 use serde::{Deserialize, Serialize};
 
 use super::{LogError, prove_inclusion};
@@ -32,15 +34,26 @@ pub struct RevealBundle {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevealedLeaf {
+    /// The leaf's encoding version (docs/LOG.md); bundles made before
+    /// version 2 do not say, and are version 1.
+    #[serde(default = "version_1")]
+    pub version: u8,
     pub index: u64,
     pub time_ms: i64,
     pub actor_role: String,
     pub actor_party: Option<String>,
     pub event_type: String,
-    pub record_type: String,
-    pub record_id: String,
+    /// Version 1 leaves only: the record they name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
     /// Hex.
     pub commitment: String,
+}
+
+fn version_1() -> u8 {
+    1
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +81,8 @@ pub enum CheckError {
     Checkpoint(String),
     #[error("the inclusion proof does not lead from the leaf to the checkpoint's root")]
     Inclusion,
+    #[error("the checkpoint has no valid cosignature of the witness key {0}")]
+    Cosignature(String),
 }
 
 /// What a checked bundle proves.
@@ -86,6 +101,8 @@ fn record_type_of(record_id: &str) -> Option<&'static str> {
         Some(record::IDENTITY_VERSION)
     } else if record_id.starts_with("person/") && record_id.contains("/status/") {
         Some(record::STATUS_EVENT)
+    } else if record_id.starts_with("tracing/") {
+        Some(record::TRACING_EVENT)
     } else {
         None
     }
@@ -118,18 +135,24 @@ pub async fn reveal(store: &dyn Store, record_id: &str) -> Result<RevealBundle, 
     let checkpoint =
         checkpoint.filter(|c| c.size > index).ok_or_else(|| RevealError::NotYetPublished(record_id.to_owned()))?;
     let proof = prove_inclusion(store, index, checkpoint.size).await?;
+    let leaf = entry.leaf().ok_or_else(|| RevealError::NotYetPublished(record_id.to_owned()))?;
+    let (record_type, record_id) = match leaf.record {
+        Some(r) => (Some(r.record_type), Some(r.record_id)),
+        None => (None, None),
+    };
     Ok(RevealBundle {
         format: FORMAT.to_owned(),
         content: record.content(),
         salt: hex(&entry.salt),
         leaf: RevealedLeaf {
+            version: if record_id.is_some() { 1 } else { 2 },
             index,
-            time_ms: entry.time_ms,
-            actor_role: entry.actor_role,
-            actor_party: entry.actor_party,
-            event_type: entry.event_type,
-            record_type: entry.record_type,
-            record_id: entry.record_id,
+            time_ms: leaf.time_ms,
+            actor_role: leaf.actor_role,
+            actor_party: leaf.actor_party,
+            event_type: leaf.event_type,
+            record_type,
+            record_id,
             commitment: hex(&entry.commitment),
         },
         inclusion_proof: proof.iter().map(Hash::to_base64).collect(),
@@ -139,6 +162,17 @@ pub async fn reveal(store: &dyn Store, record_id: &str) -> Result<RevealBundle, 
 
 /// Checks a bundle against the log's public key, with nothing else.
 pub fn check(bundle: &RevealBundle, log_key: &Verifier) -> Result<Checked, CheckError> {
+    check_cosigned(bundle, log_key, &[])
+}
+
+/// [`check`], and the checkpoint must carry a valid cosignature of each of
+/// `witnesses` (so that the proof holds only in a history the parties'
+/// witnesses saw).
+pub fn check_cosigned(
+    bundle: &RevealBundle,
+    log_key: &Verifier,
+    witnesses: &[Verifier],
+) -> Result<Checked, CheckError> {
     if bundle.format != FORMAT {
         return Err(CheckError::Format);
     }
@@ -149,32 +183,49 @@ pub fn check(bundle: &RevealBundle, log_key: &Verifier) -> Result<Checked, Check
         return Err(CheckError::Commitment);
     }
     let named = bundle.content.get("type").and_then(|t| t.as_str());
-    if named != Some(bundle.leaf.record_type.as_str()) {
-        return Err(CheckError::WrongRecord);
-    }
+    let record = match (bundle.leaf.version, &bundle.leaf.record_type, &bundle.leaf.record_id) {
+        (1, Some(record_type), Some(record_id)) => {
+            if named != Some(record_type.as_str()) {
+                return Err(CheckError::WrongRecord);
+            }
+            Some(LeafRecord { record_type: record_type.clone(), record_id: record_id.clone() })
+        }
+        (2, None, None) => {
+            // The leaf names no record: the content must be of the kind its event type logs.
+            if named.is_none() || event::record_type(&bundle.leaf.event_type) != named {
+                return Err(CheckError::WrongRecord);
+            }
+            None
+        }
+        _ => return Err(CheckError::Format),
+    };
+    let record_id = match &record {
+        Some(r) => r.record_id.clone(),
+        None => record_id_of_content(&bundle.content).ok_or(CheckError::WrongRecord)?,
+    };
     let leaf = LogLeaf {
         seq: bundle.leaf.index,
         time_ms: bundle.leaf.time_ms,
         actor_role: bundle.leaf.actor_role.clone(),
         actor_party: bundle.leaf.actor_party.clone(),
         event_type: bundle.leaf.event_type.clone(),
-        record_type: bundle.leaf.record_type.clone(),
-        record_id: bundle.leaf.record_id.clone(),
+        record,
         commitment: committed,
     };
     let leaf_hash = leaf.leaf_hash().map_err(|_| CheckError::WrongRecord)?;
     let (cp, _) = open_checkpoint(&bundle.checkpoint, log_key.name(), std::slice::from_ref(log_key))
         .map_err(|e| CheckError::Checkpoint(e.to_string()))?;
+    for w in witnesses {
+        let cosigned = open_note(&bundle.checkpoint, std::slice::from_ref(w)).is_ok_and(|o| !o.verified.is_empty());
+        if !cosigned {
+            return Err(CheckError::Cosignature(w.name().to_owned()));
+        }
+    }
     let proof = bundle
         .inclusion_proof
         .iter()
         .map(|h| Hash::from_base64(h).ok_or(CheckError::Encoding("inclusion_proof")))
         .collect::<Result<Vec<_>, _>>()?;
     verify_inclusion(&leaf_hash, leaf.seq, cp.size, &proof, &cp.root).map_err(|_| CheckError::Inclusion)?;
-    Ok(Checked {
-        record_id: bundle.leaf.record_id.clone(),
-        leaf_index: leaf.seq,
-        time_ms: leaf.time_ms,
-        checkpoint_size: cp.size,
-    })
+    Ok(Checked { record_id, leaf_index: leaf.seq, time_ms: leaf.time_ms, checkpoint_size: cp.size })
 }

@@ -1,7 +1,15 @@
 //! `homeward log verify`: recompute the log from the database and name what
 //! differs: an edited, deleted or inserted record; a removed, reordered or
-//! truncated leaf; a tree or checkpoint that does not match; a history
-//! rewritten since a checkpoint saved earlier.
+//! truncated leaf; an entry not written by homeward (its MAC fails) or
+//! dated before the leaf ahead of it; a tree or checkpoint that does not
+//! match; a history rewritten since a checkpoint saved earlier or since one
+//! a witness cosigned.
+//!
+//! It never passes with nothing to vouch for the log: a log with leaves
+//! and no signed checkpoint fails, and so does a witness that cannot be
+//! asked. What the database alone cannot show (the latest leaves deleted
+//! together with every checkpoint above them) the witnesses show: each
+//! keeps the last checkpoint it cosigned (docs/LOG.md).
 //!
 //! Problems name records and leaves by homeward's ids, never by content.
 
@@ -14,6 +22,7 @@ use homeward_tlog::{
 use serde::Serialize;
 
 use super::LogError;
+use super::witnesses::Witnesses;
 
 /// What kind of difference was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -37,6 +46,16 @@ pub enum ProblemKind {
     Truncated,
     /// The tree at a checkpoint's size has a different root: history was rewritten.
     RewrittenHistory,
+    /// An entry whose MAC is missing or wrong: written by someone who could
+    /// write the database but not read the key files.
+    ForgedEntry,
+    /// A leaf dated before the leaf ahead of it.
+    Backdated,
+    /// Nothing vouches for the log: no signed checkpoint, or a witness that
+    /// could not be asked what it cosigned.
+    Unvouched,
+    /// The latest checkpoint lacks a required witness's cosignature.
+    MissingCosignature,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,8 +72,10 @@ pub struct VerifyReport {
     pub waiting: u64,
     /// Records checked against their commitments.
     pub records: u64,
-    /// Checkpoints checked.
+    /// Checkpoints checked (stored, saved by the caller, and the witnesses').
     pub checkpoints: usize,
+    /// Witnesses asked for the checkpoint they last cosigned.
+    pub witnesses: usize,
     /// Every difference found, the first one first.
     pub problems: Vec<Problem>,
 }
@@ -69,13 +90,27 @@ fn problem(kind: ProblemKind, message: String) -> Problem {
     Problem { kind, message }
 }
 
-/// Recomputes and compares everything. `against` is a checkpoint saved
-/// earlier by the caller (an auditor's copy), checked like the stored ones.
+/// What to check the log against besides the database.
+#[derive(Debug, Default)]
+pub struct VerifyOptions<'a> {
+    /// A checkpoint saved earlier by the caller (an auditor's copy), checked
+    /// like the stored ones.
+    pub against: Option<&'a str>,
+    /// Witnesses to ask for the checkpoint each last cosigned; a witness
+    /// that does not answer is a problem.
+    pub witnesses: Option<&'a Witnesses>,
+    /// The latest stored checkpoint must carry a valid cosignature of each
+    /// required witness.
+    pub require_cosignatures: bool,
+}
+
+/// Recomputes and compares everything (see [`VerifyOptions`]).
 pub async fn verify(
     store: Arc<dyn Store>,
     log_key: &Verifier,
-    against: Option<&str>,
+    options: VerifyOptions<'_>,
 ) -> Result<VerifyReport, LogError> {
+    let against = options.against;
     let mut problems = Vec::new();
 
     // 1. Leaves, in order, recomputed into a tree of our own.
@@ -89,11 +124,44 @@ pub async fn verify(
     let mut waiting = 0u64;
     let mut contiguous = true;
     let mut expected = 0u64;
+    // Entries with a MAC give version 2 leaves; once one is seen, an entry
+    // without is one written behind homeward's back.
+    let mut seen_v2 = false;
+    let mut last_time: Option<(u64, i64)> = None;
     while let Some(entry) = rx.recv().await {
+        let place = match entry.leaf_index {
+            Some(i) => format!("leaf {i}"),
+            None => format!("waiting entry {}", entry.id),
+        };
+        match entry.mac {
+            Some(_) if store.entry_authentic(&entry) => seen_v2 = true,
+            Some(_) => problems.push(problem(
+                ProblemKind::ForgedEntry,
+                format!("{place}: its MAC does not verify: it was not written by homeward"),
+            )),
+            None if seen_v2 => problems.push(problem(
+                ProblemKind::ForgedEntry,
+                format!("{place}: it has no MAC, after entries that have one: it was not written by homeward"),
+            )),
+            None => {}
+        }
         let Some(index) = entry.leaf_index else {
             waiting += 1;
             continue;
         };
+        // Version 1 leaves were not promised to be in time order (PostgreSQL's
+        // concurrent writers); version 2 leaves are.
+        let time = entry.leaf_time_ms.unwrap_or(entry.time_ms);
+        if let Some((before, t)) = last_time
+            && entry.mac.is_some()
+            && time < t
+        {
+            problems.push(problem(
+                ProblemKind::Backdated,
+                format!("leaf {index} is dated {} ms before leaf {before}: it was backdated", t - time),
+            ));
+        }
+        last_time = Some((index, last_time.map_or(time, |(_, t)| t.max(time))));
         if !contiguous {
             continue;
         }
@@ -168,7 +236,27 @@ pub async fn verify(
     let mut checked = 0;
     let stored = store.checkpoints().await?;
     let external = against.map(|text| ("the saved checkpoint".to_owned(), text.to_owned()));
-    for (name, note) in stored.iter().map(|c| (format!("checkpoint {}", c.size), c.note.clone())).chain(external) {
+    let mut notes: Vec<(String, Option<u64>, String)> =
+        stored.iter().map(|c| (format!("checkpoint {}", c.size), Some(c.size), c.note.clone())).collect();
+    notes.extend(external.map(|(name, note)| (name, None, note)));
+    let mut asked = 0;
+    if let Some(w) = options.witnesses {
+        for (name, answer) in w.latest_cosigned(log_key.name()).await {
+            asked += 1;
+            match answer {
+                Ok(Some(note)) => notes.push((format!("the checkpoint witness {name} cosigned"), None, note)),
+                // A witness that never cosigned this log vouches for nothing yet.
+                Ok(None) => {}
+                Err(reason) => problems.push(problem(
+                    ProblemKind::Unvouched,
+                    format!(
+                        "witness {name} could not be asked what it cosigned ({reason}): the log is not vouched for"
+                    ),
+                )),
+            }
+        }
+    }
+    for (name, row_size, note) in notes {
         checked += 1;
         let (cp, _) = match open_checkpoint(&note, log_key.name(), std::slice::from_ref(log_key)) {
             Ok(x) => x,
@@ -178,6 +266,14 @@ pub async fn verify(
                 continue;
             }
         };
+        if let Some(row) = row_size
+            && row != cp.size
+        {
+            problems.push(problem(
+                ProblemKind::BadCheckpoint,
+                format!("{name}: the row holds the signed checkpoint of {} leaves, not {row}", cp.size),
+            ));
+        }
         if cp.size > leaves {
             problems.push(problem(
                 ProblemKind::Truncated,
@@ -187,6 +283,24 @@ pub async fn verify(
             problems.push(problem(
                 ProblemKind::RewrittenHistory,
                 format!("{name}: the first {} leaves have a different root now: history was rewritten", cp.size),
+            ));
+        }
+    }
+
+    if leaves > 0 && stored.is_empty() {
+        problems.push(problem(
+            ProblemKind::Unvouched,
+            format!("no signed checkpoint is stored for the log's {leaves} leaves: nothing vouches for them"),
+        ));
+    }
+    if options.require_cosignatures
+        && let Some(w) = options.witnesses
+        && let Some(latest) = stored.last()
+    {
+        for name in w.required_missing(&latest.note) {
+            problems.push(problem(
+                ProblemKind::MissingCosignature,
+                format!("checkpoint {} has no valid cosignature of the required witness {name}", latest.size),
             ));
         }
     }
@@ -233,7 +347,7 @@ pub async fn verify(
     }
     reader.await.map_err(|e| LogError::Tree(e.to_string()))??;
 
-    Ok(VerifyReport { leaves, waiting, records, checkpoints: checked, problems })
+    Ok(VerifyReport { leaves, waiting, records, checkpoints: checked, witnesses: asked, problems })
 }
 
 fn at_leaf(e: &LogEntry) -> String {

@@ -19,7 +19,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use homeward_store::Store;
 use homeward_tlog::{Verifier, open_note};
-use homeward_witness::{ADD_CHECKPOINT_PATH, AddCheckpointRequest};
+use homeward_witness::{ADD_CHECKPOINT_PATH, AddCheckpointRequest, LATEST_CHECKPOINT_PATH};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -84,19 +84,22 @@ impl Witnesses {
         self.targets.is_empty()
     }
 
-    /// Offers `note` (a signed checkpoint of `size` leaves) to every witness.
+    /// Offers `note` (a signed checkpoint of `size` leaves) to every witness,
+    /// all at once: one witness that does not answer delays the checkpoint
+    /// by its timeout, not by the sum of every witness's.
     pub async fn cosign(&self, store: &dyn Store, note: &str, size: u64) -> Result<Cosigned, LogError> {
         let mut lines = Vec::new();
         let mut missing_required = Vec::new();
-        for (target, verifier) in &self.targets {
-            match self.offer(store, target, verifier, note, size).await {
+        let offers = self.targets.iter().map(|(target, verifier)| self.offer(store, target, verifier, note, size));
+        let answers = futures_util::future::join_all(offers).await;
+        for ((target, _), answer) in self.targets.iter().zip(answers) {
+            match answer {
                 Ok(line) => lines.push(line),
-                Err(reason) => {
-                    tracing::warn!(witness = %target.name, %reason, size, "witness did not cosign");
-                    if target.required {
-                        missing_required.push(target.name.clone());
-                    }
+                Err(reason) if target.required => {
+                    tracing::error!(witness = %target.name, %reason, size, "required witness did not cosign");
+                    missing_required.push(target.name.clone());
                 }
+                Err(reason) => tracing::warn!(witness = %target.name, %reason, size, "witness did not cosign"),
             }
         }
         let mut with = note.to_owned();
@@ -104,6 +107,65 @@ impl Witnesses {
             with.push_str(&line);
         }
         Ok(Cosigned { note: with, missing_required })
+    }
+
+    /// The required witnesses whose valid cosignature `note` lacks.
+    pub fn required_missing(&self, note: &str) -> Vec<String> {
+        self.targets
+            .iter()
+            .filter(|(t, _)| t.required)
+            .filter(|(_, v)| open_note(note, std::slice::from_ref(v)).map_or(true, |o| o.verified.is_empty()))
+            .map(|(t, _)| t.name.clone())
+            .collect()
+    }
+
+    /// Asks every witness for the checkpoint it last cosigned for `origin`
+    /// (`GET /latest-checkpoint`): `Ok(None)` if it cosigned none. An
+    /// answer is kept only with the witness's own valid cosignature on it.
+    pub async fn latest_cosigned(&self, origin: &str) -> Vec<(String, Result<Option<String>, String>)> {
+        let asks = self.targets.iter().map(|(target, verifier)| async move {
+            (target.name.clone(), self.ask_latest(target, verifier, origin).await)
+        });
+        futures_util::future::join_all(asks).await
+    }
+
+    async fn ask_latest(
+        &self,
+        target: &WitnessTarget,
+        verifier: &Verifier,
+        origin: &str,
+    ) -> Result<Option<String>, String> {
+        let encoded: String = origin
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/') {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let url = format!("{}{LATEST_CHECKPOINT_PATH}?origin={encoded}", target.url.trim_end_matches('/'));
+        let request =
+            hyper::Request::get(&url).body(Full::new(Bytes::new())).map_err(|e| format!("bad witness URL: {e}"))?;
+        let response = tokio::time::timeout(Duration::from_secs(10), self.client.request(request))
+            .await
+            .map_err(|_| "timed out".to_owned())?
+            .map_err(|e| format!("cannot reach it: {e}"))?;
+        let status = response.status();
+        let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        match status.as_u16() {
+            200 => {
+                let text = String::from_utf8(body.to_vec()).map_err(|_| "answered a checkpoint that is not text")?;
+                let opened = open_note(&text, std::slice::from_ref(verifier)).map_err(|e| e.to_string())?;
+                if opened.verified.is_empty() {
+                    return Err("answered a checkpoint without its own valid cosignature".into());
+                }
+                Ok(Some(text))
+            }
+            404 => Ok(None),
+            code => Err(format!("answered {code}")),
+        }
     }
 
     /// One witness: up to two tries (the first may learn the witness's size from a 409).
