@@ -452,4 +452,51 @@ fn witnesses_cosign_and_a_required_one_gates_publication() {
     // carries both required cosignatures.
     let out = env.ok(&["log", "verify", "--no-witnesses"]);
     assert!(out.contains("log verified: 8 leaves") && out.contains("0 witnesses asked"), "{out}");
+
+    // Issue 20, finding 7: a server whose required witness does not cosign
+    // keeps the writes but is not ready, and says why (before: a warning
+    // on stderr, and ready).
+    let (_server, addr) = start(&env, &["serve", "--listen", "127.0.0.1:0"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = get(&addr, "/readyz");
+    while last.0 == 200 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        last = get(&addr, "/readyz");
+    }
+    assert_eq!(last.0, 503, "{last:?}");
+    assert!(
+        last.1.contains("log not published")
+            && last.1.contains("witness.party-b.test")
+            && last.1.contains("did not cosign the checkpoint of 8 leaves"),
+        "{last:?}"
+    );
+    assert_eq!(get(&addr, "/healthz").0, 200, "alive, not ready");
+}
+
+/// Issue 20, finding 8: `log verify` (or any command but `init`/`demo`)
+/// made a new log key when the file was missing, then called every
+/// checkpoint unverifiable. Now it refuses, and makes nothing.
+#[test]
+fn no_command_but_init_makes_a_log_key() {
+    let env = Env::new();
+    env.init();
+    let key = env.dir.path().join("data").join("log-signing.key");
+    std::fs::remove_file(&key).unwrap();
+    for args in
+        [&["log", "verify"][..], &["log", "public-key"], &["log", "checkpoint"], &["serve", "--listen", "127.0.0.1:0"]]
+    {
+        let out = env.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            err.contains("there is no log signing key") && err.contains("restore the file from your backup"),
+            "{err}"
+        );
+        assert!(!key.exists(), "{args:?} made a key");
+    }
+    // Nor does `init`, over a log whose checkpoints the lost key signed.
+    let out = env.run(&["init"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("holds checkpoints signed with one"), "{err}");
+    assert!(!key.exists());
 }

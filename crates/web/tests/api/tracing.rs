@@ -118,3 +118,87 @@ async fn filing_is_rate_limited_per_account_and_per_address() {
     // Another account from another address still files.
     assert_eq!(file(&app, &there, &other, &request("Шевчук")).await.status(), StatusCode::ACCEPTED);
 }
+
+/// The leaves the public log serves (`/log/tile/entries/...`), decoded,
+/// once every change so far is sequenced and signed.
+async fn public_leaves(app: &TestApp, signer: &homeward_tlog::Signer) -> Vec<homeward_tlog::LogLeaf> {
+    homeward_service::log::sequence_and_sign(app.store.as_ref(), signer).await.unwrap();
+    let size = homeward_store::LogStore::tree_head(app.store.as_ref()).await.unwrap().size;
+    let mut leaves = Vec::new();
+    let mut n = 0;
+    while let Some(bundle) = homeward_tlog::EntryBundle::for_tree(n, size) {
+        let resp = app.client.get(app.url(&format!("/log/{}", bundle.path()))).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{}", bundle.path());
+        let bytes = resp.bytes().await.unwrap();
+        for leaf in homeward_tlog::decode_entry_bundle(&bytes).unwrap() {
+            leaves.push(homeward_tlog::LogLeaf::from_bytes(leaf).unwrap());
+        }
+        n += 1;
+    }
+    leaves
+}
+
+/// Waits until background matching has searched request `id` (its watermark
+/// passed the request's filing time).
+async fn searched(app: &TestApp, id: homeward_domain::TracingRequestId) {
+    let filed =
+        homeward_store::TracingStore::tracing_request(app.store.as_ref(), id).await.unwrap().unwrap().created_at;
+    let filed_ms = (filed.unix_timestamp_nanos() / 1_000_000) as i64;
+    for _ in 0..200 {
+        let mark = homeward_store::TracingStore::job_watermark(
+            app.store.as_ref(),
+            homeward_service::requests::matcher::REQUESTS_JOB,
+        )
+        .await
+        .unwrap();
+        if mark >= filed_ms {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("request {id} was not searched");
+}
+
+/// Issue 20, finding 1: before, the matcher appended a public
+/// `tracing.candidate` leaf naming the request's id (which the family holds)
+/// whenever the registry held someone like the person sought. Now what
+/// anyone can read without a staff role (the public log's leaves, their
+/// number, the public counts) is the same whether a filing matched or not,
+/// and no leaf names the request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_log_does_not_tell_whether_a_filing_matched() {
+    let app = TestApp::start().await;
+    let signer = homeward_tlog::Signer::generate("homeward.test/log", homeward_tlog::KeyType::Ed25519).unwrap();
+    let cookie = app.cookies["family"].clone();
+    let client = reqwest::Client::new();
+    let stats = || async { app.client.get(app.url("/api/v1/stats")).send().await.unwrap().text().await.unwrap() };
+    let mut seen = Vec::new();
+    for family_name in ["Коваленко", "Неіснуючий"] {
+        let before = public_leaves(&app, &signer).await;
+        let stats_before = stats().await;
+        let mut body = request(family_name);
+        body["sought"]["given_names"] = "Олександр".into();
+        body["sought"].as_object_mut().unwrap().remove("birth_date");
+        let filed: serde_json::Value = file(&app, &client, &cookie, &body).await.json().await.unwrap();
+        let id: homeward_domain::TracingRequestId = filed["id"].as_str().unwrap().parse().unwrap();
+        searched(&app, id).await;
+        let candidates = homeward_store::TracingStore::candidates(app.store.as_ref(), id).await.unwrap();
+        let after = public_leaves(&app, &signer).await;
+        let added: Vec<_> = after[before.len()..]
+            .iter()
+            .map(|l| (l.event_type.clone(), l.actor_role.clone(), l.actor_party.clone(), l.version()))
+            .collect();
+        for leaf in &after {
+            let bytes = leaf.to_bytes().unwrap();
+            let needle = id.to_string();
+            assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "a leaf names the request");
+        }
+        assert_eq!(stats().await, stats_before, "public counts moved with a filing");
+        seen.push((candidates.len(), added));
+    }
+    // The real name found its person; the made-up one found no one...
+    assert!(seen[0].0 >= 1 && seen[1].0 == 0, "{seen:?}");
+    // ...and the public log grew the same way for both: one filing leaf.
+    assert_eq!(seen[0].1, seen[1].1);
+    assert_eq!(seen[0].1, vec![("tracing.filed".to_owned(), "family".to_owned(), None, 2)]);
+}
