@@ -47,14 +47,18 @@ pub struct ProofArgs {
 
 pub async fn build(a: BuildArgs) -> anyhow::Result<()> {
     crate::remove_db(&a.db);
-    let store = SqliteStore::open(&a.db).await?;
+    // The entries get MACs under this keyring's entry key, as the store's
+    // own appends do: the sequencer refuses entries without one.
+    let keys = homeward_store::Keyring::generate();
+    let store = SqliteStore::open_with(&a.db, keys.clone()).await?;
     store.set_conflict(&homeward_demo::demo_setup()).await?;
     let want = a.leaves.saturating_sub(1);
 
     // Entries, straight into the table, 100,000 per transaction.
     let t = Instant::now();
     let db = a.db.clone();
-    tokio::task::spawn_blocking(move || insert_entries(&db, want)).await??;
+    let key = keys.entry_key();
+    tokio::task::spawn_blocking(move || insert_entries(&db, &key, want)).await??;
     let insert_time = t.elapsed();
     println!(
         "inserted {want} synthetic entries in {:.1} s ({:.0}/s)",
@@ -91,7 +95,7 @@ pub async fn build(a: BuildArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn insert_entries(db: &std::path::Path, n: u64) -> anyhow::Result<()> {
+fn insert_entries(db: &std::path::Path, key: &homeward_store::seal::EntryKey, n: u64) -> anyhow::Result<()> {
     let mut c = Connection::open(db)?;
     c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;")?;
     let first: i64 = c.query_row("SELECT coalesce(max(id), 0) + 1 FROM log_entry", [], |r| r.get(0))?;
@@ -101,8 +105,8 @@ fn insert_entries(db: &std::path::Path, n: u64) -> anyhow::Result<()> {
         let tx = c.transaction()?;
         {
             let mut st = tx.prepare(
-                "INSERT INTO log_entry (id, time_ms, actor_role, actor_party, event_type, record_type, record_id, salt, commitment)
-                 VALUES (?1, ?2, 'party_officer', ?3, 'status.recorded', 'status_event', ?4, ?5, ?6)",
+                "INSERT INTO log_entry (id, time_ms, actor_role, actor_party, event_type, record_type, record_id, salt, commitment, mac)
+                 VALUES (?1, ?2, 'party_officer', ?3, 'status.recorded', 'status_event', ?4, ?5, ?6, ?7)",
             )?;
             let end = (done + 100_000).min(n);
             for k in done..end {
@@ -118,13 +122,25 @@ fn insert_entries(db: &std::path::Path, n: u64) -> anyhow::Result<()> {
                     (r >> 24) & 0xffff_ffff_ffff,
                     1 + k % 5
                 );
+                let (time_ms, party) = (1_781_870_400_000i64 + (k / 100) as i64, if k % 2 == 0 { "A" } else { "B" });
+                let (salt, commitment) = (rng.bytes32(), rng.bytes32());
+                let actor = homeward_store::Actor { role: "party_officer".into(), party: Some(party.into()) };
+                let mac = key.mac(&homeward_store::log::entry_mac_message(
+                    time_ms,
+                    &actor,
+                    "status.recorded",
+                    "status_event",
+                    &record_id,
+                    &commitment,
+                ));
                 st.execute(params![
                     id,
-                    1_781_870_400_000i64 + (k / 100) as i64,
-                    if k % 2 == 0 { "A" } else { "B" },
+                    time_ms,
+                    party,
                     record_id,
-                    rng.bytes32().as_slice(),
-                    rng.bytes32().as_slice()
+                    salt.as_slice(),
+                    commitment.as_slice(),
+                    mac.as_slice()
                 ])?;
             }
             done = end;

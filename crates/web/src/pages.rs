@@ -7,6 +7,9 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use homeward_domain::Role;
 
+use axum::extract::State;
+
+use crate::AppState;
 use crate::auth::CurrentUser;
 
 #[derive(Debug, Template, WebTemplate)]
@@ -27,6 +30,10 @@ pub struct HomePage {
     items: Vec<&'static str>,
     /// The pages this role may open (the same capabilities the pages check).
     links: Vec<(&'static str, &'static str)>,
+    /// For the mediator and the administrator: why the shared log is not
+    /// being published, when it is not (witnesses refusing, an entry
+    /// homeward did not write). Names witnesses and sizes, never records.
+    log_alert: Option<String>,
 }
 
 pub async fn login_form() -> LoginPage {
@@ -34,7 +41,7 @@ pub async fn login_form() -> LoginPage {
 }
 
 /// Each role's home: what it sees and does (DESIGN.md, "Actors and roles").
-pub async fn home(user: CurrentUser) -> impl IntoResponse {
+pub async fn home(State(state): State<AppState>, user: CurrentUser) -> impl IntoResponse {
     let (title, summary, items): (&str, &str, Vec<&str>) = match &user.role {
         Role::Mediator => (
             "Mediator",
@@ -81,6 +88,16 @@ pub async fn home(user: CurrentUser) -> impl IntoResponse {
         links.push(("/tracing", "Tracing requests"));
     }
     links.push(("/public/log", "The shared log"));
+    let log_alert = match user.role {
+        Role::Mediator | Role::Admin => state.publication.blocked().map(|b| {
+            let since = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(b.since_ms) * 1_000_000)
+                .ok()
+                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .unwrap_or_default();
+            format!("The shared log is not being published since {since}: {}.", b.reason)
+        }),
+        _ => None,
+    };
     let page = HomePage {
         username: user.user.username.to_string(),
         role_label: user.role.to_string(),
@@ -88,6 +105,7 @@ pub async fn home(user: CurrentUser) -> impl IntoResponse {
         summary,
         items,
         links,
+        log_alert,
     };
     // A page with a user's name on it is not for shared caches or the back button after logout.
     ([(header::CACHE_CONTROL, "no-store")], page)

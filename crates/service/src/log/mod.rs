@@ -76,14 +76,16 @@ impl Publication {
         self.blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
-    fn set(&self, size: u64, reason: String) {
+    /// Records that the tree of `size` leaves is not published, and why.
+    pub fn block(&self, size: u64, reason: String) {
         let mut b = self.blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let since_ms =
             b.as_ref().filter(|old| old.reason == reason).map_or_else(homeward_store::log::now_ms, |o| o.since_ms);
         *b = Some(Blocked { size, reason, since_ms });
     }
 
-    fn clear(&self) {
+    /// Records that checkpoints are published again.
+    pub fn resume(&self) {
         *self.blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 }
@@ -142,7 +144,7 @@ async fn publish_and_tell(
     match publish_round(store, signer, witnesses).await {
         Ok(o) if !o.missing_required.is_empty() => {
             let names = o.missing_required.join(", ");
-            publication.set(
+            publication.block(
                 o.head.size,
                 format!("the required witnesses {names} did not cosign the checkpoint of {} leaves", o.head.size),
             );
@@ -150,13 +152,13 @@ async fn publish_and_tell(
         }
         Ok(o) => {
             if o.signed || store.latest_checkpoint().await?.is_some_and(|c| c.size >= o.head.size) {
-                publication.clear();
+                publication.resume();
             }
             Ok(o)
         }
         Err(e) => {
             let size = store.tree_head().await.map(|h| h.size).unwrap_or_default();
-            publication.set(size, format!("sequencing failed: {e}"));
+            publication.block(size, format!("sequencing failed: {e}"));
             Err(e)
         }
     }

@@ -90,6 +90,9 @@ pub struct TestApp {
     pub registry: homeward_service::registry::Registry,
     /// Where uploads are spooled while their job runs.
     pub import_dir: std::path::PathBuf,
+    /// The log's publication state the server reads (readiness, the
+    /// mediator's page); a test blocks it as the sequencer would.
+    pub publication: Arc<homeward_service::log::Publication>,
     /// Session cookie per role name (none for anonymous).
     pub cookies: std::collections::HashMap<&'static str, String>,
     _dir: tempfile::TempDir,
@@ -155,8 +158,10 @@ impl TestApp {
         )
         .await
         .unwrap();
+        let publication = Arc::new(homeward_service::log::Publication::default());
         let mut state = AppState::new(store.clone(), store.clone(), store.clone(), AuthSettings::default())
-            .with_import_dir(dir.path().join("imports"));
+            .with_import_dir(dir.path().join("imports"))
+            .with_publication(publication.clone());
         if loading {
             state = state.with_index(homeward_service::matching::LiveIndex::loading(store.clone()));
         }
@@ -187,6 +192,7 @@ impl TestApp {
             index: state_index,
             registry,
             import_dir,
+            publication,
             cookies: Default::default(),
             _dir: dir,
         };

@@ -67,3 +67,32 @@ async fn the_import_form_reports_rejections() {
     assert!(!html.contains("Петро"), "no value from the file");
     assert_eq!(app.person_count().await, 3, "nothing stored");
 }
+
+/// Issue 20, finding 7: when required witnesses refuse a checkpoint (or an
+/// entry homeward did not write stops the sequencer), readiness fails and
+/// the mediator's and administrator's home pages say so; other roles' pages
+/// do not (the reason names witnesses and sizes only, but it is an
+/// operator's matter).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_log_shows_on_readiness_and_the_operators_pages() {
+    let app = TestApp::start().await;
+    assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+    let (_, home) = page(&app, "mediator", "/home", "en").await;
+    assert!(!home.contains("not being published"), "{home}");
+
+    app.publication.block(42, "the required witnesses party-b did not cosign the checkpoint of 42 leaves".into());
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert!(ready.text().await.unwrap().contains("party-b did not cosign the checkpoint of 42 leaves"));
+    for role in ["mediator", "admin"] {
+        let (status, home) = page(&app, role, "/home", "en").await;
+        assert_eq!(status, 200);
+        assert!(home.contains("not being published") && home.contains("party-b did not cosign"), "{role}: {home}");
+    }
+    for role in ["officer-a", "caseworker", "family", "auditor"] {
+        let (_, home) = page(&app, role, "/home", "en").await;
+        assert!(!home.contains("not being published"), "{role}: {home}");
+    }
+    app.publication.resume();
+    assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+}
