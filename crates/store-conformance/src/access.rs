@@ -42,6 +42,7 @@ pub async fn accesses_are_appended_and_read_newest_first(
         role: "mediator".into(),
         person,
         endpoint: endpoint.into(),
+        outcome: homeward_store::AccessOutcome::Shown,
     };
     access.record_access(&[]).await.unwrap();
     access.record_access(&[entry(p1, "GET /api/v1/persons/{id}")]).await.unwrap();

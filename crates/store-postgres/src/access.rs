@@ -21,15 +21,17 @@ impl AccessLogStore for PgStore {
         let roles: Vec<&str> = entries.iter().map(|e| e.role.as_str()).collect();
         let persons: Vec<Uuid> = entries.iter().map(|e| e.person.0).collect();
         let endpoints: Vec<&str> = entries.iter().map(|e| e.endpoint.as_str()).collect();
+        let outcomes: Vec<&str> = entries.iter().map(|e| e.outcome.as_str()).collect();
         sqlx::query(
-            "INSERT INTO access_log (at, account_id, role, person_id, endpoint)
-             SELECT * FROM unnest($1::timestamptz[], $2::uuid[], $3::text[], $4::uuid[], $5::text[])",
+            "INSERT INTO access_log (at, account_id, role, person_id, endpoint, outcome)
+             SELECT * FROM unnest($1::timestamptz[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[])",
         )
         .bind(at)
         .bind(users)
         .bind(roles)
         .bind(persons)
         .bind(endpoints)
+        .bind(outcomes)
         .execute(self.pool())
         .await
         .map_err(backend_error)?;
@@ -38,7 +40,7 @@ impl AccessLogStore for PgStore {
 
     async fn access_log(&self, q: &AccessQuery) -> Result<Vec<AccessRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT l.seq, l.at, l.account_id, a.username, l.role, l.person_id, l.endpoint
+            "SELECT l.seq, l.at, l.account_id, a.username, l.role, l.person_id, l.endpoint, l.outcome
              FROM access_log l LEFT JOIN account a ON a.id = l.account_id
              WHERE ($1::bigint IS NULL OR l.seq < $1) AND ($2::uuid IS NULL OR l.person_id = $2)
              ORDER BY l.seq DESC LIMIT $3",
@@ -59,6 +61,11 @@ impl AccessLogStore for PgStore {
                     role: r.try_get(4).map_err(backend_error)?,
                     person: PersonId(r.try_get(5).map_err(backend_error)?),
                     endpoint: r.try_get(6).map_err(backend_error)?,
+                    outcome: r
+                        .try_get::<String, _>(7)
+                        .map_err(backend_error)?
+                        .parse()
+                        .map_err(|()| StoreError::Backend("stored access outcome does not parse".into()))?,
                 })
             })
             .collect()

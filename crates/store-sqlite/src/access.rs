@@ -28,7 +28,10 @@ use uuid::Uuid;
 use crate::{SqliteStore, backend_error};
 
 /// The access file's own migrations (its `user_version`).
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../migrations/access/0001_access.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../migrations/access/0001_access.sql")),
+    M::up(include_str!("../migrations/access/0002_outcome.sql")),
+];
 
 /// The access log's file for the registry file `main`: `homeward.db` →
 /// `homeward-access.db`, in the same folder.
@@ -211,10 +214,17 @@ fn append(c: &Connection, entries: &[AccessEntry], wait: bool) -> Result<bool, S
     }
     let written = (|| {
         let mut st = c.prepare_cached(
-            "INSERT INTO access_log (at, account_id, role, person_id, endpoint) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO access_log (at, account_id, role, person_id, endpoint, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         for e in entries {
-            st.execute(params![ms(e.at), e.user.0.as_bytes(), e.role, e.person.0.as_bytes(), e.endpoint])?;
+            st.execute(params![
+                ms(e.at),
+                e.user.0.as_bytes(),
+                e.role,
+                e.person.0.as_bytes(),
+                e.endpoint,
+                e.outcome.as_str()
+            ])?;
         }
         run(c, "COMMIT")
     })();
@@ -255,7 +265,7 @@ impl AccessLogStore for SqliteStore {
         let mut records = tokio::task::spawn_blocking(move || {
             let mut st = guard
                 .prepare_cached(
-                    "SELECT seq, at, account_id, role, person_id, endpoint FROM access_log
+                    "SELECT seq, at, account_id, role, person_id, endpoint, outcome FROM access_log
                      WHERE (?1 IS NULL OR seq < ?1) AND (?2 IS NULL OR person_id = ?2)
                      ORDER BY seq DESC LIMIT ?3",
                 )
@@ -273,6 +283,7 @@ impl AccessLogStore for SqliteStore {
                     role: r.get(3)?,
                     person: PersonId(Uuid::from_slice(&person).map_err(|_| bad("person id"))?),
                     endpoint: r.get(5)?,
+                    outcome: r.get::<_, String>(6)?.parse().map_err(|()| bad("outcome"))?,
                 })
             })
             .map_err(backend_error)?
@@ -318,6 +329,7 @@ mod tests {
             role: "mediator".into(),
             person: PersonId(uuid::Uuid::from_u128(n)),
             endpoint: "GET /api/v1/persons/{id}".into(),
+            outcome: homeward_store::AccessOutcome::Shown,
         }
     }
 

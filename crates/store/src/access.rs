@@ -25,6 +25,39 @@ pub struct AccessEntry {
     pub person: PersonId,
     /// The route template (`GET /api/v1/persons/{id}`), never the raw URL.
     pub endpoint: String,
+    pub outcome: AccessOutcome,
+}
+
+/// Whether the reader was shown the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessOutcome {
+    /// The record (or the part asked for) was shown.
+    Shown,
+    /// The record exists but is outside the reader's scope: the reader was
+    /// answered "not found", as for an id that does not exist, and the
+    /// mediator sees the attempt here (someone guessing ids shows up).
+    Refused,
+}
+
+impl AccessOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Shown => "shown",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+impl std::str::FromStr for AccessOutcome {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "shown" => Ok(Self::Shown),
+            "refused" => Ok(Self::Refused),
+            _ => Err(()),
+        }
+    }
 }
 
 /// A stored entry with its sequence number, for paging.
@@ -38,6 +71,7 @@ pub struct AccessRecord {
     pub role: String,
     pub person: PersonId,
     pub endpoint: String,
+    pub outcome: AccessOutcome,
 }
 
 /// Which entries to read: newest first, before `before` when given.

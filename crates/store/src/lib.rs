@@ -20,7 +20,7 @@ mod model;
 pub mod requests;
 pub mod seal;
 
-pub use access::{AccessEntry, AccessLogStore, AccessQuery, AccessRecord};
+pub use access::{AccessEntry, AccessLogStore, AccessOutcome, AccessQuery, AccessRecord};
 pub use accounts::*;
 pub use error::StoreError;
 pub use jobs::{ImportJob, ImportJobId, ImportJobStore, JobProgress, JobState, NewImportJob};

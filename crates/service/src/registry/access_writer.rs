@@ -202,6 +202,7 @@ mod tests {
             role: "mediator".into(),
             person: PersonId(uuid::Uuid::from_u128(i)),
             endpoint: "/api/v1/persons/{id}".into(),
+            outcome: homeward_store::AccessOutcome::Shown,
         }
     }
 

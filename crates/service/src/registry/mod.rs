@@ -33,8 +33,8 @@ use std::sync::Arc;
 
 use homeward_domain::{PersonId, PersonIdentity, SourceRef, StatusEvent};
 use homeward_store::{
-    AccessEntry, AccessLogStore, NewPerson, Page, PersonFilter, PersonRecord, PersonStatus, PersonSummary,
-    StatusRecord, Store, StoreError, UserId,
+    AccessEntry, AccessLogStore, AccessOutcome, NewPerson, Page, PersonFilter, PersonRecord, PersonStatus,
+    PersonSummary, StatusRecord, Store, StoreError, UserId,
 };
 use time::OffsetDateTime;
 
@@ -90,6 +90,19 @@ impl Registry {
         page: &Page,
         who: &Accessor,
     ) -> Result<Vec<PersonSummary>, StoreError> {
+        let rows = self.visible_page(reader, filter, page).await?;
+        self.log_access(who, rows.iter().map(|r| r.id)).await?;
+        Ok(rows)
+    }
+
+    /// One page of the persons `reader` may see (not logged: the callers log
+    /// what they show).
+    async fn visible_page(
+        &self,
+        reader: &Reader,
+        filter: &PersonFilter,
+        page: &Page,
+    ) -> Result<Vec<PersonSummary>, StoreError> {
         let rows = match reader.scope() {
             Scope::All => self.store.list_persons(filter, page).await?,
             Scope::Party(party) => {
@@ -115,12 +128,79 @@ impl Registry {
             }
         };
         debug_assert!(rows.iter().all(|r| reader.may_see_summary(r)));
-        self.log_access(who, rows.iter().map(|r| r.id)).await?;
         Ok(rows)
+    }
+
+    /// The persons `reader` may see for which `keep` holds, in id order, up
+    /// to `page.limit` of them, reading at most `scan` persons from
+    /// `page.after` on. Only the persons kept are accesses: a filter the
+    /// store cannot apply (a name typed into the registry page) must not
+    /// log every row it looked at. Returns them with where to go on from
+    /// (`None` when the registry was read to its end).
+    pub async fn list_where(
+        &self,
+        reader: &Reader,
+        filter: &PersonFilter,
+        page: &Page,
+        scan: u32,
+        keep: impl Fn(&PersonSummary) -> bool,
+        who: &Accessor,
+    ) -> Result<(Vec<PersonSummary>, Option<PersonId>), StoreError> {
+        let want = page.limit.clamp(1, Page::MAX_LIMIT) as usize;
+        let mut kept = Vec::new();
+        let mut after = page.after;
+        let mut read = 0u32;
+        loop {
+            let chunk = Page { after, limit: Page::MAX_LIMIT.min(scan.saturating_sub(read).max(1)) };
+            let rows = self.visible_page(reader, filter, &chunk).await?;
+            let full = rows.len() == chunk.limit as usize;
+            read += rows.len() as u32;
+            for row in rows {
+                after = Some(row.id);
+                if keep(&row) {
+                    kept.push(row);
+                    if kept.len() == want {
+                        break;
+                    }
+                }
+            }
+            if kept.len() == want || !full {
+                // Filled (go on after the last kept) or at the end.
+                let next = if kept.len() == want { kept.last().map(|r| r.id) } else { None };
+                self.log_access(who, kept.iter().map(|r| r.id)).await?;
+                return Ok((kept, next));
+            }
+            if read >= scan {
+                // Scanned as much as one answer may; go on from there.
+                self.log_access(who, kept.iter().map(|r| r.id)).await?;
+                return Ok((kept, after));
+            }
+        }
     }
 
     /// A person's whole record, if `reader` may see it; the read is logged.
     pub async fn person(
+        &self,
+        reader: &Reader,
+        id: PersonId,
+        who: &Accessor,
+    ) -> Result<Option<PersonRecord>, StoreError> {
+        let Some(record) = self.store.person(id).await? else {
+            return Ok(None);
+        };
+        if !reader.may_see(&record) {
+            // Answered like an id that does not exist; the mediator sees it.
+            self.log(who, std::iter::once(id), AccessOutcome::Refused).await?;
+            return Ok(None);
+        }
+        self.log_access(who, std::iter::once(id)).await?;
+        Ok(Some(record))
+    }
+
+    /// [`Registry::person`] for a record the caller did not ask for by id
+    /// (a candidate the matcher proposed): one outside the caller's scope is
+    /// left out without a refused entry, since nobody tried to read it.
+    pub async fn person_if_visible(
         &self,
         reader: &Reader,
         id: PersonId,
@@ -149,6 +229,7 @@ impl Registry {
             return Ok(None);
         };
         if !reader.may_see_status(&status) {
+            self.log(who, std::iter::once(id), AccessOutcome::Refused).await?;
             return Ok(None);
         }
         self.log_access(who, std::iter::once(id)).await?;
@@ -235,6 +316,15 @@ impl Registry {
     }
 
     async fn log_access(&self, who: &Accessor, ids: impl Iterator<Item = PersonId>) -> Result<(), StoreError> {
+        self.log(who, ids, AccessOutcome::Shown).await
+    }
+
+    async fn log(
+        &self,
+        who: &Accessor,
+        ids: impl Iterator<Item = PersonId>,
+        outcome: AccessOutcome,
+    ) -> Result<(), StoreError> {
         let at = OffsetDateTime::now_utc();
         let entries: Vec<AccessEntry> = ids
             .map(|person| AccessEntry {
@@ -243,6 +333,7 @@ impl Registry {
                 role: who.role.clone(),
                 person,
                 endpoint: who.endpoint.to_owned(),
+                outcome,
             })
             .collect();
         self.access.record(entries).await

@@ -271,7 +271,8 @@ pub async fn show(
         }
     } else {
         let (r, c) = state.requests.candidates(&can.access, id).await?;
-        let candidates = with_persons(&state, &can, c).await?.into_iter().map(CandidateView::from).collect();
+        let candidates =
+            with_persons(&state, &can, c, "GET /tracing/{id}").await?.into_iter().map(CandidateView::from).collect();
         let s = &r.sought;
         let mut sought = vec![(t.family_name, Name::of(&s.family_name)), (t.given_names, Name::of(&s.given_names))];
         for (k, v) in

@@ -63,6 +63,7 @@ pub async fn list(
                 role: r.role,
                 person: r.person.to_string(),
                 endpoint: r.endpoint,
+                outcome: r.outcome.as_str().to_owned(),
             })
             .collect(),
         next_before,

@@ -449,6 +449,11 @@ pub struct AccessOut {
     pub role: String,
     pub person: String,
     pub endpoint: String,
+    /// `shown`, or `refused`: the record exists but is outside the reader's
+    /// scope, and the reader was answered "not found" (someone guessing ids
+    /// shows up here, without being told).
+    #[schema(example = "shown")]
+    pub outcome: String,
 }
 
 /// A page of the access log, newest first. Pass `next_before` as `before` for older entries.

@@ -277,18 +277,21 @@ pub fn family_limit(state: &AppState, can: &CanTrace, ip: PeerIp) -> Result<(), 
 /// an access in the access log). A candidate the caller may not read (a
 /// bureau's caseworker and a person outside that party's scope) is left
 /// out, as if the matcher had not proposed it.
+/// `endpoint` is the route that shows them (the API's or the page's), as
+/// the access log records it.
 pub async fn with_persons(
     state: &AppState,
     can: &CanTrace,
     candidates: Vec<MatchCandidate>,
+    endpoint: &'static str,
 ) -> Result<Vec<CandidateOut>, AppError> {
     let Some(candidates_reader) = homeward_service::registry::CandidateReader::for_role(&can.user.role) else {
         return Err(AppError::NotFound);
     };
-    let who = crate::auth::capabilities::accessor(&can.user, "GET /api/v1/tracing-requests/{id}");
+    let who = crate::auth::capabilities::accessor(&can.user, endpoint);
     let mut out = Vec::with_capacity(candidates.len());
     for c in candidates {
-        if let Some(person) = state.registry.person(candidates_reader.reader(), c.person, &who).await? {
+        if let Some(person) = state.registry.person_if_visible(candidates_reader.reader(), c.person, &who).await? {
             out.push(CandidateOut::new(c, Some(&person)));
         }
     }
@@ -399,7 +402,7 @@ pub async fn show(can: CanTrace, State(state): State<AppState>, Path(id): Path<S
         RequestOut::Family(FamilyRequestOut::from(view))
     } else {
         let (r, c) = state.requests.candidates(&can.access, id).await?;
-        let c = with_persons(&state, &can, c).await?;
+        let c = with_persons(&state, &can, c, "GET /api/v1/tracing-requests/{id}").await?;
         RequestOut::Staff(StaffRequestOut::new(r, Some(c)))
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
