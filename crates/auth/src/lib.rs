@@ -23,7 +23,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use homeward_store::SecretHash;
+use homeward_domain::SecretHash;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 

@@ -22,6 +22,6 @@ pub use conflict::{ConflictSetup, HandoverPoint, Party, PartyCode, PartyKind};
 pub use date::PartialDate;
 pub use ids::PersonId;
 pub use person::{Category, FieldError, PersonIdentity, RawIdentity, SourceRef};
-pub use role::{InvalidRole, InvalidUsername, Role, RoleKind, UnknownRole, Username};
+pub use role::{InvalidRole, InvalidUsername, Role, RoleKind, SecretHash, UnknownRole, Username};
 pub use status::{Status, StatusEvent, TransitionError};
 pub use tracing_request::{Decision, Desk, Disclosure, RequestStatus, SoughtPerson, TracingRequestId};

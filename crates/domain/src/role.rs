@@ -279,3 +279,15 @@ mod tests {
         }
     }
 }
+
+/// The SHA-256 of a session or token secret: what the database holds, so
+/// that a copy of the database lets nobody log in.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SecretHash(pub [u8; 32]);
+
+impl std::fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Even the hash stays out of logs: it is the lookup key of a live session.
+        f.write_str("SecretHash(..)")
+    }
+}

@@ -65,7 +65,7 @@ pub async fn a_username_is_taken_once(store: DynStore, accounts: DynAccounts) {
     let again =
         NewUser { username: name("Caseworker"), role: Role::Admin, password_hash: "x".into(), created_at: now() };
     let err = accounts.create_user(again.clone()).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(matches!(err, StoreError::Refused(homeward_store::Refusal::UsernameTaken)), "{err}");
     assert_eq!(accounts.list_users().await.unwrap().len(), 1);
 
     // Two at once: exactly one wins.
@@ -182,7 +182,7 @@ pub async fn tokens_are_scoped_listed_and_revoked(store: DynStore, accounts: Dyn
     let audit = accounts.create_token(new(2, Role::Auditor)).await.unwrap();
     for wider in [Role::Mediator, officer("B"), Role::Admin] {
         let err = accounts.create_token(new(3, wider)).await.unwrap_err();
-        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        assert!(matches!(err, StoreError::Refused(homeward_store::Refusal::TokenScope { .. })), "{err}");
     }
     assert_eq!((own.scope.clone(), own.revoked_at, own.created_at), (officer("A"), None, t0));
     assert_eq!(accounts.list_tokens(user.id).await.unwrap(), vec![own.clone(), audit.clone()]);
@@ -228,7 +228,10 @@ pub async fn a_caseworker_may_belong_to_a_bureau(store: DynStore, accounts: DynA
         scope: Role::Caseworker { bureau: Some(code("A")) },
         created_at: now(),
     };
-    assert!(matches!(accounts.create_token(wider).await.unwrap_err(), StoreError::Conflict(_)));
+    assert!(matches!(
+        accounts.create_token(wider).await.unwrap_err(),
+        StoreError::Refused(homeward_store::Refusal::TokenScope { .. })
+    ));
     let unknown = NewUser {
         username: name("desk-z"),
         role: Role::Caseworker { bureau: Some(code("Z")) },

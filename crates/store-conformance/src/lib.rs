@@ -104,7 +104,7 @@ pub async fn conflict_setup_cannot_change_once_records_exist(store: DynStore) {
     store.set_conflict(&other).await.expect("no records yet: replace");
     add(&store, "A", "1", Status::Held).await;
     let err = store.set_conflict(&setup()).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(matches!(err, StoreError::Refused(homeward_store::Refusal::SetupHasRecords)), "{err}");
     assert_eq!(store.conflict().await.unwrap().unwrap().name, "Renamed");
 }
 
@@ -192,7 +192,10 @@ pub async fn a_source_record_id_is_registered_once(store: DynStore) {
         identity: identity("Інший", "Іван"),
         first_status: event(Status::Held),
     };
-    assert!(matches!(store.add_person(again).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.add_person(again).await,
+        Err(StoreError::Refused(homeward_store::Refusal::DuplicateSourceRecord { .. }))
+    ));
     // The same id from another source is another record.
     add(&store, "B", "dup", Status::Held).await;
     assert_eq!(store.list_persons(&PersonFilter::default(), &Page::first(10)).await.unwrap().len(), 2);

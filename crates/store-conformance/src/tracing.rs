@@ -92,9 +92,9 @@ pub async fn requests_are_filed_matched_decided_and_logged(store: DynStore, trac
     let caseworker = Actor { role: "caseworker".into(), party: None };
     tracing.decide_candidate(first.id, p2, Decision::Rejected, None, &caseworker).await.unwrap();
     let again = tracing.decide_candidate(first.id, p2, Decision::Confirmed, None, &caseworker).await;
-    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert!(matches!(again, Err(StoreError::Refused(homeward_store::Refusal::NoUndecidedCandidate))), "{again:?}");
     let unknown = tracing.decide_candidate(first.id, PersonId::new(), Decision::Confirmed, None, &caseworker).await;
-    assert!(matches!(unknown, Err(StoreError::Conflict(_))), "{unknown:?}");
+    assert!(matches!(unknown, Err(StoreError::Refused(homeward_store::Refusal::NoUndecidedCandidate))), "{unknown:?}");
     tracing.decide_candidate(first.id, p1, Decision::Confirmed, Some(Disclosure::Fate), &caseworker).await.unwrap();
     let done = tracing.tracing_request(first.id).await.unwrap().unwrap();
     assert_eq!(

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use homeward_domain::{PartyCode, Role, RoleKind, Username};
 use homeward_store::{
-    AccountStore, ApiToken, LoginFailures, NewApiToken, NewSession, NewUser, SecretHash, Session, StoreError, TokenId,
-    User, UserCredentials, UserId, truncate_to_millis,
+    AccountStore, ApiToken, LoginFailures, NewApiToken, NewSession, NewUser, Refusal, SecretHash, Session, StoreError,
+    TokenId, User, UserCredentials, UserId, truncate_to_millis,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
@@ -124,7 +124,7 @@ impl AccountStore for PgStore {
         .await
         .map_err(backend_error)?;
         if inserted.rows_affected() == 0 {
-            return Err(StoreError::Conflict("the username is taken".into()));
+            return Err(Refusal::UsernameTaken.into());
         }
         let user = user_by_id(&mut tx, id).await?.ok_or(StoreError::NotFound("user"))?;
         tx.commit().await.map_err(backend_error)?;
@@ -245,11 +245,10 @@ impl AccountStore for PgStore {
             .map_err(backend_error)?;
         let owner = owner.map(|r| user(&r, 0)).transpose()?.ok_or(StoreError::NotFound("user"))?;
         if !owner.role.may_delegate(&new.scope) {
-            return Err(StoreError::Conflict(format!(
-                "a token of a {} can act as that role or as auditor, not as {}",
-                owner.role.kind(),
-                new.scope.kind()
-            )));
+            return Err(StoreError::from(Refusal::TokenScope {
+                owner: owner.role.kind().to_string(),
+                scope: new.scope.kind().to_string(),
+            }));
         }
         let id = TokenId(Uuid::now_v7());
         let (kind, party) = role_columns(&new.scope);
@@ -267,7 +266,7 @@ impl AccountStore for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| {
-            if is_unique_violation(&e) { StoreError::Conflict("token secret reused".into()) } else { backend_error(e) }
+            if is_unique_violation(&e) { StoreError::from(Refusal::TokenSecretReused) } else { backend_error(e) }
         })?;
         let token = token_by_id(&mut tx, id).await?.ok_or(StoreError::NotFound("token"))?;
         tx.commit().await.map_err(backend_error)?;

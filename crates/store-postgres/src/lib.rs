@@ -25,7 +25,8 @@ use homeward_domain::{ConflictSetup, PartyCode, PersonId, PersonIdentity, Source
 use homeward_store::log::event;
 use homeward_store::{
     AuditItem, ExportRow, Keyring, LogEntry, LogStore, LoggedRecord, NewPerson, Page, PersonFilter, PersonImport,
-    PersonRecord, PersonStatus, PersonSummary, SealUsage, StatusRecord, Store, StoreError, StoredCheckpoint, TreeHead,
+    PersonRecord, PersonStatus, PersonSummary, Refusal, SealUsage, StatusRecord, Store, StoreError, StoredCheckpoint,
+    TreeHead,
 };
 use homeward_tlog::Hash;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -206,7 +207,7 @@ impl Store for PgStore {
     }
 
     async fn set_conflict(&self, setup: &ConflictSetup) -> Result<(), StoreError> {
-        setup.validate().map_err(|e| StoreError::Conflict(e.to_string()))?;
+        setup.validate().map_err(|e| StoreError::from(Refusal::InvalidSetup(e.to_string())))?;
         let mut tx = self.pool.begin().await.map_err(backend_error)?;
         // Serialise concurrent set-ups.
         sqlx::query("LOCK TABLE conflict IN EXCLUSIVE MODE").execute(&mut *tx).await.map_err(backend_error)?;
@@ -217,9 +218,7 @@ impl Store for PgStore {
             let persons: i64 =
                 sqlx::query_scalar("SELECT count(*) FROM person").fetch_one(&mut *tx).await.map_err(backend_error)?;
             if persons > 0 {
-                return Err(StoreError::Conflict(
-                    "the conflict already has records; its setup cannot be replaced".into(),
-                ));
+                return Err(Refusal::SetupHasRecords.into());
             }
             sqlx::query("DELETE FROM handover_point").execute(&mut *tx).await.map_err(backend_error)?;
             sqlx::query("DELETE FROM party").execute(&mut *tx).await.map_err(backend_error)?;
@@ -273,10 +272,7 @@ impl Store for PgStore {
         check_parties(&parties, &new.source, &new.identity)?;
         Status::check_transition(None, new.first_status.status)?;
         if rows::latest_identity(&mut tx, &new.source).await?.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "record_id: source {} already has a record with this id",
-                new.source.source
-            )));
+            return Err(Refusal::DuplicateSourceRecord { party: new.source.source.to_string() }.into());
         }
         let id = PersonId::new();
         let now = now();
@@ -300,10 +296,7 @@ impl Store for PgStore {
             if let sqlx::Error::Database(d) = &e
                 && d.is_unique_violation()
             {
-                return StoreError::Conflict(format!(
-                    "record_id: source {} already has a record with this id",
-                    new.source.source
-                ));
+                return Refusal::DuplicateSourceRecord { party: new.source.source.to_string() }.into();
             }
             backend_error(e)
         })?;

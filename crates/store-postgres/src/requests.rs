@@ -6,7 +6,9 @@ use futures_util::TryStreamExt;
 use homeward_domain::{Decision, Desk, Disclosure, PersonId, RequestStatus, SoughtPerson, TracingRequestId};
 use homeward_store::log::{record, tracing_content};
 use homeward_store::requests::{NewCandidate, NewTracingRequest, RequestFilter, decision_content, filed_content, kind};
-use homeward_store::{Actor, AuditItem, Keyring, LoggedRecord, MatchCandidate, StoreError, TracingRequest, UserId};
+use homeward_store::{
+    Actor, AuditItem, Keyring, LoggedRecord, MatchCandidate, Refusal, StoreError, TracingRequest, UserId,
+};
 use serde_json::{Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool};
@@ -271,8 +273,8 @@ pub(crate) async fn decide(
     let mut tx = pool.begin().await.map_err(backend_error)?;
     match lock_status(&mut tx, id).await? {
         Some(s) if s.is_searching() => {}
-        Some(_) => return Err(StoreError::Conflict("the request is no longer searched for".into())),
-        None => return Err(StoreError::Conflict("no such request".into())),
+        Some(_) => return Err(Refusal::RequestNotSearching.into()),
+        None => return Err(Refusal::NoSuchRequest.into()),
     }
     let decided = sqlx::query(
         "UPDATE match_candidate SET decision = $3 WHERE request_id = $1 AND person_id = $2 AND decision IS NULL
@@ -285,7 +287,7 @@ pub(crate) async fn decide(
     .await
     .map_err(backend_error)?;
     let Some(row) = decided else {
-        return Err(StoreError::Conflict("no undecided candidate for this person".into()));
+        return Err(Refusal::NoUndecidedCandidate.into());
     };
     let probability: f64 = get(&row, 0)?;
     let explanation: Value = serde_json::from_str(&get::<String>(&row, 1)?).map_err(|_| corrupt("explanation"))?;

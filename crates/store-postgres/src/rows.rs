@@ -21,14 +21,15 @@ use crate::log::Appender;
 /// DETAIL does): they go to the debug log only; the caller gets the SQLSTATE.
 pub(crate) fn backend_error(e: sqlx::Error) -> StoreError {
     tracing::debug!(error = %e, "postgres error");
-    match &e {
+    let summary = match &e {
         sqlx::Error::Database(d) => {
-            StoreError::Backend(format!("PostgreSQL error {}", d.code().map(|c| c.into_owned()).unwrap_or_default()))
+            format!("PostgreSQL error {}", d.code().map(|c| c.into_owned()).unwrap_or_default())
         }
-        sqlx::Error::PoolTimedOut => StoreError::Backend("PostgreSQL: no connection available in time".into()),
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => StoreError::Backend("PostgreSQL: cannot reach the server".into()),
-        _ => StoreError::Backend("PostgreSQL: statement failed".into()),
-    }
+        sqlx::Error::PoolTimedOut => "PostgreSQL: no connection available in time".into(),
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => "PostgreSQL: cannot reach the server".into(),
+        _ => "PostgreSQL: statement failed".into(),
+    };
+    StoreError::Database { summary, source: Box::new(e) }
 }
 
 fn corrupt(what: &str) -> StoreError {

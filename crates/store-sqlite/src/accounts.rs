@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use homeward_domain::{PartyCode, Role, RoleKind, Username};
 use homeward_store::{
-    AccountStore, ApiToken, LoginFailures, NewApiToken, NewSession, NewUser, SecretHash, Session, StoreError, TokenId,
-    User, UserCredentials, UserId,
+    AccountStore, ApiToken, LoginFailures, NewApiToken, NewSession, NewUser, Refusal, SecretHash, Session, StoreError,
+    TokenId, User, UserCredentials, UserId,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
@@ -106,7 +106,7 @@ impl AccountStore for SqliteStore {
                 .optional()
                 .map_err(backend_error)?;
             if taken.is_some() {
-                return Err(StoreError::Conflict("the username is taken".into()));
+                return Err(Refusal::UsernameTaken.into());
             }
             let id = UserId(Uuid::now_v7());
             let (kind, party) = role_columns(&new.role);
@@ -240,11 +240,10 @@ impl AccountStore for SqliteStore {
             let tx = c.transaction().map_err(backend_error)?;
             let owner = user_by_id(&tx, new.user)?.ok_or(StoreError::NotFound("user"))?;
             if !owner.role.may_delegate(&new.scope) {
-                return Err(StoreError::Conflict(format!(
-                    "a token of a {} can act as that role or as auditor, not as {}",
-                    owner.role.kind(),
-                    new.scope.kind()
-                )));
+                return Err(StoreError::from(Refusal::TokenScope {
+                    owner: owner.role.kind().to_string(),
+                    scope: new.scope.kind().to_string(),
+                }));
             }
             let id = TokenId(Uuid::now_v7());
             let (kind, party) = role_columns(&new.scope);

@@ -28,10 +28,11 @@ pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
 /// level only, and the caller gets the error code's description.
 pub(crate) fn backend_error(e: rusqlite::Error) -> StoreError {
     tracing::debug!(error = %e, "sqlite error");
-    match &e {
-        rusqlite::Error::SqliteFailure(code, _) => StoreError::Backend(format!("SQLite: {code}")),
-        other => StoreError::Backend(format!("SQLite: {}", kind_only(other))),
-    }
+    let summary = match &e {
+        rusqlite::Error::SqliteFailure(code, _) => format!("SQLite: {code}"),
+        other => format!("SQLite: {}", kind_only(other)),
+    };
+    StoreError::Database { summary, source: Box::new(e) }
 }
 
 fn kind_only(e: &rusqlite::Error) -> &'static str {

@@ -38,7 +38,8 @@ use async_trait::async_trait;
 use homeward_domain::{ConflictSetup, PartyCode, PersonId, Status, StatusEvent};
 use homeward_store::{
     AuditItem, ExportRow, Keyring, LogEntry, LogStore, LoggedRecord, NewPerson, Page, PersonFilter, PersonImport,
-    PersonRecord, PersonStatus, PersonSummary, SealUsage, StatusRecord, Store, StoreError, StoredCheckpoint, TreeHead,
+    PersonRecord, PersonStatus, PersonSummary, Refusal, SealUsage, StatusRecord, Store, StoreError, StoredCheckpoint,
+    TreeHead,
 };
 use homeward_tlog::Hash;
 use rusqlite::Connection;
@@ -256,7 +257,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_conflict(&self, setup: &ConflictSetup) -> Result<(), StoreError> {
-        setup.validate().map_err(|e| StoreError::Conflict(e.to_string()))?;
+        setup.validate().map_err(|e| StoreError::from(Refusal::InvalidSetup(e.to_string())))?;
         let setup = setup.clone();
         let keys = self.keys.clone();
         self.write(move |c| write::set_conflict(c, &keys, &setup)).await

@@ -3,7 +3,7 @@
 use homeward_domain::{Decision, Desk, Disclosure, PersonId, RequestStatus, SoughtPerson, TracingRequestId};
 use homeward_store::log::{record, tracing_content};
 use homeward_store::requests::{NewCandidate, NewTracingRequest, RequestFilter, decision_content, filed_content, kind};
-use homeward_store::{Actor, AuditItem, Keyring, LoggedRecord, MatchCandidate, StoreError, TracingRequest};
+use homeward_store::{Actor, AuditItem, Keyring, LoggedRecord, MatchCandidate, Refusal, StoreError, TracingRequest};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -268,8 +268,8 @@ pub(crate) fn decide(
     let tx = c.transaction().map_err(backend_error)?;
     match status_of(&tx, id)? {
         Some(s) if s.is_searching() => {}
-        Some(_) => return Err(StoreError::Conflict("the request is no longer searched for".into())),
-        None => return Err(StoreError::Conflict("no such request".into())),
+        Some(_) => return Err(Refusal::RequestNotSearching.into()),
+        None => return Err(Refusal::NoSuchRequest.into()),
     }
     let decided: Option<(f64, String)> = tx
         .query_row(
@@ -281,7 +281,7 @@ pub(crate) fn decide(
         .optional()
         .map_err(backend_error)?;
     let Some((probability, explanation)) = decided else {
-        return Err(StoreError::Conflict("no undecided candidate for this person".into()));
+        return Err(Refusal::NoUndecidedCandidate.into());
     };
     let explanation: Value = serde_json::from_str(&explanation).map_err(|_| backend_error(bad("explanation")))?;
     if decision == Decision::Confirmed {

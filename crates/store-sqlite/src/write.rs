@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use homeward_domain::{ConflictSetup, PartyCode, PersonId, PersonIdentity, SourceRef, Status, StatusEvent};
-use homeward_store::{Keyring, NewPerson, StatusRecord, StoreError, seal};
+use homeward_store::{Keyring, NewPerson, Refusal, StatusRecord, StoreError, seal};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
@@ -32,7 +32,7 @@ pub(crate) fn set_conflict(c: &mut Connection, keys: &Keyring, setup: &ConflictS
         }
         let persons: i64 = tx.query_row("SELECT count(*) FROM person", [], |r| r.get(0)).map_err(backend_error)?;
         if persons > 0 {
-            return Err(StoreError::Conflict("the conflict already has records; its setup cannot be replaced".into()));
+            return Err(Refusal::SetupHasRecords.into());
         }
         tx.execute_batch("DELETE FROM handover_point; DELETE FROM party; DELETE FROM conflict;")
             .map_err(backend_error)?;
@@ -96,10 +96,7 @@ pub(crate) fn add_person(c: &mut Connection, keys: &Keyring, new: NewPerson) -> 
     check_parties(&parties, &new.source, &new.identity)?;
     Status::check_transition(None, new.first_status.status)?;
     if latest_identity(&tx, &new.source)?.is_some() {
-        return Err(StoreError::Conflict(format!(
-            "record_id: source {} already has a record with this id",
-            new.source.source
-        )));
+        return Err(Refusal::DuplicateSourceRecord { party: new.source.source.to_string() }.into());
     }
     let id = PersonId::new();
     let (_, now) = now();

@@ -48,17 +48,9 @@ impl std::str::FromStr for TokenId {
     }
 }
 
-/// The SHA-256 of a session or token secret: what the database holds, so
-/// that a copy of the database lets nobody log in.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SecretHash(pub [u8; 32]);
-
-impl fmt::Debug for SecretHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Even the hash stays out of logs: it is the lookup key of a live session.
-        f.write_str("SecretHash(..)")
-    }
-}
+/// The hash of a session or token secret (in the domain crate, which the
+/// password and token crate shares without depending on the store).
+pub use homeward_domain::SecretHash;
 
 /// An account as everyone but the password check sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -157,7 +149,7 @@ pub struct LoginFailures {
 /// Accounts. Every method is atomic.
 #[async_trait::async_trait]
 pub trait AccountStore: Send + Sync + fmt::Debug {
-    /// Creates a user; a taken username is [`StoreError::Conflict`].
+    /// Creates a user; a taken username is [`crate::Refusal::UsernameTaken`].
     async fn create_user(&self, new: NewUser) -> Result<User, StoreError>;
 
     /// A user with the password hash, for the login check. Disabled users are
@@ -190,7 +182,7 @@ pub trait AccountStore: Send + Sync + fmt::Debug {
     async fn delete_session(&self, hash: &SecretHash) -> Result<(), StoreError>;
 
     /// Creates an API token. A scope the user's role may not delegate is
-    /// [`StoreError::Conflict`].
+    /// [`crate::Refusal::TokenScope`].
     async fn create_token(&self, new: NewApiToken) -> Result<ApiToken, StoreError>;
 
     /// A user's tokens, revoked ones included, oldest first.

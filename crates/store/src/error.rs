@@ -13,12 +13,25 @@ pub enum StoreError {
     UnknownParty { field: &'static str, code: String },
     #[error("the conflict is not set up yet: run `homeward init --setup FILE`")]
     NoConflict,
-    #[error("{0}")]
-    Conflict(String),
+    /// A rule refused the change: which one is typed, so that callers tell
+    /// "no such request" from "no undecided candidate" without reading text.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     #[error("database migration failed: {0}")]
     Migration(String),
+    /// Something homeward found wrong in what it stored (a hash missing, a
+    /// value that does not parse): says what, never the value.
     #[error("database error: {0}")]
     Backend(String),
+    /// The database driver failed. `summary` (the error's kind or code) is
+    /// what callers see; `source` keeps the driver's own error for the
+    /// process log, at debug level: its text can quote a row.
+    #[error("database error: {summary}")]
+    Database {
+        summary: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Something the operation needs is not ready yet (the registry index
     /// while a server loads it) or not working now (the access log, which
     /// every read needs): try again in a few seconds.
@@ -35,4 +48,28 @@ pub enum StoreError {
     /// A sealed contact or health field that does not open: names the record, never the value.
     #[error("{column} of {record}: {reason}")]
     Sealed { record: String, column: &'static str, reason: crate::seal::SealError },
+}
+
+/// The rules a store operation refuses by (what a caller is told).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the conflict already has records; its setup cannot be replaced")]
+    SetupHasRecords,
+    /// The setup itself is invalid (the domain's reason).
+    #[error("{0}")]
+    InvalidSetup(String),
+    #[error("record_id: source {party} already has a record with this id")]
+    DuplicateSourceRecord { party: String },
+    #[error("no such request")]
+    NoSuchRequest,
+    #[error("the request is no longer searched for")]
+    RequestNotSearching,
+    #[error("no undecided candidate for this person")]
+    NoUndecidedCandidate,
+    #[error("the username is taken")]
+    UsernameTaken,
+    #[error("a token of a {owner} can act as that role or as auditor, not as {scope}")]
+    TokenScope { owner: String, scope: String },
+    #[error("token secret reused")]
+    TokenSecretReused,
 }

@@ -22,7 +22,7 @@ pub mod seal;
 
 pub use access::{AccessEntry, AccessLogStore, AccessOutcome, AccessQuery, AccessRecord};
 pub use accounts::*;
-pub use error::StoreError;
+pub use error::{Refusal, StoreError};
 pub use jobs::{ImportJob, ImportJobId, ImportJobStore, JobProgress, JobState, NewImportJob};
 pub use log::{Actor, AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
 pub use model::*;

@@ -159,7 +159,7 @@ pub trait TracingStore: Send + Sync + std::fmt::Debug {
 
     /// A caseworker's decision on an undecided candidate of a request still
     /// searched for, logged. Confirming links the person, sets the
-    /// disclosure level and the status `confirmed`. `StoreError::Conflict`
+    /// disclosure level and the status `confirmed`. `StoreError::Refused`
     /// when the candidate is unknown or decided, or the request is not
     /// searched for any more.
     async fn decide_candidate(

@@ -40,9 +40,11 @@
 //!
 //! What it does not do: no storage, database, network, clock or
 //! configuration (callers pass timestamps in), no HTTP (the witness
-//! protocol, c2sp tlog-witness, lives in `homeward-witness`; serving tiles
-//! is the web layer's), and no personal data: a leaf only carries
-//! identifiers and a salted hash of the content, never the content.
+//! protocol's messages are here, in [`witness_protocol`], since the log's
+//! client and the witness both speak them; serving them is
+//! `homeward-witness`'s, serving tiles the web layer's), and no personal
+//! data: a leaf only carries identifiers and a salted hash of the content,
+//! never the content.
 
 pub mod checkpoint;
 pub mod cosignature;
@@ -53,6 +55,7 @@ pub mod note;
 pub mod tiles;
 pub mod tree;
 pub mod verify;
+pub mod witness_protocol;
 
 pub use checkpoint::{Checkpoint, CheckpointError, open_checkpoint, sign_checkpoint};
 pub use cosignature::cosign;
@@ -64,8 +67,11 @@ pub use tiles::{
     encode_entry_bundle, new_tiles, parse_tile_path, read_tile, verify_entry_bundle,
 };
 pub use tree::{
-    HashReader, MemoryStore, NotFetched, PrefetchedHashes, TreeError, consistency_proof, inclusion_proof,
+    HashReader, MemoryStore, MissingHash, NotFetched, PrefetchedHashes, TreeError, consistency_proof, inclusion_proof,
     split_stored_hash_index, stored_hash_count, stored_hash_index, stored_hashes_for_record, stored_hashes_for_records,
     tree_hash,
 };
 pub use verify::{ProofError, root_from_inclusion_proof, verify_consistency, verify_inclusion};
+pub use witness_protocol::{
+    ADD_CHECKPOINT_PATH, AddCheckpointRequest, LATEST_CHECKPOINT_PATH, MAX_PROOF_LINES, RequestError, SIZE_CONTENT_TYPE,
+};

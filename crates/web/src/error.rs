@@ -57,7 +57,7 @@ impl From<StoreError> for AppError {
                 errors: vec![homeward_domain::FieldError::new(field, "not one of the conflict's parties")],
             },
             StoreError::NoConflict => AppError::Conflict(e.to_string()),
-            StoreError::Conflict(msg) => AppError::Conflict(msg),
+            StoreError::Refused(r) => AppError::Conflict(r.to_string()),
             StoreError::NotFound(_) => AppError::NotFound,
             StoreError::Unavailable(what) => AppError::Unavailable(what),
             other => AppError::Internal(format!("store: {other}")),

@@ -35,7 +35,6 @@
 //! - [`AddCheckpointRequest`]: the request body, for the log's side too.
 //! - [`WitnessState`]: the state file.
 
-mod request;
 mod state;
 mod witness;
 
@@ -49,18 +48,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-pub use request::{AddCheckpointRequest, MAX_PROOF_LINES, RequestError};
+pub use homeward_tlog::{
+    ADD_CHECKPOINT_PATH, AddCheckpointRequest, LATEST_CHECKPOINT_PATH, MAX_PROOF_LINES, RequestError, SIZE_CONTENT_TYPE,
+};
 pub use state::{LogState, STATE_VERSION, StateError, WitnessState, write_private_atomic};
 pub use witness::{AddCheckpointError, Evidence, EvidenceKind, LogConfig, Witness, WitnessConfig, WitnessError};
-
-/// Path of the submission endpoint, under the submission prefix.
-pub const ADD_CHECKPOINT_PATH: &str = "/add-checkpoint";
-
-/// Path of the latest cosigned checkpoint of a log (`?origin=<origin>`).
-pub const LATEST_CHECKPOINT_PATH: &str = "/latest-checkpoint";
-
-/// Content type of the "409 Conflict" body carrying the latest cosigned size.
-pub const SIZE_CONTENT_TYPE: &str = "text/x.tlog.size";
 
 /// Largest request body accepted. 63 proof lines and a checkpoint with the
 /// 100 signatures a note may carry fit in well under this.

@@ -12,8 +12,8 @@ use homeward_tlog::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::request::{AddCheckpointRequest, RequestError};
 use crate::state::{LogState, StateError, WitnessState, create_private_dir, write_private_atomic};
+use homeward_tlog::{AddCheckpointRequest, RequestError};
 
 /// A log the witness follows: its origin line and the public keys whose
 /// signatures it accepts on that log's checkpoints.

@@ -168,7 +168,9 @@ pub async fn add_user(
         .create_user(NewUser { username: username.clone(), role, password_hash, created_at: OffsetDateTime::now_utc() })
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => anyhow::anyhow!("the username {username} is taken"),
+            StoreError::Refused(homeward_store::Refusal::UsernameTaken) => {
+                anyhow::anyhow!("the username {username} is taken")
+            }
             other => other.into(),
         })?;
     Ok(user)

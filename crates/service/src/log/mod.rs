@@ -21,14 +21,34 @@ use homeward_tlog::{
 /// Entries integrated per sequencing transaction.
 pub const BATCH: usize = 16384;
 
+/// What went wrong in a log use case, by cause (no message to parse).
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A proof or root over the stored hashes failed.
     #[error("log tree: {0}")]
-    Tree(String),
+    Tree(#[from] TreeError<NotFetched>),
+    /// Recomputing the tree in memory (verify) failed.
+    #[error("log tree: {0}")]
+    Recompute(#[from] TreeError<homeward_tlog::MissingHash>),
+    /// The stored hashes kept asking for more hashes than a proof needs.
+    #[error("log tree: too many rounds of hash reads")]
+    TooManyReads,
+    /// A stored entry does not make a valid leaf.
+    #[error("log entry: {0}")]
+    Leaf(#[from] homeward_tlog::LeafError),
+    /// A tile or entry bundle could not be made.
+    #[error("log tile: {0}")]
+    Tile(#[from] homeward_tlog::TileError),
+    /// An entry bundle was asked for beyond the sequenced entries.
+    #[error("entries {start}.. are not all sequenced")]
+    NotSequenced { start: u64 },
     #[error("cannot sign the checkpoint: {0}")]
-    Sign(String),
+    Sign(#[from] homeward_tlog::CheckpointError),
+    /// A background task of the use case failed (panicked or was cancelled).
+    #[error("a log task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// Integrates every waiting entry and signs a checkpoint for the new size
@@ -116,8 +136,7 @@ async fn publish_round(
     if latest.as_ref().is_some_and(|c| c.size >= head.size) {
         return Ok(Outcome { head, signed: false, missing_required: Vec::new() });
     }
-    let mut note =
-        sign_checkpoint(signer.name(), head.size, head.root, signer).map_err(|e| LogError::Sign(e.to_string()))?;
+    let mut note = sign_checkpoint(signer.name(), head.size, head.root, signer)?;
     if let Some(w) = witnesses.filter(|w| !w.is_empty()) {
         let cosigned = w.cosign(store, &note, head.size).await?;
         if !cosigned.missing_required.is_empty() {
@@ -245,10 +264,10 @@ async fn with_hashes<T>(
                 let got = store.read_hashes(&want).await?;
                 reader.add(want.into_iter().zip(got));
             }
-            Err(e) => return Err(LogError::Tree(e.to_string())),
+            Err(e) => return Err(LogError::Tree(e)),
         }
     }
-    Err(LogError::Tree("too many rounds of hash reads".into()))
+    Err(LogError::TooManyReads)
 }
 
 /// RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves.
@@ -276,11 +295,8 @@ pub async fn entry_bundle_data(store: &dyn Store, bundle: &homeward_tlog::EntryB
     let start = bundle.start_index();
     let entries = store.entries(start, start + u64::from(bundle.width())).await?;
     if entries.len() != usize::from(bundle.width()) {
-        return Err(LogError::Tree(format!("entries {start}.. are not all sequenced")));
+        return Err(LogError::NotSequenced { start });
     }
-    let leaves = entries
-        .iter()
-        .map(|e| e.leaf().expect("sequenced").to_bytes().map_err(|err| LogError::Tree(err.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
-    homeward_tlog::encode_entry_bundle(&leaves).map_err(|e| LogError::Tree(e.to_string()))
+    let leaves = entries.iter().map(|e| e.leaf().expect("sequenced").to_bytes()).collect::<Result<Vec<_>, _>>()?;
+    Ok(homeward_tlog::encode_entry_bundle(&leaves)?)
 }

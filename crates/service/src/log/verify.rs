@@ -184,12 +184,12 @@ pub async fn verify(
         }
         expected += 1;
         if batch.len() == batch.capacity() {
-            tree.append_batch(&batch).map_err(|e| LogError::Tree(e.to_string()))?;
+            tree.append_batch(&batch)?;
             batch.clear();
         }
     }
-    tree.append_batch(&batch).map_err(|e| LogError::Tree(e.to_string()))?;
-    reader.await.map_err(|e| LogError::Tree(e.to_string()))??;
+    tree.append_batch(&batch)?;
+    reader.await??;
     let leaves = tree.size();
 
     // 2. Stored hashes against the recomputed ones.
@@ -345,7 +345,7 @@ pub async fn verify(
             )),
         }
     }
-    reader.await.map_err(|e| LogError::Tree(e.to_string()))??;
+    reader.await??;
 
     Ok(VerifyReport { leaves, waiting, records, checkpoints: checked, witnesses: asked, problems })
 }

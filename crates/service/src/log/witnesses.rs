@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use homeward_store::Store;
+use homeward_tlog::{ADD_CHECKPOINT_PATH, AddCheckpointRequest, LATEST_CHECKPOINT_PATH};
 use homeward_tlog::{Verifier, open_note};
-use homeward_witness::{ADD_CHECKPOINT_PATH, AddCheckpointRequest, LATEST_CHECKPOINT_PATH};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;

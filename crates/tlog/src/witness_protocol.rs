@@ -1,8 +1,21 @@
-//! The `add-checkpoint` request body of c2sp.org/tlog-witness: an old size
-//! line, up to 63 consistency proof lines, an empty line, then the signed
-//! checkpoint note.
+//! The wire protocol between a log and its witnesses (c2sp.org/tlog-witness):
+//! the `add-checkpoint` request body (an old size line, up to 63 consistency
+//! proof lines, an empty line, then the signed checkpoint note) and the
+//! paths. Here, in the pure library, because both sides speak it: the log's
+//! client (`homeward-service`) and the witness server (`homeward-witness`).
 
-use homeward_tlog::Hash;
+use crate::Hash;
+
+/// Path of the submission endpoint, under the submission prefix.
+pub const ADD_CHECKPOINT_PATH: &str = "/add-checkpoint";
+
+/// Path of the latest cosigned checkpoint of a log (`?origin=<origin>`):
+/// homeward's own addition, so that a log's verifier can compare with what
+/// each witness last cosigned.
+pub const LATEST_CHECKPOINT_PATH: &str = "/latest-checkpoint";
+
+/// Content type of the "409 Conflict" body carrying the latest cosigned size.
+pub const SIZE_CONTENT_TYPE: &str = "text/x.tlog.size";
 
 /// Most consistency proof lines a client may send ("The client MUST NOT send
 /// more than 63 consistency proof lines").
