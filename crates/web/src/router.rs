@@ -104,11 +104,21 @@ async fn not_found() -> AppError {
 }
 
 /// Headers every answer carries: no framing (clickjacking), no MIME sniffing,
-/// no referrer leaving the site, scripts and styles from homeward only.
+/// no referrer leaving the site, scripts and styles from homeward only, and
+/// no caching unless the handler chose otherwise.
 async fn security_headers(request: axum::extract::Request, next: middleware::Next) -> Response {
-    use axum::http::HeaderValue;
+    use axum::http::{HeaderValue, header};
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    // `no-store` by default, for every answer: almost every answer is about
+    // someone (a record, a listing, a user list, who is logged in, a 404 that
+    // says what a role may not see), and a handler that forgets the header
+    // must not make a shared proxy or the browser's disk keep it. Only what
+    // is public and the same for everyone opts in to caching by setting its
+    // own header: the stylesheet, the htmx script, full log tiles.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     h.insert(
         "content-security-policy",
         HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
