@@ -363,9 +363,11 @@ fn parse_status(
     let status: Status =
         status.parse().map_err(|e: homeward_domain::status::UnknownStatus| ("status", e.to_string()))?;
     let occurred_on = date.map(PartialDate::parse).transpose().map_err(|e| ("status_date", e.to_string()))?;
-    let place = place.map(str::trim).map(str::to_owned);
-    if place.as_ref().is_some_and(|p| p.chars().count() > 500) {
-        return Err(("status_place", "longer than 500 characters".into()));
+    // The free-text rule every input shares (`homeward_domain::text`).
+    let mut errors = Vec::new();
+    let place = homeward_domain::text::free_text("status_place", place, 500, &mut errors);
+    if let Some(e) = errors.pop() {
+        return Err(("status_place", e.reason));
     }
     Ok(Some(StatusEvent { status, occurred_on, place, details: None }))
 }
