@@ -380,13 +380,23 @@ pub struct LangForm {
 /// Sets the language cookie and goes back to a page of homeward's own.
 pub async fn set_language(Form(form): Form<LangForm>) -> Response {
     let lang = Lang::parse(&form.lang).unwrap_or(Lang::En);
-    // Only a local path: never an open redirect.
-    let back = if form.back.starts_with('/') && !form.back.starts_with("//") { form.back } else { "/home".into() };
     (
         [(header::SET_COOKIE, format!("homeward_lang={}; Path=/; SameSite=Strict; Max-Age=31536000", lang.code()))],
-        Redirect::to(&back),
+        Redirect::to(local_path(&form.back)),
     )
         .into_response()
+}
+
+/// `back` if it is a path on this site, otherwise `/`: never an open
+/// redirect, never an invalid `Location`. Browsers read `//host` and `/\host`
+/// as another site (they treat a backslash as a slash), a control character
+/// could split the header, and a header value must be visible ASCII; so a
+/// local path starts with one `/`, and holds printable ASCII without a
+/// backslash (the pages only ever send such paths).
+pub fn local_path(back: &str) -> &str {
+    let local =
+        back.starts_with('/') && !back.starts_with("//") && back.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if local { back } else { "/" }
 }
 
 pub async fn htmx() -> impl IntoResponse {

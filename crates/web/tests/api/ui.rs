@@ -67,3 +67,39 @@ async fn the_import_form_reports_rejections() {
     assert!(!html.contains("Петро"), "no value from the file");
     assert_eq!(app.person_count().await, 3, "nothing stored");
 }
+
+/// Finding 10b of the review (issue 20): `back=/%5Cevil.example` sent the
+/// browser to `/\evil.example` (another site, to a browser) and
+/// `back=/%0d%0a` answered 500. Only a local path is followed; anything
+/// else goes to `/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_language_menu_goes_back_only_to_a_local_path() {
+    let app = TestApp::start().await;
+    let cases = [
+        ("/registry", "/registry"),
+        (&format!("/registry/{}", app.persons.a_own) as &str, &format!("/registry/{}", app.persons.a_own) as &str),
+        ("/%5Cevil.example", "/"),
+        ("/%5C%5Cevil.example", "/"),
+        ("%5C%5Cevil.example", "/"),
+        ("//evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/%0d%0a", "/"),
+        ("/%0d%0aSet-Cookie:%20x=1", "/"),
+        ("/a%09b", "/"),
+        ("/%00", "/"),
+        ("/%D0%BA", "/"),
+        ("", "/"),
+    ];
+    for (back, want) in cases {
+        let resp = app
+            .request("officer-a", reqwest::Method::POST, "/language")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("lang=uk&back={}", back.replace('/', "%2F")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303, "back={back}");
+        assert_eq!(resp.headers()["location"], want, "back={back}");
+        assert!(resp.headers()["set-cookie"].to_str().unwrap().starts_with("homeward_lang=uk;"), "back={back}");
+    }
+}
