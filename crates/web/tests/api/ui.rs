@@ -103,3 +103,49 @@ async fn the_language_menu_goes_back_only_to_a_local_path() {
         assert!(resp.headers()["set-cookie"].to_str().unwrap().starts_with("homeward_lang=uk;"), "back={back}");
     }
 }
+
+/// Finding 10d of the review (issue 20): a form the server could not read
+/// answered axum's plain English text. A page's form error is an HTML page
+/// in the reader's language, with the status kept, quoting nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_form_answers_a_page_in_the_readers_language() {
+    let app = TestApp::start().await;
+    let req = |role: &str, path: &str, lang: &str, ct: &str, body: &str| {
+        app.request(role, reqwest::Method::POST, path)
+            .header("accept", "text/html")
+            .header("accept-language", lang)
+            .header("content-type", ct)
+            .body(body.to_owned())
+    };
+    let form = "application/x-www-form-urlencoded";
+    let decide = format!("/tracing/{}/decide", app.persons.request);
+    let cases = [
+        // (role, path, content type, body, status)
+        ("family", "/tracing", "text/plain", "enquirer_name=Ганна", 415),
+        ("family", "/tracing", form, "consent=yes&consent=no&enquirer_name=Ганна", 422),
+        ("mediator", "/search", form, "family_name=Kovalenko&family_name=Ганна", 422),
+        ("caseworker", &decide, form, "decision=confirmed", 422),
+        ("caseworker", &decide, form, "person_id=Ганна&decision=confirmed", 400),
+        ("officer-a", "/language", form, "back=/registry", 422),
+        ("officer-a", "/import", "text/csv", "record_id\nГанна\n", 400),
+    ];
+    for (lang, heading) in [
+        ("uk", "Не вдалося використати форму"),
+        ("ru", "Не удалось использовать форму"),
+        ("en", "The form could not be used"),
+    ] {
+        for (role, path, ct, body, want) in cases {
+            let resp = req(role, path, lang, ct, body).send().await.unwrap();
+            let what = format!("{lang} {role} POST {path} {ct}");
+            assert_eq!(resp.status(), want, "{what}");
+            let ct = resp.headers()["content-type"].to_str().unwrap().to_owned();
+            assert!(ct.starts_with("text/html"), "{what}: {ct}");
+            let html = resp.text().await.unwrap();
+            assert!(html.contains(&format!("<html lang=\"{lang}\">")) && html.contains(heading), "{what}: {html}");
+            assert!(
+                !html.contains("Ганна") && !html.contains("Failed to deserialize"),
+                "{what}: quotes the request: {html}"
+            );
+        }
+    }
+}
