@@ -127,6 +127,89 @@ fn init_import_list_show_status_and_export() {
     assert_eq!(json.as_array().unwrap().len(), 3);
 }
 
+/// Finding 10e of the review (issue 20): the command line refuses what the
+/// API and the import refuse, a date in the future and control characters.
+#[test]
+fn the_command_line_refuses_future_dates_and_control_characters() {
+    let env = Env::new();
+    env.init();
+    let id = env
+        .ok(&[
+            "person",
+            "add",
+            "--family-name",
+            "Мельник",
+            "--given-names",
+            "Іван",
+            "--power",
+            "A",
+            "--category",
+            "military",
+            "--status",
+            "held",
+            "--source",
+            "A",
+        ])
+        .trim()
+        .to_owned();
+    for (args, flag) in [
+        (vec!["status", "add", &id, "held", "--reported-by", "A", "--date", "2090-01-01"], "--date: in the future"),
+        (
+            vec!["status", "add", &id, "held", "--reported-by", "A", "--place", "Camp\u{1}3"],
+            "--place: contains control",
+        ),
+        (
+            vec![
+                "person",
+                "add",
+                "--family-name",
+                "Мельник",
+                "--given-names",
+                "Іван",
+                "--power",
+                "A",
+                "--category",
+                "military",
+                "--status",
+                "held",
+                "--source",
+                "A",
+                "--status-date",
+                "2090",
+            ],
+            "--status-date: in the future",
+        ),
+        (
+            vec![
+                "person",
+                "add",
+                "--family-name",
+                "Мельник",
+                "--given-names",
+                "Іван",
+                "--power",
+                "A",
+                "--category",
+                "military",
+                "--status",
+                "held",
+                "--source",
+                "A",
+                "--birth-date",
+                "2091-02",
+            ],
+            "--birth-date: in the future",
+        ),
+    ] {
+        let out = env.run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(flag), "{args:?}: {err}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&env.ok(&["person", "show", &id, "--json"])).unwrap();
+    assert_eq!(json["timeline"].as_array().unwrap().len(), 1, "nothing recorded");
+    assert_eq!(env.ok(&["person", "list"]).lines().count(), 1, "nothing registered");
+}
+
 #[test]
 fn a_bad_file_names_file_line_and_field_and_changes_nothing() {
     let env = Env::new();

@@ -231,6 +231,12 @@ impl PersonIdentity {
         Sha256::digest(self.canonical_json()).into()
     }
 
+    /// Dates that must not lie in the future (the birth date), as
+    /// [`crate::date::check_not_future`] says.
+    pub fn check_dates(&self, today: time::Date) -> Result<(), FieldError> {
+        crate::date::check_not_future("birth_date", self.birth_date, today)
+    }
+
     /// The identity back as text fields, as the import and export columns spell them.
     pub fn to_raw(&self) -> RawIdentity {
         RawIdentity {

@@ -164,6 +164,13 @@ impl Registry {
         first_status: StatusEvent,
     ) -> Result<PersonId, RegistryError> {
         let source = SourceRef::parse(registrar.party().clone(), record_id)?;
+        let today = OffsetDateTime::now_utc().date();
+        identity.check_dates(today)?;
+        // The first status's fields are named as the API's body names them.
+        first_status.check(today).map_err(|mut errors| {
+            let e = errors.remove(0);
+            homeward_domain::FieldError::new(format!("status.{}", e.field), e.reason)
+        })?;
         Ok(self.store.add_person(NewPerson { source, identity, first_status }).await?)
     }
 
@@ -178,6 +185,7 @@ impl Registry {
         if !reporter.reader().may_see_status(&current) {
             return Err(RegistryError::NotFound);
         }
+        event.check(OffsetDateTime::now_utc().date()).map_err(|mut errors| errors.remove(0))?;
         Ok(self.store.add_status_event(id, event, reporter.party()).await?)
     }
 
