@@ -75,6 +75,9 @@ pub struct Shared {
     pub matcher_nudge: Arc<tokio::sync::Notify>,
     /// Tracing requests with authorisation.
     pub requests: homeward_service::requests::Requests,
+    /// Send `Strict-Transport-Security` with every answer (the deployment is
+    /// reached over HTTPS only).
+    pub hsts: bool,
 }
 
 impl AppState {
@@ -109,6 +112,7 @@ impl AppState {
             requests,
             matcher_nudge: Arc::new(tokio::sync::Notify::new()),
             log_key: None,
+            hsts: false,
             import_jobs: Arc::new(jobs::ImportJobs::new(std::env::temp_dir().join("homeward-imports"))),
         }))
     }
@@ -144,6 +148,14 @@ impl AppState {
     pub fn run_matcher(&self, shutdown: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         let matcher = homeward_service::requests::matcher::Matcher::new(self.store.clone(), self.index.clone());
         tokio::spawn(matcher.run(std::time::Duration::from_secs(1), self.matcher_nudge.clone(), shutdown))
+    }
+
+    /// Sends `Strict-Transport-Security: max-age=31536000` with every answer.
+    /// Only for a deployment reached over HTTPS: browsers ignore it over
+    /// plain HTTP, and once they have it they refuse HTTP for a year.
+    pub fn with_hsts(mut self, on: bool) -> Self {
+        self.fields().hsts = on;
+        self
     }
 
     /// Publishes the log's verifier key at `/api/v1/log/public-key`.

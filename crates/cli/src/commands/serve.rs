@@ -48,8 +48,11 @@ pub async fn serve(
     // The server answers at once; searches answer 503 and background
     // matching waits until the index is loaded (seconds for a million persons).
     let index = homeward_service::matching::LiveIndex::loading(state.store.clone());
-    let state =
-        state.with_log_key(signer.verifier()).with_index(index).with_import_dir(settings.data_dir.join(IMPORTS_DIR));
+    let state = state
+        .with_log_key(signer.verifier())
+        .with_index(index)
+        .with_import_dir(settings.data_dir.join(IMPORTS_DIR))
+        .with_hsts(settings.hsts);
     // Jobs a stopped server left running stored nothing: say so, drop their files.
     state.import_jobs.recover(state.store.as_ref()).await.context("cannot recover import jobs")?;
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -99,3 +99,24 @@ async fn every_answer_on_every_route_is_no_store() {
     let css = app.get("officer-a", "/static/homeward.css").await;
     assert_eq!(css.headers()["cache-control"], "public, max-age=3600");
 }
+
+/// Finding 10f of the review (issue 20): with `hsts` on, every answer on
+/// every route carries `Strict-Transport-Security`; off (the default), none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hsts_is_on_every_answer_when_set_and_on_none_when_not() {
+    for on in [false, true] {
+        let app = TestApp::start_with(crate::support::Options { hsts: on, ..Default::default() }).await;
+        let mut requests = documented_requests(&app).await;
+        requests.extend(other_requests(&app));
+        requests.push((Method::GET, "/static/homeward.css".into()));
+        requests.push((Method::GET, "/healthz".into()));
+        for role in ["mediator", "family", "anonymous"] {
+            for (method, path) in &requests {
+                let resp = app.request(role, method.clone(), path).send().await.unwrap();
+                let hsts = resp.headers().get("strict-transport-security").map(|v| v.to_str().unwrap().to_owned());
+                let want = on.then(|| "max-age=31536000".to_owned());
+                assert_eq!(hsts, want, "hsts {on}: {role} {method} {path} -> {}", resp.status());
+            }
+        }
+    }
+}

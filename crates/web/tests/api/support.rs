@@ -101,6 +101,8 @@ pub struct Options {
     /// The registry index is still loading ([`TestApp::start_loading`]).
     pub loading: bool,
     pub auth: AuthSettings,
+    /// `Strict-Transport-Security` on every answer.
+    pub hsts: bool,
 }
 
 impl TestApp {
@@ -115,7 +117,7 @@ impl TestApp {
     }
 
     pub async fn start_with(options: Options) -> Self {
-        let Options { loading, auth } = options;
+        let Options { loading, auth, hsts } = options;
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path().join("homeward.db")).await.unwrap());
         store.set_conflict(&setup()).await.unwrap();
@@ -165,7 +167,8 @@ impl TestApp {
         .await
         .unwrap();
         let mut state = AppState::new(store.clone(), store.clone(), store.clone(), auth)
-            .with_import_dir(dir.path().join("imports"));
+            .with_import_dir(dir.path().join("imports"))
+            .with_hsts(hsts);
         if loading {
             state = state.with_index(homeward_service::matching::LiveIndex::loading(store.clone()));
         }
