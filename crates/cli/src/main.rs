@@ -38,6 +38,9 @@ struct Cli {
     /// Log filter, e.g. info, debug (logs go to stderr and never hold personal data).
     #[arg(long, global = true, env = "HOMEWARD_LOG", value_name = "FILTER")]
     log: Option<String>,
+    /// Send Strict-Transport-Security with every answer (homeward is reached over HTTPS).
+    #[arg(long, global = true, env = "HOMEWARD_HSTS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    hsts: Option<bool>,
     #[command(subcommand)]
     command: Command,
 }
@@ -140,6 +143,9 @@ fn resolve_settings(cli: &Cli) -> anyhow::Result<Settings> {
     }
     if let Some(l) = &cli.log {
         s.log = l.clone();
+    }
+    if let Some(h) = cli.hsts {
+        s.hsts = h;
     }
     Ok(s)
 }

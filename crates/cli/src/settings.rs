@@ -21,6 +21,8 @@ pub struct Settings {
     pub log: String,
     /// Witnesses of the shared log (homeward.toml only).
     pub witnesses: Vec<homeward_service::log::witnesses::WitnessTarget>,
+    /// Send `Strict-Transport-Security` with every answer (behind HTTPS only).
+    pub hsts: bool,
 }
 
 impl Default for Settings {
@@ -31,6 +33,7 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             log: "info".into(),
             witnesses: Vec::new(),
+            hsts: false,
         }
     }
 }
@@ -74,6 +77,13 @@ listen = "127.0.0.1:8080"
 # Log filter (tracing EnvFilter syntax). Logs never contain personal data.
 log = "info"
 
+# Behind HTTPS (directly or through a TLS proxy): send
+# `Strict-Transport-Security: max-age=31536000` with every answer, so that
+# browsers use only HTTPS for this host for a year, and a network attacker
+# cannot strip TLS from the next visit. Off by default: over plain HTTP it
+# does nothing. Also HOMEWARD_HSTS=true or --hsts.
+hsts = false
+
 # Witnesses of the shared log (C2SP tlog-witness), run by each party and the
 # mediator with `homeward witness serve`. Each new checkpoint is offered to
 # every witness; it is published only once every `required` one cosigned it.
@@ -92,7 +102,10 @@ mod tests {
     fn the_example_parses_to_the_defaults() {
         let s: Settings = toml::from_str(EXAMPLE).unwrap();
         let d = Settings::default();
-        assert_eq!((s.data_dir, s.database_url, s.listen, s.log), (d.data_dir, d.database_url, d.listen, d.log));
+        assert_eq!(
+            (s.data_dir, s.database_url, s.listen, s.log, s.hsts),
+            (d.data_dir, d.database_url, d.listen, d.log, d.hsts)
+        );
     }
 
     #[test]

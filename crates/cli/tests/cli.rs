@@ -27,6 +27,7 @@ impl Env {
         c.current_dir(self.dir.path())
             .env_remove("HOMEWARD_DATABASE_URL")
             .env_remove("HOMEWARD_CONFIG")
+            .env_remove("HOMEWARD_HSTS")
             .env("HOMEWARD_DATA_DIR", self.dir.path().join("data"))
             .env("HOMEWARD_LOG", "info");
         c
@@ -127,6 +128,89 @@ fn init_import_list_show_status_and_export() {
     assert_eq!(json.as_array().unwrap().len(), 3);
 }
 
+/// Finding 10e of the review (issue 20): the command line refuses what the
+/// API and the import refuse, a date in the future and control characters.
+#[test]
+fn the_command_line_refuses_future_dates_and_control_characters() {
+    let env = Env::new();
+    env.init();
+    let id = env
+        .ok(&[
+            "person",
+            "add",
+            "--family-name",
+            "Мельник",
+            "--given-names",
+            "Іван",
+            "--power",
+            "A",
+            "--category",
+            "military",
+            "--status",
+            "held",
+            "--source",
+            "A",
+        ])
+        .trim()
+        .to_owned();
+    for (args, flag) in [
+        (vec!["status", "add", &id, "held", "--reported-by", "A", "--date", "2090-01-01"], "--date: in the future"),
+        (
+            vec!["status", "add", &id, "held", "--reported-by", "A", "--place", "Camp\u{1}3"],
+            "--place: contains control",
+        ),
+        (
+            vec![
+                "person",
+                "add",
+                "--family-name",
+                "Мельник",
+                "--given-names",
+                "Іван",
+                "--power",
+                "A",
+                "--category",
+                "military",
+                "--status",
+                "held",
+                "--source",
+                "A",
+                "--status-date",
+                "2090",
+            ],
+            "--status-date: in the future",
+        ),
+        (
+            vec![
+                "person",
+                "add",
+                "--family-name",
+                "Мельник",
+                "--given-names",
+                "Іван",
+                "--power",
+                "A",
+                "--category",
+                "military",
+                "--status",
+                "held",
+                "--source",
+                "A",
+                "--birth-date",
+                "2091-02",
+            ],
+            "--birth-date: in the future",
+        ),
+    ] {
+        let out = env.run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(flag), "{args:?}: {err}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&env.ok(&["person", "show", &id, "--json"])).unwrap();
+    assert_eq!(json["timeline"].as_array().unwrap().len(), 1, "nothing recorded");
+    assert_eq!(env.ok(&["person", "list"]).lines().count(), 1, "nothing registered");
+}
+
 #[test]
 fn a_bad_file_names_file_line_and_field_and_changes_nothing() {
     let env = Env::new();
@@ -178,7 +262,11 @@ impl Drop for Server {
 }
 
 fn start(env: &Env, args: &[&str]) -> (Server, String) {
-    let mut child = env.cmd().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    start_cmd(env.cmd(), args)
+}
+
+fn start_cmd(mut cmd: Command, args: &[&str]) -> (Server, String) {
+    let mut child = cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let server = Server(child);
     let mut lines = BufReader::new(stdout).lines();
@@ -204,6 +292,47 @@ fn get(addr: &str, path: &str) -> (u16, String) {
     let status = resp.split_whitespace().nth(1).unwrap().parse().unwrap();
     let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     (status, body)
+}
+
+/// The head of a GET's answer, lower-cased.
+fn head(addr: &str, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    resp.split_once("\r\n\r\n").map_or(resp.as_str(), |(h, _)| h).to_lowercase()
+}
+
+/// Finding 10f of the review (issue 20): a deployment behind TLS could not
+/// send HSTS. `hsts = true` (homeward.toml), `HOMEWARD_HSTS` or `--hsts`
+/// adds it to every answer; off by default; a variable wins over the file.
+#[test]
+fn hsts_is_a_setting_off_by_default() {
+    let env = Env::new();
+    env.init();
+    let hsts = "strict-transport-security: max-age=31536000";
+    assert!(env.ok(&["config", "example"]).contains("\nhsts = false\n"), "documented with its default");
+    let (server, addr) = start(&env, &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!head(&addr, "/healthz").contains("strict-transport-security"), "off by default");
+    drop(server);
+    let (server, addr) = start(&env, &["serve", "--listen", "127.0.0.1:0", "--hsts"]);
+    for path in ["/healthz", "/login", "/api/v1/persons", "/no/such/page"] {
+        assert!(head(&addr, path).contains(hsts), "--hsts: {path}");
+    }
+    drop(server);
+    let config = env.write("hsts.toml", "hsts = true\n");
+    let (server, addr) = start(&env, &["serve", "--listen", "127.0.0.1:0", "--config", &config]);
+    assert!(head(&addr, "/healthz").contains(hsts), "hsts = true in the file");
+    drop(server);
+    let mut cmd = env.cmd();
+    cmd.env("HOMEWARD_HSTS", "false");
+    let (_server, addr) = start_cmd(cmd, &["serve", "--listen", "127.0.0.1:0", "--config", &config]);
+    assert!(!head(&addr, "/healthz").contains("strict-transport-security"), "the variable wins over the file");
+    let mut cmd = env.cmd();
+    cmd.env("HOMEWARD_HSTS", "true");
+    let (_server, addr) = start_cmd(cmd, &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(head(&addr, "/healthz").contains(hsts), "HOMEWARD_HSTS=true");
 }
 
 #[test]

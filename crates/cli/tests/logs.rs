@@ -334,3 +334,33 @@ fn first_hits(logs: &str, leaks: &[String]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Finding 10c of the review (issue 20): the CSRF refusal logged the raw
+/// path. It logs the matched route template, or `(unmatched)`.
+#[test]
+fn a_refused_cross_site_request_logs_the_route_not_the_path() {
+    let env = Env::new();
+    env.ok(&["init", "--setup", concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/examples/conflict.toml")]);
+    let (server, addr) = serve(&env);
+    let leak = "Kvitchastyi-Yaropolk-1983";
+    for path in [
+        format!("/api/v1/persons/{leak}/status"),
+        format!("/registry/{leak}"),
+        format!("/nowhere/{leak}"),
+        format!("/tracing?name={leak}"),
+    ] {
+        let (status, _, _) = http(&addr, "POST", &path, &[("Sec-Fetch-Site", "cross-site")], b"{}");
+        assert_eq!(status, 403, "{path}");
+    }
+    // The log lines reach the reader thread a little after the answers.
+    let refusals = |logs: &str| logs.lines().filter(|l| l.contains("cross-site request refused")).count();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while refusals(&env.logs.lock().unwrap()) < 4 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(server);
+    let logs = env.logs.lock().unwrap().clone();
+    assert_eq!(refusals(&logs), 4, "each refusal is logged:\n{logs}");
+    assert!(logs.contains("/api/v1/persons/{id}/status"), "the route template is logged:\n{logs}");
+    assert!(!logs.contains(leak), "the path is not logged:\n{}", first_hits(&logs, &[leak.to_owned()]));
+}

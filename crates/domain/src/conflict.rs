@@ -138,6 +138,9 @@ pub enum InvalidSetup {
     DuplicateHandoverPoint(String),
     #[error("{0} needs a name")]
     UnnamedParty(String),
+    /// The field (`name`, `parties.CODE.name`, `handover_points[0].country`...), never its value.
+    #[error("{0}: contains control characters")]
+    ControlCharacters(String),
 }
 
 impl ConflictSetup {
@@ -145,6 +148,22 @@ impl ConflictSetup {
     pub fn validate(&self) -> Result<(), InvalidSetup> {
         if self.name.trim().is_empty() {
             return Err(InvalidSetup::NoName);
+        }
+        // The free-text rule of every other input (crate::text). Handover
+        // points by position: their codes are free text too.
+        let texts = std::iter::once(("name".to_owned(), &self.name))
+            .chain(self.parties.iter().map(|p| (format!("parties.{}.name", p.code), &p.name)))
+            .chain(self.handover_points.iter().enumerate().flat_map(|(i, h)| {
+                [
+                    (format!("handover_points[{i}].code"), &h.code),
+                    (format!("handover_points[{i}].name"), &h.name),
+                    (format!("handover_points[{i}].country"), &h.country),
+                ]
+            }));
+        for (field, value) in texts {
+            if crate::text::has_control(value) {
+                return Err(InvalidSetup::ControlCharacters(field));
+            }
         }
         let parties = self.parties.iter().filter(|p| p.kind == PartyKind::Party).count();
         if parties != 2 {
@@ -219,5 +238,19 @@ mod tests {
         setup.parties.pop();
         setup.parties[2].kind = PartyKind::Party;
         assert_eq!(setup.validate(), Err(InvalidSetup::PartyCount(3)));
+    }
+
+    #[test]
+    fn setup_texts_hold_no_control_characters() {
+        let mut setup = ConflictSetup {
+            name: "demo".into(),
+            parties: vec![party("A", PartyKind::Party), party("B", PartyKind::Party), party("M", PartyKind::Mediator)],
+            handover_points: vec![HandoverPoint { code: "H1".into(), name: "Bridge".into(), country: "X".into() }],
+        };
+        assert_eq!(setup.validate(), Ok(()));
+        setup.handover_points[0].country = "X\0".into();
+        assert_eq!(setup.validate(), Err(InvalidSetup::ControlCharacters("handover_points[0].country".into())));
+        setup.parties[1].name = "Party\u{1b}B".into();
+        assert_eq!(setup.validate(), Err(InvalidSetup::ControlCharacters("parties.B.name".into())));
     }
 }

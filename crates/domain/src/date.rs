@@ -96,10 +96,33 @@ impl PartialDate {
         self.day
     }
 
+    /// The first day the date can mean: the day itself, the 1st of its
+    /// month, or January 1st of its year.
+    pub fn earliest(&self) -> time::Date {
+        let month = self.month.and_then(|m| time::Month::try_from(m).ok()).unwrap_or(time::Month::January);
+        time::Date::from_calendar_date(i32::from(self.year), month, self.day.unwrap_or(1))
+            .expect("a PartialDate exists on the calendar")
+    }
+
     /// The date as a `time::Date` when it is known to the day.
     pub fn to_date(&self) -> Option<time::Date> {
         let month = time::Month::try_from(self.month?).ok()?;
         time::Date::from_calendar_date(i32::from(self.year), month, self.day?).ok()
+    }
+}
+
+/// Refuses a date of something that happened (a status event, a birth)
+/// that lies in the future: later than `today` plus one day, the day of
+/// grace covering time zones ahead of UTC. A partial date is refused only
+/// when the first day it can mean is past that (`2026-12` is accepted on
+/// 2026-12-05). The reason names the rule, never the date.
+pub fn check_not_future(field: &str, date: Option<PartialDate>, today: time::Date) -> Result<(), crate::FieldError> {
+    let latest = today.next_day().unwrap_or(today);
+    match date {
+        Some(d) if d.earliest() > latest => {
+            Err(crate::FieldError::new(field, "in the future: a date of something that happened is at most tomorrow"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -182,6 +205,20 @@ mod tests {
     fn error_messages_never_echo_the_input() {
         let err = PartialDate::parse("31.04.1990").unwrap_err().to_string();
         assert!(!err.contains("1990"), "{err}");
+    }
+
+    #[test]
+    fn a_date_of_something_that_happened_is_at_most_tomorrow() {
+        let today = time::macros::date!(2026 - 12 - 05);
+        for ok in ["2026-12-06", "2026-12-05", "2026-12", "2026", "1998-03-07"] {
+            assert_eq!(check_not_future("occurred_on", Some(PartialDate::parse(ok).unwrap()), today), Ok(()), "{ok}");
+        }
+        assert_eq!(check_not_future("occurred_on", None, today), Ok(()));
+        for bad in ["2026-12-07", "2027-01", "2027", "2090-06-01"] {
+            let e = check_not_future("occurred_on", Some(PartialDate::parse(bad).unwrap()), today).unwrap_err();
+            assert_eq!(e.field, "occurred_on");
+            assert!(!e.reason.contains(&bad[..4]), "{e}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod person;
 pub mod role;
 pub mod status;
+pub mod text;
 pub mod tracing_request;
 
 pub use conflict::{ConflictSetup, HandoverPoint, Party, PartyCode, PartyKind};

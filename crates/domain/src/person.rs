@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 
 use crate::conflict::{InvalidPartyCode, PartyCode};
 use crate::date::PartialDate;
+// The one free-text rule (trimmed, bounded, no control characters).
+use crate::text::free_text as text;
 
 /// Military or civilian: the Conventions protect both, under different articles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -74,8 +76,9 @@ impl SourceRef {
         if id.chars().count() > Self::MAX_RECORD_ID {
             return Err(FieldError::new("record_id", format!("longer than {} characters", Self::MAX_RECORD_ID)));
         }
+        // Stricter than free text: an id is one line.
         if id.chars().any(char::is_control) {
-            return Err(FieldError::new("record_id", "contains control characters"));
+            return Err(FieldError::new("record_id", crate::text::CONTROL_REASON));
         }
         Ok(Self { source, record_id: id.to_owned() })
     }
@@ -122,19 +125,6 @@ pub struct RawIdentity {
 
 const MAX_NAME: usize = 200;
 const MAX_TEXT: usize = 500;
-
-fn text(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    let v = value.map(str::trim).filter(|v| !v.is_empty())?;
-    if v.chars().count() > max {
-        errors.push(FieldError::new(field, format!("longer than {max} characters")));
-        return None;
-    }
-    if v.chars().any(|c| c.is_control() && c != '\n') {
-        errors.push(FieldError::new(field, "contains control characters"));
-        return None;
-    }
-    Some(v.to_owned())
-}
 
 fn required(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> String {
     let before = errors.len();
@@ -239,6 +229,12 @@ impl PersonIdentity {
     /// field against an unkeyed hash.
     pub fn unkeyed_fingerprint(&self) -> [u8; 32] {
         Sha256::digest(self.canonical_json()).into()
+    }
+
+    /// Dates that must not lie in the future (the birth date), as
+    /// [`crate::date::check_not_future`] says.
+    pub fn check_dates(&self, today: time::Date) -> Result<(), FieldError> {
+        crate::date::check_not_future("birth_date", self.birth_date, today)
     }
 
     /// The identity back as text fields, as the import and export columns spell them.

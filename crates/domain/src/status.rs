@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::FieldError;
 use crate::date::PartialDate;
 
 /// Where a person stands. See DESIGN.md, "Status events".
@@ -188,8 +189,28 @@ pub struct StatusEvent {
 }
 
 impl StatusEvent {
+    /// Longest place, in characters.
+    pub const MAX_PLACE: usize = 500;
+    /// Longest details, in characters.
+    pub const MAX_DETAILS: usize = 2000;
+
     pub fn new(status: Status) -> Self {
         Self { status, occurred_on: None, place: None, details: None }
+    }
+
+    /// The rules an event must meet wherever it comes from (the API, the
+    /// command line; the CSV import checks the same through its columns):
+    /// place and details under the free-text rule, and a date no later than
+    /// tomorrow. Every problem, named by field (`occurred_on`, `place`,
+    /// `details`), never quoting the value.
+    pub fn check(&self, today: time::Date) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if let Err(e) = crate::date::check_not_future("occurred_on", self.occurred_on, today) {
+            errors.push(e);
+        }
+        crate::text::free_text("place", self.place.as_deref(), Self::MAX_PLACE, &mut errors);
+        crate::text::free_text("details", self.details.as_deref(), Self::MAX_DETAILS, &mut errors);
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 }
 

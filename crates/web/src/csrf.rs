@@ -23,7 +23,10 @@ pub async fn protect(request: Request, next: Next) -> Response {
     if is_allowed(request.method(), request.headers()) {
         next.run(request).await
     } else {
-        tracing::info!(method = %request.method(), path = request.uri().path(), "cross-site request refused");
+        // The route template, never the path: a path may hold ids, and an
+        // unmatched one anything a user or a forger typed (docs/LOGGING.md).
+        let route = request.extensions().get::<axum::extract::MatchedPath>().map_or("(unmatched)", |m| m.as_str());
+        tracing::info!(method = %request.method(), route, "cross-site request refused");
         AppError::CrossSite.into_response()
     }
 }

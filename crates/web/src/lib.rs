@@ -78,6 +78,9 @@ pub struct Shared {
     /// Whether the log's checkpoints are being published (the sequencer
     /// tells it): readiness fails and the mediator's page says why when not.
     pub publication: Arc<homeward_service::log::Publication>,
+    /// Send `Strict-Transport-Security` with every answer (the deployment is
+    /// reached over HTTPS only).
+    pub hsts: bool,
 }
 
 impl AppState {
@@ -113,6 +116,7 @@ impl AppState {
             matcher_nudge: Arc::new(tokio::sync::Notify::new()),
             log_key: None,
             publication: Arc::default(),
+            hsts: false,
             import_jobs: Arc::new(jobs::ImportJobs::new(std::env::temp_dir().join("homeward-imports"))),
         }))
     }
@@ -155,6 +159,14 @@ impl AppState {
     pub fn run_matcher(&self, shutdown: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         let matcher = homeward_service::requests::matcher::Matcher::new(self.store.clone(), self.index.clone());
         tokio::spawn(matcher.run(std::time::Duration::from_secs(1), self.matcher_nudge.clone(), shutdown))
+    }
+
+    /// Sends `Strict-Transport-Security: max-age=31536000` with every answer.
+    /// Only for a deployment reached over HTTPS: browsers ignore it over
+    /// plain HTTP, and once they have it they refuse HTTP for a year.
+    pub fn with_hsts(mut self, on: bool) -> Self {
+        self.fields().hsts = on;
+        self
     }
 
     /// Publishes the log's verifier key at `/api/v1/log/public-key`.

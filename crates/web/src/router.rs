@@ -86,7 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/log/public-key", get(log::public_key))
         .fallback(not_found)
         .layer(middleware::from_fn(csrf::protect))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
@@ -104,17 +104,38 @@ async fn not_found() -> AppError {
 }
 
 /// Headers every answer carries: no framing (clickjacking), no MIME sniffing,
-/// no referrer leaving the site, scripts and styles from homeward only.
-async fn security_headers(request: axum::extract::Request, next: middleware::Next) -> Response {
-    use axum::http::HeaderValue;
+/// no referrer leaving the site, scripts and styles from homeward only, and
+/// no caching unless the handler chose otherwise.
+async fn security_headers(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    use axum::http::{HeaderValue, header};
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    // `no-store` by default, for every answer: almost every answer is about
+    // someone (a record, a listing, a user list, who is logged in, a 404 that
+    // says what a role may not see), and a handler that forgets the header
+    // must not make a shared proxy or the browser's disk keep it. Only what
+    // is public and the same for everyone opts in to caching by setting its
+    // own header: the stylesheet, the htmx script, full log tiles.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     h.insert(
         "content-security-policy",
         HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
     );
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    // Behind HTTPS (`hsts = true`): browsers keep to HTTPS for a year, so a
+    // network attacker cannot strip TLS from a later visit (a login, a
+    // tracing request). No `includeSubDomains`: other hosts of the domain
+    // are not homeward's to promise.
+    if state.hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     response
 }
 

@@ -131,6 +131,19 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCo
                 SourceRef::parse(a.source, &record_id).map_err(|e| anyhow::anyhow!("--record-id: {}", e.reason))?;
             let first_status =
                 StatusEvent { status: a.status, occurred_on: a.status_date, place: a.status_place, details: None };
+            // The rules the API and the import apply: no date in the future, the free-text rule.
+            let today = time::OffsetDateTime::now_utc().date();
+            let mut errors = identity.check_dates(today).err().into_iter().collect::<Vec<_>>();
+            errors.extend(first_status.check(today).err().into_iter().flatten().map(|mut e| {
+                e.field = if e.field == "occurred_on" { "status_date".into() } else { format!("status_{}", e.field) };
+                e
+            }));
+            if !errors.is_empty() {
+                for e in errors {
+                    eprintln!("error: --{}: {}", e.field.replace('_', "-"), e.reason);
+                }
+                return Ok(ExitCode::from(2));
+            }
             let id = store.add_person(NewPerson { source, identity, first_status }).await?;
             crate::commands::log::publish(store.as_ref(), settings).await?;
             println!("{id}");

@@ -53,7 +53,8 @@ pub async fn serve(
         .with_log_key(signer.verifier())
         .with_index(index)
         .with_import_dir(settings.data_dir.join(IMPORTS_DIR))
-        .with_publication(publication.clone());
+        .with_publication(publication.clone())
+        .with_hsts(settings.hsts);
     // Jobs a stopped server left running stored nothing: say so, drop their files.
     state.import_jobs.recover(state.store.as_ref()).await.context("cannot recover import jobs")?;
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -38,6 +38,14 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCo
     match command {
         Command::Add { person, status, reported_by, date, place, details } => {
             let event = StatusEvent { status, occurred_on: date, place, details };
+            // The rules the API and the import apply: no date in the future, the free-text rule.
+            if let Err(errors) = event.check(time::OffsetDateTime::now_utc().date()) {
+                for e in errors {
+                    let flag = if e.field == "occurred_on" { "date" } else { e.field.as_str() };
+                    eprintln!("error: --{flag}: {}", e.reason);
+                }
+                return Ok(ExitCode::from(2));
+            }
             let rec = store.add_status_event(person, event, &reported_by).await?;
             crate::commands::log::publish(store.as_ref(), settings).await?;
             println!("status {} recorded as event {} of person {person}", rec.event.status, rec.seq);

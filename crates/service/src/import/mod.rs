@@ -19,6 +19,7 @@ use std::sync::atomic::Ordering;
 use homeward_domain::{PartialDate, PartyCode, RawIdentity, SourceRef, Status, StatusEvent};
 use homeward_store::{ImportCounts, ImportRow, RowRejection, Store, StoreError};
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use columns::Target;
 use reader::{Counters, LimitedReader, TooLong};
@@ -335,7 +336,11 @@ fn parse_row(
                     .map(|e| reject(&e.field, e.reason)),
             )
         })
-        .ok();
+        .ok()
+        .filter(|i: &homeward_domain::PersonIdentity| {
+            // A birth in the future, as in every other door (Registry::register).
+            i.check_dates(OffsetDateTime::now_utc().date()).map_err(|e| errors.push(reject(&e.field, e.reason))).is_ok()
+        });
     let event = parse_status(status, status_date, status_place).map_err(|e| errors.push(reject(e.0, e.1))).ok();
     match (source_ref, identity, event) {
         (Some(source), Some(identity), Some(status)) if errors.is_empty() => {
@@ -363,9 +368,13 @@ fn parse_status(
     let status: Status =
         status.parse().map_err(|e: homeward_domain::status::UnknownStatus| ("status", e.to_string()))?;
     let occurred_on = date.map(PartialDate::parse).transpose().map_err(|e| ("status_date", e.to_string()))?;
-    let place = place.map(str::trim).map(str::to_owned);
-    if place.as_ref().is_some_and(|p| p.chars().count() > 500) {
-        return Err(("status_place", "longer than 500 characters".into()));
+    homeward_domain::date::check_not_future("status_date", occurred_on, OffsetDateTime::now_utc().date())
+        .map_err(|e| ("status_date", e.reason))?;
+    // The free-text rule every input shares (`homeward_domain::text`).
+    let mut errors = Vec::new();
+    let place = homeward_domain::text::free_text("status_place", place, 500, &mut errors);
+    if let Some(e) = errors.pop() {
+        return Err(("status_place", e.reason));
     }
     Ok(Some(StatusEvent { status, occurred_on, place, details: None }))
 }

@@ -179,17 +179,28 @@ impl Registry {
     }
 
     /// A person's whole record, if `reader` may see it; the read is logged.
+    ///
+    /// The two ways of not seeing a person (no such id; not the reader's)
+    /// end in [`Registry::visible`], after the same work: the whole record
+    /// (identities to open, the timeline) is loaded only for a person the
+    /// reader may see. Before, a person of the other party was loaded whole
+    /// and then refused, so its 404 took measurably longer than an unknown
+    /// id's (docs/ACCOUNTS.md, "Not found, alike").
     pub async fn person(
         &self,
         reader: &Reader,
         id: PersonId,
         who: &Accessor,
     ) -> Result<Option<PersonRecord>, StoreError> {
+        if self.visible_or_refused(reader, id, who).await?.is_none() {
+            return Ok(None);
+        }
         let Some(record) = self.store.person(id).await? else {
             return Ok(None);
         };
+        // Asked again of the record itself: an amendment between the two
+        // reads may have moved the person out of the reader's scope.
         if !reader.may_see(&record) {
-            // Answered like an id that does not exist; the mediator sees it.
             self.log(who, std::iter::once(id), AccessOutcome::Refused).await?;
             return Ok(None);
         }
@@ -225,13 +236,9 @@ impl Registry {
         id: PersonId,
         who: &Accessor,
     ) -> Result<Option<PersonStatus>, StoreError> {
-        let Some(status) = self.store.person_status(id).await? else {
+        let Some(status) = self.visible_or_refused(reader, id, who).await? else {
             return Ok(None);
         };
-        if !reader.may_see_status(&status) {
-            self.log(who, std::iter::once(id), AccessOutcome::Refused).await?;
-            return Ok(None);
-        }
         self.log_access(who, std::iter::once(id)).await?;
         Ok(Some(status))
     }
@@ -245,6 +252,13 @@ impl Registry {
         first_status: StatusEvent,
     ) -> Result<PersonId, RegistryError> {
         let source = SourceRef::parse(registrar.party().clone(), record_id)?;
+        let today = OffsetDateTime::now_utc().date();
+        identity.check_dates(today)?;
+        // The first status's fields are named as the API's body names them.
+        first_status.check(today).map_err(|mut errors| {
+            let e = errors.remove(0);
+            homeward_domain::FieldError::new(format!("status.{}", e.field), e.reason)
+        })?;
         Ok(self.store.add_person(NewPerson { source, identity, first_status }).await?)
     }
 
@@ -255,10 +269,8 @@ impl Registry {
         id: PersonId,
         event: StatusEvent,
     ) -> Result<StatusRecord, RegistryError> {
-        let current = self.store.person_status(id).await?.ok_or(RegistryError::NotFound)?;
-        if !reporter.reader().may_see_status(&current) {
-            return Err(RegistryError::NotFound);
-        }
+        self.visible(reporter.reader(), id).await?.ok_or(RegistryError::NotFound)?;
+        event.check(OffsetDateTime::now_utc().date()).map_err(|mut errors| errors.remove(0))?;
         Ok(self.store.add_status_event(id, event, reporter.party()).await?)
     }
 
@@ -300,6 +312,34 @@ impl Registry {
         Ok(hits)
     }
 
+    /// The person's status if `reader` may see the person, else `None`: the
+    /// one gate of every read or change of one person ([`gate`]).
+    async fn visible(&self, reader: &Reader, id: PersonId) -> Result<Option<PersonStatus>, StoreError> {
+        Ok(gate(reader, id, |id| self.store.person_status(id)).await?.visible())
+    }
+
+    /// [`Registry::visible`] for a read: a person who exists but is not the
+    /// reader's is answered like an unknown id, and written to the access
+    /// log as `refused`, so that the mediator sees someone guessing ids
+    /// (issue 20, finding 9). The only extra work on that path is queueing
+    /// the entry (the writer commits it later), well under the microseconds
+    /// the lookup takes.
+    async fn visible_or_refused(
+        &self,
+        reader: &Reader,
+        id: PersonId,
+        who: &Accessor,
+    ) -> Result<Option<PersonStatus>, StoreError> {
+        match gate(reader, id, |id| self.store.person_status(id)).await? {
+            Gate::Visible(status) => Ok(Some(status)),
+            Gate::Refused => {
+                self.log(who, std::iter::once(id), AccessOutcome::Refused).await?;
+                Ok(None)
+            }
+            Gate::Absent => Ok(None),
+        }
+    }
+
     /// Returns once every read answered before the call is in the access
     /// log: before the log is shown, and when the server stops.
     pub async fn flush_access_log(&self) -> Result<(), StoreError> {
@@ -337,5 +377,81 @@ impl Registry {
             })
             .collect();
         self.access.record(entries).await
+    }
+}
+
+/// Looks `id` up once and applies the visibility rule to what was found:
+/// an unknown id and a person the reader may not see take the same lookup
+/// and the same rule, and come out the same, `None`. Generic over the
+/// lookup so that a test can watch it.
+async fn gate<F, Fut>(reader: &Reader, id: PersonId, lookup: F) -> Result<Gate, StoreError>
+where
+    F: FnOnce(PersonId) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<PersonStatus>, StoreError>>,
+{
+    Ok(match lookup(id).await? {
+        Some(s) if reader.may_see_status(&s) => Gate::Visible(s),
+        Some(_) => Gate::Refused,
+        None => Gate::Absent,
+    })
+}
+
+/// What the gate found: the caller answers `Refused` and `Absent` alike.
+#[derive(Debug, PartialEq)]
+enum Gate {
+    Visible(PersonStatus),
+    Refused,
+    Absent,
+}
+
+impl Gate {
+    fn visible(self) -> Option<PersonStatus> {
+        match self {
+            Gate::Visible(s) => Some(s),
+            Gate::Refused | Gate::Absent => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use homeward_domain::{PartyCode, Role, Status};
+    use homeward_store::{StatusRecord, StatusSince};
+
+    use super::*;
+
+    fn status_of(id: PersonId, party: &str) -> PersonStatus {
+        let party = PartyCode::parse(party).unwrap();
+        let at = OffsetDateTime::UNIX_EPOCH;
+        PersonStatus {
+            id,
+            status: Status::Held,
+            power: party.clone(),
+            source: party.clone(),
+            since: StatusSince { seq: 1, occurred_on: None, recorded_at: at },
+            last: StatusRecord { seq: 1, event: StatusEvent::new(Status::Held), reported_by: party, recorded_at: at },
+        }
+    }
+
+    /// Finding 10g of the review (issue 20): "not yours" took longer to
+    /// answer than "does not exist". Both now go through the same gate,
+    /// which makes the same single lookup for either and answers the same.
+    #[tokio::test]
+    async fn an_unknown_id_and_an_invisible_person_take_the_same_path() {
+        let officer_a = Reader::for_role(&Role::PartyOfficer { party: PartyCode::parse("A").unwrap() }).unwrap();
+        let (unknown, b_own, a_own) = (PersonId::new(), PersonId::new(), PersonId::new());
+        let registry = [(b_own, status_of(b_own, "B")), (a_own, status_of(a_own, "A"))];
+        let lookups = Mutex::new(Vec::new());
+        let lookup = |id: PersonId| {
+            lookups.lock().unwrap().push(id);
+            let found = registry.iter().find(|(k, _)| *k == id).map(|(_, s)| s.clone());
+            async move { Ok(found) }
+        };
+        assert_eq!(gate(&officer_a, unknown, lookup).await.unwrap(), Gate::Absent);
+        assert_eq!(gate(&officer_a, b_own, lookup).await.unwrap(), Gate::Refused);
+        assert_eq!(*lookups.lock().unwrap(), vec![unknown, b_own], "one lookup each, the same one");
+        assert!(gate(&officer_a, a_own, lookup).await.unwrap().visible().is_some(), "the rule does let A see its own");
     }
 }

@@ -97,14 +97,15 @@ pub struct RequestForm {
     pub sought: SoughtPerson,
 }
 
+/// One field under the free-text rule every input shares
+/// (`homeward_domain::text`: trimmed, bounded, no control characters).
 fn text(errors: &mut Vec<FieldError>, field: &str, v: &str, required: bool) -> String {
-    let v = v.trim();
-    if required && v.is_empty() {
+    let before = errors.len();
+    let out = homeward_domain::text::free_text(field, Some(v), MAX_FIELD, errors);
+    if required && out.is_none() && errors.len() == before {
         errors.push(FieldError::new(field, "required"));
-    } else if v.chars().count() > MAX_FIELD {
-        errors.push(FieldError::new(field, format!("longer than {MAX_FIELD} characters")));
     }
-    v.to_owned()
+    out.unwrap_or_default()
 }
 
 fn opt(errors: &mut Vec<FieldError>, field: &str, v: &Option<String>) -> Option<String> {

@@ -158,6 +158,11 @@ pub struct Strings {
     pub decision: &'static str,
     pub service_number: &'static str,
     pub limit: &'static str,
+    /// The page for a form the server could not use.
+    pub error: &'static str,
+    pub form_unreadable: &'static str,
+    pub form_too_large: &'static str,
+    pub form_wrong_type: &'static str,
     /// What families read for each status, in `Status::ALL` order.
     pub statuses: [&'static str; 13],
 }
@@ -256,6 +261,10 @@ pub static EN: Strings = Strings {
     decision: "Decision",
     service_number: "Service number",
     limit: "How many",
+    error: "The form could not be used",
+    form_unreadable: "The form could not be read: a field is missing or not what this page expects. Go back, check the fields and send it again.",
+    form_too_large: "The form is larger than this page accepts.",
+    form_wrong_type: "The form was not sent the way this page sends it. Go back and send it from the page.",
     statuses: [
         "Missing",
         "Captured",
@@ -359,6 +368,10 @@ pub static UK: Strings = Strings {
     decision: "Рішення",
     service_number: "Військовий номер",
     limit: "Скільки",
+    error: "Не вдалося використати форму",
+    form_unreadable: "Не вдалося прочитати форму: якогось поля бракує або воно не таке, як очікує ця сторінка. Поверніться, перевірте поля й надішліть ще раз.",
+    form_too_large: "Форма більша, ніж приймає ця сторінка.",
+    form_wrong_type: "Форму надіслано не так, як її надсилає ця сторінка. Поверніться й надішліть її зі сторінки.",
     statuses: [
         "Зниклий безвісти",
         "Потрапив у полон",
@@ -462,6 +475,10 @@ pub static RU: Strings = Strings {
     decision: "Решение",
     service_number: "Военный номер",
     limit: "Сколько",
+    error: "Не удалось использовать форму",
+    form_unreadable: "Не удалось прочитать форму: какого-то поля не хватает или оно не такое, как ожидает эта страница. Вернитесь, проверьте поля и отправьте ещё раз.",
+    form_too_large: "Форма больше, чем принимает эта страница.",
+    form_wrong_type: "Форма отправлена не так, как её отправляет эта страница. Вернитесь и отправьте её со страницы.",
     statuses: [
         "Пропал без вести",
         "Взят в плен",

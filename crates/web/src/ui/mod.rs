@@ -7,12 +7,13 @@
 //! htmx (vendored, `/static/htmx.min.js`) only narrows the list as one
 //! types; every page works without scripts.
 
+pub mod form;
 pub mod i18n;
 pub mod requests;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Multipart, State};
+use axum::extract::{Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use homeward_domain::{PartyCode, PersonId, Role, Status};
@@ -26,6 +27,7 @@ use crate::error::AppError;
 use crate::v1::extract::{ApiQuery, PersonIdPath};
 use crate::v1::imports::JobIdPath;
 use crate::v1::model::{ImportJobOut, PersonOut};
+use form::{UiForm, page_error};
 use i18n::{Lang, Strings, with_latin};
 
 /// What every page's frame needs: words, language, who is logged in.
@@ -260,7 +262,9 @@ pub async fn import_upload(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, AppError> {
     let frame = Frame::new(lang, Some(&can.user));
-    let mut multipart = multipart.map_err(|_| AppError::BadRequest("the form must be sent as multipart/form-data"))?;
+    let Ok(mut multipart) = multipart else {
+        return Ok(form::error_page(lang, axum::http::StatusCode::BAD_REQUEST));
+    };
     let jobs = state.import_jobs.clone();
     let id = ImportJobId::new();
     let (mut size, mut dry_run) = (None::<u64>, false);
@@ -268,7 +272,13 @@ pub async fn import_upload(
         match multipart.next_field().await {
             Ok(Some(mut field)) => match field.name() {
                 Some("file") if size.is_none() => {
-                    size = Some(jobs.spool_field(id, &mut field, crate::v1::imports::MAX_UPLOAD).await?);
+                    match jobs.spool_field(id, &mut field, crate::v1::imports::MAX_UPLOAD).await {
+                        Ok(n) => size = Some(n),
+                        Err(e) => {
+                            jobs.discard(id);
+                            return Ok(page_error(lang, e.into()));
+                        }
+                    }
                 }
                 Some("dry_run") => dry_run = true,
                 _ => {}
@@ -276,7 +286,7 @@ pub async fn import_upload(
             Ok(None) => break,
             Err(e) => {
                 jobs.discard(id);
-                return Err(multipart_error(e.status()));
+                return Ok(page_error(lang, multipart_error(e.status())));
             }
         }
     }
@@ -378,15 +388,25 @@ pub struct LangForm {
 }
 
 /// Sets the language cookie and goes back to a page of homeward's own.
-pub async fn set_language(Form(form): Form<LangForm>) -> Response {
+pub async fn set_language(UiForm(form): UiForm<LangForm>) -> Response {
     let lang = Lang::parse(&form.lang).unwrap_or(Lang::En);
-    // Only a local path: never an open redirect.
-    let back = if form.back.starts_with('/') && !form.back.starts_with("//") { form.back } else { "/home".into() };
     (
         [(header::SET_COOKIE, format!("homeward_lang={}; Path=/; SameSite=Strict; Max-Age=31536000", lang.code()))],
-        Redirect::to(&back),
+        Redirect::to(local_path(&form.back)),
     )
         .into_response()
+}
+
+/// `back` if it is a path on this site, otherwise `/`: never an open
+/// redirect, never an invalid `Location`. Browsers read `//host` and `/\host`
+/// as another site (they treat a backslash as a slash), a control character
+/// could split the header, and a header value must be visible ASCII; so a
+/// local path starts with one `/`, and holds printable ASCII without a
+/// backslash (the pages only ever send such paths).
+pub fn local_path(back: &str) -> &str {
+    let local =
+        back.starts_with('/') && !back.starts_with("//") && back.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if local { back } else { "/" }
 }
 
 pub async fn htmx() -> impl IntoResponse {

@@ -6,7 +6,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use homeward_domain::{Decision, Disclosure, PersonId, SoughtPerson};
@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::auth::PeerIp;
 use crate::auth::capabilities::{CanSearch, CanTrace};
 use crate::error::AppError;
+use crate::ui::form::{UiForm, error_page};
 use crate::ui::i18n::{Lang, Strings};
 use crate::v1::requests::{CandidateOut, decide_candidate, family_limit, with_persons};
 use crate::v1::search::{CandidateOut as SearchHit, SearchIn};
@@ -145,7 +146,7 @@ pub async fn file(
     ip: PeerIp,
     lang: Lang,
     State(state): State<AppState>,
-    Form(form): Form<FileForm>,
+    UiForm(form): UiForm<FileForm>,
 ) -> Result<Response, AppError> {
     if !matches!(can.access, TracingAccess::Family(_)) {
         return Err(AppError::NotFound);
@@ -308,20 +309,20 @@ pub struct DecideForm {
 /// `POST /tracing/{id}/decide`: a caseworker confirms or rejects.
 pub async fn decide(
     can: CanTrace,
+    lang: Lang,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Form(form): Form<DecideForm>,
+    UiForm(form): UiForm<DecideForm>,
 ) -> Result<Response, AppError> {
     let rid = id.parse().map_err(|_| AppError::NotFound)?;
-    let person: PersonId = form.person_id.parse().map_err(|_| AppError::BadRequest("person_id"))?;
-    let decision: Decision = form.decision.parse().map_err(|()| AppError::BadRequest("decision"))?;
-    let disclosure = form
-        .disclosure
-        .as_deref()
-        .filter(|d| !d.is_empty())
-        .map(str::parse::<Disclosure>)
-        .transpose()
-        .map_err(|()| AppError::BadRequest("disclosure"))?;
+    // The page sends these from hidden fields and radio buttons: a value
+    // that does not parse is a form the page did not make.
+    let disclosure = form.disclosure.as_deref().filter(|d| !d.is_empty()).map(str::parse::<Disclosure>).transpose();
+    let (Ok(person), Ok(decision), Ok(disclosure)) =
+        (form.person_id.parse::<PersonId>(), form.decision.parse::<Decision>(), disclosure)
+    else {
+        return Ok(error_page(lang, StatusCode::BAD_REQUEST));
+    };
     decide_candidate(&state, &can, rid, person, decision, disclosure).await?;
     Ok(Redirect::to(&format!("/tracing/{rid}")).into_response())
 }
@@ -368,7 +369,7 @@ pub async fn search(
     can: CanSearch,
     lang: Lang,
     State(state): State<AppState>,
-    Form(form): Form<SearchForm>,
+    UiForm(form): UiForm<SearchForm>,
 ) -> Result<Response, AppError> {
     let input = SearchIn {
         family_name: form.family_name.clone(),

@@ -297,14 +297,9 @@ pub struct StatusIn {
 const MAX_PLACE: usize = 500;
 const MAX_DETAILS: usize = 2000;
 
+/// The free-text rule every input shares (`homeward_domain::text`).
 fn free_text(field: &str, v: Option<String>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())?;
-    if v.chars().count() > max {
-        errors.push(FieldError::new(field, format!("longer than {max} characters")));
-    } else if v.chars().any(|c| c.is_control() && c != '\n') {
-        errors.push(FieldError::new(field, "contains control characters"));
-    }
-    Some(v)
+    homeward_domain::text::free_text(field, v.as_deref(), max, errors)
 }
 
 impl StatusIn {

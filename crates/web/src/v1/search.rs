@@ -59,13 +59,9 @@ impl SearchIn {
     /// The matcher's record, or every invalid field (named, never quoted).
     pub fn to_record(&self) -> Result<MatchRecord, Vec<FieldError>> {
         let mut errors = Vec::new();
+        // The free-text rule every input shares (`homeward_domain::text`).
         let mut text = |field: &'static str, v: &Option<String>| -> Option<String> {
-            let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-            if v.chars().count() > MAX_FIELD {
-                errors.push(FieldError::new(field, format!("longer than {MAX_FIELD} characters")));
-                return None;
-            }
-            Some(v.to_owned())
+            homeward_domain::text::free_text(field, v.as_deref(), MAX_FIELD, &mut errors)
         };
         let family_name = text("family_name", &Some(self.family_name.clone()));
         let given_names = text("given_names", &self.given_names);

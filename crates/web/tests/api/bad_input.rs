@@ -192,3 +192,94 @@ async fn log_proof_problems_have_the_documented_shape() {
         }
     }
 }
+
+/// Finding 10a of the review (issue 20): an enquirer name with a NUL was
+/// stored. Every free-text field of every input follows the person fields'
+/// rule (`homeward_domain::text`): a control character is refused, naming
+/// the field, and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_in_any_text_field_are_refused_by_name() {
+    let auth = homeward_web::AuthSettings { family_searches_per_hour: 1000, ..Default::default() };
+    let app = crate::support::TestApp::start_with(crate::support::Options { auth, ..Default::default() }).await;
+    let requests_before =
+        homeward_store::TracingStore::tracing_requests(app.store.as_ref(), &Default::default()).await.unwrap().len();
+    let good = serde_json::json!({
+        "enquirer_name": "Ганна Мельник", "relationship": "mother", "contact": "+380 67 765 43 21", "consent": true,
+        "sought": {"family_name": "Мельник", "given_names": "Іван", "patronymic": "Петрович",
+                   "mother_maiden_name": "Коваль", "place_of_birth": "Полтава", "service_number": "AB-1", "unit": "1st"}
+    });
+    let text_fields = [
+        "enquirer_name",
+        "relationship",
+        "contact",
+        "sought.family_name",
+        "sought.given_names",
+        "sought.patronymic",
+        "sought.mother_maiden_name",
+        "sought.place_of_birth",
+        "sought.service_number",
+        "sought.unit",
+    ];
+    for field in text_fields {
+        for bad in ["Ган\u{0}на", "Ганна\u{1b}[2J", "Ганна\rМельник"] {
+            let mut body = good.clone();
+            let slot = match field.split_once('.') {
+                Some((_, inner)) => &mut body["sought"][inner],
+                None => &mut body[field],
+            };
+            *slot = bad.into();
+            let (status, answer) = problem(app.post_json("family", "/api/v1/tracing-requests", &body).await).await;
+            assert_eq!(status, 422, "{field} {bad:?}: {answer}");
+            let named: Vec<&str> =
+                answer["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+            assert_eq!(named, vec![field], "{answer}");
+            assert!(!answer.to_string().contains("Ган"), "the value is not quoted: {answer}");
+        }
+    }
+    // The form on the page follows the same rule.
+    let resp = app
+        .request("family", Method::POST, "/tracing")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("enquirer_name=%D0%93%D0%B0%00&relationship=mother&contact=x&family_name=Melnyk&consent=yes")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    assert!(resp.text().await.unwrap().contains("enquirer_name: contains control characters"));
+    let requests_after =
+        homeward_store::TracingStore::tracing_requests(app.store.as_ref(), &Default::default()).await.unwrap().len();
+    assert_eq!(requests_after, requests_before, "nothing stored");
+    // And the control is no new rule for the good body: it is filed.
+    assert_eq!(app.post_json("family", "/api/v1/tracing-requests", &good).await.status(), 202);
+
+    // A status event's place and details, and a search, by the same rule.
+    let path = format!("/api/v1/persons/{}/status", app.persons.a_own);
+    for (field, body) in [
+        ("place", serde_json::json!({"status": "held", "place": "Camp\u{0}3"})),
+        ("details", serde_json::json!({"status": "held", "details": "ok\u{7}"})),
+    ] {
+        let (status, answer) = problem(app.post_json("officer-a", &path, &body).await).await;
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["errors"][0]["field"], field, "{answer}");
+    }
+    let (status, answer) = problem(
+        app.post_json("mediator", "/api/v1/search", &serde_json::json!({"family_name": "Ко\u{0}валенко"})).await,
+    )
+    .await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["errors"][0]["field"], "family_name", "{answer}");
+    // An import's status place: the row is rejected by line and field.
+    let csv = "record_id,family_name,given_names,power,category,status,status_place\n\
+               C-1,Ткаченко,Петро,A,military,held,Camp\u{1}3\n";
+    let resp = app
+        .request("officer-a", Method::POST, "/api/v1/imports/persons")
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = problem(resp).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["report"]["rejections"][0]["field"], "status_place", "{body}");
+    assert_eq!(app.person_count().await, 3, "nothing stored");
+}

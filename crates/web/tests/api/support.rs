@@ -98,18 +98,29 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// How a test server differs from the default one.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// The registry index is still loading ([`TestApp::start_loading`]).
+    pub loading: bool,
+    pub auth: AuthSettings,
+    /// `Strict-Transport-Security` on every answer.
+    pub hsts: bool,
+}
+
 impl TestApp {
     pub async fn start() -> Self {
-        Self::start_with_index(false).await
+        Self::start_with(Options::default()).await
     }
 
     /// A server whose registry index is still loading, as after a start:
     /// nothing loads it until the test calls `index.load()`.
     pub async fn start_loading() -> Self {
-        Self::start_with_index(true).await
+        Self::start_with(Options { loading: true, ..Options::default() }).await
     }
 
-    async fn start_with_index(loading: bool) -> Self {
+    pub async fn start_with(options: Options) -> Self {
+        let Options { loading, auth, hsts } = options;
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path().join("homeward.db")).await.unwrap());
         store.set_conflict(&setup()).await.unwrap();
@@ -159,9 +170,10 @@ impl TestApp {
         .await
         .unwrap();
         let publication = Arc::new(homeward_service::log::Publication::default());
-        let mut state = AppState::new(store.clone(), store.clone(), store.clone(), AuthSettings::default())
+        let mut state = AppState::new(store.clone(), store.clone(), store.clone(), auth)
             .with_import_dir(dir.path().join("imports"))
-            .with_publication(publication.clone());
+            .with_publication(publication.clone())
+            .with_hsts(hsts);
         if loading {
             state = state.with_index(homeward_service::matching::LiveIndex::loading(store.clone()));
         }

@@ -96,3 +96,85 @@ async fn a_blocked_log_shows_on_readiness_and_the_operators_pages() {
     app.publication.resume();
     assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
 }
+
+/// Finding 10b of the review (issue 20): `back=/%5Cevil.example` sent the
+/// browser to `/\evil.example` (another site, to a browser) and
+/// `back=/%0d%0a` answered 500. Only a local path is followed; anything
+/// else goes to `/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_language_menu_goes_back_only_to_a_local_path() {
+    let app = TestApp::start().await;
+    let cases = [
+        ("/registry", "/registry"),
+        (&format!("/registry/{}", app.persons.a_own) as &str, &format!("/registry/{}", app.persons.a_own) as &str),
+        ("/%5Cevil.example", "/"),
+        ("/%5C%5Cevil.example", "/"),
+        ("%5C%5Cevil.example", "/"),
+        ("//evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/%0d%0a", "/"),
+        ("/%0d%0aSet-Cookie:%20x=1", "/"),
+        ("/a%09b", "/"),
+        ("/%00", "/"),
+        ("/%D0%BA", "/"),
+        ("", "/"),
+    ];
+    for (back, want) in cases {
+        let resp = app
+            .request("officer-a", reqwest::Method::POST, "/language")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("lang=uk&back={}", back.replace('/', "%2F")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303, "back={back}");
+        assert_eq!(resp.headers()["location"], want, "back={back}");
+        assert!(resp.headers()["set-cookie"].to_str().unwrap().starts_with("homeward_lang=uk;"), "back={back}");
+    }
+}
+
+/// Finding 10d of the review (issue 20): a form the server could not read
+/// answered axum's plain English text. A page's form error is an HTML page
+/// in the reader's language, with the status kept, quoting nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_form_answers_a_page_in_the_readers_language() {
+    let app = TestApp::start().await;
+    let req = |role: &str, path: &str, lang: &str, ct: &str, body: &str| {
+        app.request(role, reqwest::Method::POST, path)
+            .header("accept", "text/html")
+            .header("accept-language", lang)
+            .header("content-type", ct)
+            .body(body.to_owned())
+    };
+    let form = "application/x-www-form-urlencoded";
+    let decide = format!("/tracing/{}/decide", app.persons.request);
+    let cases = [
+        // (role, path, content type, body, status)
+        ("family", "/tracing", "text/plain", "enquirer_name=Ганна", 415),
+        ("family", "/tracing", form, "consent=yes&consent=no&enquirer_name=Ганна", 422),
+        ("mediator", "/search", form, "family_name=Kovalenko&family_name=Ганна", 422),
+        ("caseworker", &decide, form, "decision=confirmed", 422),
+        ("caseworker", &decide, form, "person_id=Ганна&decision=confirmed", 400),
+        ("officer-a", "/language", form, "back=/registry", 422),
+        ("officer-a", "/import", "text/csv", "record_id\nГанна\n", 400),
+    ];
+    for (lang, heading) in [
+        ("uk", "Не вдалося використати форму"),
+        ("ru", "Не удалось использовать форму"),
+        ("en", "The form could not be used"),
+    ] {
+        for (role, path, ct, body, want) in cases {
+            let resp = req(role, path, lang, ct, body).send().await.unwrap();
+            let what = format!("{lang} {role} POST {path} {ct}");
+            assert_eq!(resp.status(), want, "{what}");
+            let ct = resp.headers()["content-type"].to_str().unwrap().to_owned();
+            assert!(ct.starts_with("text/html"), "{what}: {ct}");
+            let html = resp.text().await.unwrap();
+            assert!(html.contains(&format!("<html lang=\"{lang}\">")) && html.contains(heading), "{what}: {html}");
+            assert!(
+                !html.contains("Ганна") && !html.contains("Failed to deserialize"),
+                "{what}: quotes the request: {html}"
+            );
+        }
+    }
+}
