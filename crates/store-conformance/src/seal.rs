@@ -292,7 +292,8 @@ pub async fn health_details_are_sealed_at_rest_and_rotate(db: Box<dyn RawDb>) {
     assert_eq!(status.last.event.details.as_deref(), Some(WOUND));
 
     // The log commits to the plaintext: every record's commitment still matches.
-    let (entry, rec) = store.entry_for_record(record::STATUS_EVENT, &record::status_id(id, 2)).await.unwrap().unwrap();
+    let (entry, rec) =
+        store.entry_for_record(&homeward_store::RecordKey::Status { person: id, seq: 2 }).await.unwrap().unwrap();
     let rec = rec.unwrap();
     assert_eq!(rec.commitment(&entry.salt), entry.commitment, "the log commits to the plaintext");
     let audited = audit_status_records(&store).await;
@@ -320,7 +321,8 @@ pub async fn health_details_are_sealed_at_rest_and_rotate(db: Box<dyn RawDb>) {
     assert_eq!(person.timeline[0].event.details.as_deref(), Some(WOUND));
     assert_eq!(person.timeline[1].event.details.as_deref(), Some("typhus"));
     // The re-sealed values still match their log entries, except the one altered behind the log's back.
-    let (entry, rec) = store.entry_for_record(record::STATUS_EVENT, &record::status_id(id, 1)).await.unwrap().unwrap();
+    let (entry, rec) =
+        store.entry_for_record(&homeward_store::RecordKey::Status { person: id, seq: 1 }).await.unwrap().unwrap();
     assert_eq!(rec.unwrap().commitment(&entry.salt), entry.commitment);
 
     // The old keyring alone no longer opens them: an error naming the record and column, not the value.

@@ -160,11 +160,10 @@ impl LogStore for PgStore {
 
     async fn entry_for_record(
         &self,
-        record_type: &str,
-        record_id: &str,
+        key: &homeward_store::RecordKey,
     ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
         let mut c = self.pool.acquire().await.map_err(backend_error)?;
-        log::entry_for_record(&mut c, &self.keys, record_type, record_id).await
+        log::entry_for_record(&mut c, &self.keys, key).await
     }
 
     async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use futures_util::TryStreamExt;
 use homeward_domain::{ConflictSetup, PartyKind, PersonId, SourceRef, StatusEvent};
-use homeward_store::log::{self as hlog, record};
+use homeward_store::log::{self as hlog, RecordKey};
 use homeward_store::seal::EntryKey;
 use homeward_store::{Actor, AuditItem, Keyring, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead, seal};
 use homeward_tlog::{
@@ -341,13 +341,13 @@ async fn conflict_record(c: &mut PgConnection) -> Result<Option<(Option<i64>, Co
 pub(crate) async fn entry_for_record(
     c: &mut PgConnection,
     keys: &Keyring,
-    record_type: &str,
-    record_id: &str,
+    key: &RecordKey,
 ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
-    let found: Option<(Option<i64>, LoggedRecord)> = match record_type {
-        record::CONFLICT => conflict_record(&mut *c).await?.map(|(id, setup)| (id, LoggedRecord::Conflict { setup })),
-        record::IDENTITY_VERSION => {
-            let Some(id) = record_id.strip_prefix("identity/") else { return Ok(None) };
+    let found: Option<(Option<i64>, LoggedRecord)> = match key {
+        RecordKey::Conflict => {
+            conflict_record(&mut *c).await?.map(|(id, setup)| (id, LoggedRecord::Conflict { setup }))
+        }
+        RecordKey::Identity(id) => {
             let r = sqlx::query(concat!(
                 "SELECT log_id, id, person_id, source, record_id, version, ",
                 crate::identity_columns!(),
@@ -362,20 +362,13 @@ pub(crate) async fn entry_for_record(
                 None => None,
             }
         }
-        record::STATUS_EVENT => {
-            let mut parts = record_id.split('/');
-            let (Some("person"), Some(person), Some("status"), Some(seq), None) =
-                (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-            else {
-                return Ok(None);
-            };
-            let (Ok(person), Ok(seq)) = (person.parse::<PersonId>(), seq.parse::<i32>()) else { return Ok(None) };
+        RecordKey::Status { person, seq } => {
             let r = sqlx::query(
                 "SELECT log_id, person_id, seq, status, occurred_on, place, details, reported_by FROM status_event
                  WHERE person_id = $1 AND seq = $2",
             )
             .bind(person.0)
-            .bind(seq)
+            .bind(*seq as i32)
             .fetch_optional(&mut *c)
             .await
             .map_err(backend_error)?;
@@ -384,8 +377,7 @@ pub(crate) async fn entry_for_record(
                 None => None,
             }
         }
-        record::TRACING_EVENT => crate::requests::event_for_record(&mut *c, keys, record_id).await?,
-        _ => None,
+        RecordKey::Tracing { request, seq } => crate::requests::event_at(&mut *c, keys, *request, *seq).await?,
     };
     match found {
         Some((Some(log_id), rec)) => Ok(entry_by_id(c, log_id).await?.map(|e| (e, Some(rec)))),

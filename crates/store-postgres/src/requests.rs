@@ -369,22 +369,18 @@ pub(crate) async fn audit_events(
     Ok(true)
 }
 
-pub(crate) async fn event_for_record(
+/// The tracing event `seq` of `request`, with its log id.
+pub(crate) async fn event_at(
     c: &mut PgConnection,
     keys: &Keyring,
-    record_id: &str,
+    request: TracingRequestId,
+    seq: u32,
 ) -> Result<Option<(Option<i64>, LoggedRecord)>, StoreError> {
-    let mut parts = record_id.split('/');
-    let (Some("tracing"), Some(request), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Ok(None);
-    };
-    let (Ok(request), Ok(seq)) = (request.parse::<TracingRequestId>(), seq.parse::<i32>()) else { return Ok(None) };
     let r = sqlx::query(
         "SELECT log_id, request_id, seq, content, contact FROM tracing_event WHERE request_id = $1 AND seq = $2",
     )
     .bind(request.0)
-    .bind(seq)
+    .bind(seq as i32)
     .fetch_optional(&mut *c)
     .await
     .map_err(backend_error)?;

@@ -207,12 +207,10 @@ impl LogStore for SqliteStore {
 
     async fn entry_for_record(
         &self,
-        record_type: &str,
-        record_id: &str,
+        key: &homeward_store::RecordKey,
     ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
-        let (t, id) = (record_type.to_owned(), record_id.to_owned());
-        let keys = self.keys.clone();
-        self.read(move |c| log::entry_for_record(c, &keys, &t, &id)).await
+        let (key, keys) = (key.clone(), self.keys.clone());
+        self.read(move |c| log::entry_for_record(c, &keys, &key)).await
     }
 
     async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {

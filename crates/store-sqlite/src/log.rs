@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use homeward_domain::{PartyKind, PersonId, SourceRef};
-use homeward_store::log::{self as hlog, record};
+use homeward_domain::{PartyKind, SourceRef};
+use homeward_store::log::{self as hlog, RecordKey, record};
 use homeward_store::seal::EntryKey;
 use homeward_store::{Actor, AuditItem, Keyring, LogEntry, LoggedRecord, StoreError, StoredCheckpoint, TreeHead, seal};
 use homeward_tlog::{Hash, HashReader, stored_hash_count, stored_hashes_for_records, tree_hash};
@@ -343,11 +343,10 @@ pub(crate) fn entry_by_id(c: &Connection, id: i64) -> Result<Option<LogEntry>, S
 pub(crate) fn entry_for_record(
     c: &Connection,
     keys: &Keyring,
-    record_type: &str,
-    record_id: &str,
+    key: &RecordKey,
 ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
-    let found: Option<(Option<i64>, LoggedRecord)> = match record_type {
-        record::CONFLICT => {
+    let found: Option<(Option<i64>, LoggedRecord)> = match key {
+        RecordKey::Conflict => {
             let setup = read::conflict(c)?;
             let log_id = c
                 .query_row("SELECT log_id FROM conflict WHERE id = 1", [], |r| r.get(0))
@@ -356,8 +355,7 @@ pub(crate) fn entry_for_record(
                 .flatten();
             setup.map(|setup| (log_id, LoggedRecord::Conflict { setup }))
         }
-        record::IDENTITY_VERSION => {
-            let Some(id) = record_id.strip_prefix("identity/") else { return Ok(None) };
+        RecordKey::Identity(id) => {
             let sql = format!(
                 "SELECT log_id, id, person_id, source, record_id, version, {IDENTITY_COLUMNS} FROM identity_version WHERE id = ?1"
             );
@@ -368,15 +366,8 @@ pub(crate) fn entry_for_record(
                 None => None,
             }
         }
-        record::STATUS_EVENT => {
-            let mut parts = record_id.split('/');
-            let (Some("person"), Some(person), Some("status"), Some(seq), None) =
-                (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-            else {
-                return Ok(None);
-            };
-            let (Ok(person), Ok(seq)) = (person.parse::<PersonId>(), seq.parse::<u32>()) else { return Ok(None) };
-            c.prepare_cached(
+        RecordKey::Status { person, seq } => c
+            .prepare_cached(
                 "SELECT log_id, person_id, seq, status, occurred_on, place, details, reported_by FROM status_event
                  WHERE person_id = ?1 AND seq = ?2",
             )
@@ -385,10 +376,8 @@ pub(crate) fn entry_for_record(
             })
             .map_err(backend_error)?
             .map(|(log_id, rec)| Ok::<_, StoreError>((log_id, seal::open_status_record(keys, rec)?)))
-            .transpose()?
-        }
-        record::TRACING_EVENT => crate::requests::event_for_record(c, keys, record_id)?,
-        _ => None,
+            .transpose()?,
+        RecordKey::Tracing { request, seq } => crate::requests::event_at(c, keys, *request, *seq)?,
     };
     match found {
         Some((Some(log_id), rec)) => Ok(entry_by_id(c, log_id)?.map(|e| (e, Some(rec)))),

@@ -363,18 +363,13 @@ pub(crate) fn audit_events(
     Ok(true)
 }
 
-/// The event a record id (`tracing/REQUEST/SEQ`) names, with its log id.
-pub(crate) fn event_for_record(
+/// The tracing event `seq` of `request`, with its log id.
+pub(crate) fn event_at(
     c: &Connection,
     keys: &Keyring,
-    record_id: &str,
+    request: TracingRequestId,
+    seq: u32,
 ) -> Result<Option<(Option<i64>, LoggedRecord)>, StoreError> {
-    let mut parts = record_id.split('/');
-    let (Some("tracing"), Some(request), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Ok(None);
-    };
-    let (Ok(request), Ok(seq)) = (request.parse::<TracingRequestId>(), seq.parse::<u32>()) else { return Ok(None) };
     let mut st = c
         .prepare_cached(
             "SELECT log_id, request_id, seq, content, contact FROM tracing_event WHERE request_id = ?1 AND seq = ?2",

@@ -24,7 +24,7 @@ pub use access::{AccessEntry, AccessLogStore, AccessOutcome, AccessQuery, Access
 pub use accounts::*;
 pub use error::{Refusal, StoreError};
 pub use jobs::{ImportJob, ImportJobId, ImportJobStore, JobProgress, JobState, NewImportJob};
-pub use log::{Actor, AuditItem, LogEntry, LogStore, LoggedRecord, StoredCheckpoint, TreeHead};
+pub use log::{Actor, AuditItem, LogEntry, LogStore, LoggedRecord, RecordKey, StoredCheckpoint, TreeHead};
 pub use model::*;
 pub use requests::{MatchCandidate, NewCandidate, NewTracingRequest, RequestFilter, TracingRequest, TracingStore};
 pub use seal::{Keyring, SealError, SealUsage, SealedIdentity};

@@ -184,7 +184,65 @@ pub enum LoggedRecord {
     },
 }
 
-/// Record types and ids as they appear in leaves.
+/// A logged record, named: the one place record ids are made and parsed
+/// (`identity/<uuid>`, `person/<uuid>/status/<seq>`, `tracing/<uuid>/<seq>`,
+/// `conflict`). Backends look records up by key; a reveal parses the id the
+/// user gives. A new logged kind adds a variant here and the compiler shows
+/// every place that must learn it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordKey {
+    Conflict,
+    /// An identity version, by its id (a UUID's text).
+    Identity(String),
+    Status {
+        person: PersonId,
+        seq: u32,
+    },
+    Tracing {
+        request: homeward_domain::TracingRequestId,
+        seq: u32,
+    },
+}
+
+impl RecordKey {
+    /// The record type (as in `log_entry.record_type`).
+    pub fn record_type(&self) -> &'static str {
+        match self {
+            RecordKey::Conflict => record::CONFLICT,
+            RecordKey::Identity(_) => record::IDENTITY_VERSION,
+            RecordKey::Status { .. } => record::STATUS_EVENT,
+            RecordKey::Tracing { .. } => record::TRACING_EVENT,
+        }
+    }
+
+    /// The record id (as in `log_entry.record_id`).
+    pub fn record_id(&self) -> String {
+        match self {
+            RecordKey::Conflict => record::conflict_id(),
+            RecordKey::Identity(id) => record::identity_id(id),
+            RecordKey::Status { person, seq } => record::status_id(*person, *seq),
+            RecordKey::Tracing { request, seq } => record::tracing_id(*request, *seq),
+        }
+    }
+
+    /// Parses a record id; `None` if it names no kind of logged record.
+    pub fn parse(record_id: &str) -> Option<Self> {
+        let parts: Vec<&str> = record_id.split('/').collect();
+        match parts.as_slice() {
+            ["conflict"] => Some(RecordKey::Conflict),
+            ["identity", id] if !id.is_empty() => Some(RecordKey::Identity((*id).to_owned())),
+            ["person", person, "status", seq] => {
+                Some(RecordKey::Status { person: person.parse().ok()?, seq: seq.parse().ok()? })
+            }
+            ["tracing", request, seq] => {
+                Some(RecordKey::Tracing { request: request.parse().ok()?, seq: seq.parse().ok()? })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Record types and ids as they appear in entries.
 pub mod record {
     use homeward_domain::PersonId;
 
@@ -218,11 +276,18 @@ impl LoggedRecord {
     }
 
     pub fn record_id(&self) -> String {
+        self.key().record_id()
+    }
+
+    /// The record's key.
+    pub fn key(&self) -> RecordKey {
         match self {
-            LoggedRecord::Conflict { .. } => record::conflict_id(),
-            LoggedRecord::IdentityVersion { id, .. } => record::identity_id(id),
-            LoggedRecord::StatusEvent { person_id, seq, .. } => record::status_id(*person_id, *seq),
-            LoggedRecord::TracingEvent { request_id, seq, .. } => record::tracing_id(*request_id, *seq),
+            LoggedRecord::Conflict { .. } => RecordKey::Conflict,
+            LoggedRecord::IdentityVersion { id, .. } => RecordKey::Identity(id.clone()),
+            LoggedRecord::StatusEvent { person_id, seq, .. } => RecordKey::Status { person: *person_id, seq: *seq },
+            LoggedRecord::TracingEvent { request_id, seq, .. } => {
+                RecordKey::Tracing { request: *request_id, seq: *seq }
+            }
         }
     }
 
@@ -397,11 +462,7 @@ pub trait LogStore: Send + Sync {
     async fn entries(&self, start: u64, end: u64) -> Result<Vec<LogEntry>, StoreError>;
 
     /// The entry for a record, with the record as it is now.
-    async fn entry_for_record(
-        &self,
-        record_type: &str,
-        record_id: &str,
-    ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError>;
+    async fn entry_for_record(&self, key: &RecordKey) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError>;
 
     /// Stores a signed checkpoint (replacing the note of the same size, to add cosignatures).
     async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError>;
@@ -440,4 +501,27 @@ pub fn new_salt() -> [u8; 32] {
 pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     (now.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_keys_round_trip_and_nothing_else_parses() {
+        let person = PersonId::new();
+        let request = homeward_domain::TracingRequestId::new();
+        for key in [
+            RecordKey::Conflict,
+            RecordKey::Identity("0190c6e2-0000-7000-8000-000000000000".into()),
+            RecordKey::Status { person, seq: 2 },
+            RecordKey::Tracing { request, seq: 1 },
+        ] {
+            assert_eq!(RecordKey::parse(&key.record_id()), Some(key.clone()), "{}", key.record_id());
+        }
+        for bad in ["", "conflict/1", "identity/", "person/x/status/1", "person/{person}/status", "tracing/1/2", "x"] {
+            assert_eq!(RecordKey::parse(bad), None, "{bad}");
+        }
+        assert_eq!(RecordKey::parse(&format!("person/{person}/status/x")), None);
+    }
 }

@@ -3,8 +3,9 @@
 //! can prove to anyone holding the log's public key that it was logged, and
 //! when. `check` needs nothing but the bundle and the key.
 
+use homeward_store::RecordKey;
 use homeward_store::Store;
-use homeward_store::log::{event, record, record_id_of_content};
+use homeward_store::log::{event, record_id_of_content};
 use homeward_tlog::{
     Hash, LeafRecord, LogLeaf, Verifier, canonical_json, commitment, open_checkpoint, open_note, verify_inclusion,
 };
@@ -94,20 +95,6 @@ pub struct Checked {
     pub checkpoint_size: u64,
 }
 
-fn record_type_of(record_id: &str) -> Option<&'static str> {
-    if record_id == record::conflict_id() {
-        Some(record::CONFLICT)
-    } else if record_id.starts_with("identity/") {
-        Some(record::IDENTITY_VERSION)
-    } else if record_id.starts_with("person/") && record_id.contains("/status/") {
-        Some(record::STATUS_EVENT)
-    } else if record_id.starts_with("tracing/") {
-        Some(record::TRACING_EVENT)
-    } else {
-        None
-    }
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -126,9 +113,8 @@ fn unhex32(s: &str) -> Option<[u8; 32]> {
 /// Builds the bundle for a record, proving inclusion in the latest checkpoint.
 pub async fn reveal(store: &dyn Store, record_id: &str) -> Result<RevealBundle, RevealError> {
     let not_found = || RevealError::NotFound(record_id.to_owned());
-    let record_type = record_type_of(record_id).ok_or_else(not_found)?;
-    let (entry, record) =
-        store.entry_for_record(record_type, record_id).await.map_err(LogError::from)?.ok_or_else(not_found)?;
+    let key = RecordKey::parse(record_id).ok_or_else(not_found)?;
+    let (entry, record) = store.entry_for_record(&key).await.map_err(LogError::from)?.ok_or_else(not_found)?;
     let record = record.ok_or_else(not_found)?;
     let index = entry.leaf_index.ok_or_else(|| RevealError::NotYetPublished(record_id.to_owned()))?;
     let checkpoint = store.latest_checkpoint().await.map_err(LogError::from)?;
