@@ -30,7 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(v1::openapi::serve))
         // Pages: the registry, a person, the CSV import, the public log, the language menu.
         .route("/static/htmx.min.js", get(ui::htmx))
-        .route("/registry", get(ui::registry))
+        .route("/registry", get(ui::registry).post(ui::registry_search))
         .route("/registry/{id}", get(ui::person))
         .route(
             "/import",

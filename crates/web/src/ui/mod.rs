@@ -97,6 +97,9 @@ pub struct RegistryPage {
     next: Option<String>,
 }
 
+/// The registry's filter, as the page's form posts it: the name typed into
+/// the search box never goes into a URL (browser history, proxy logs,
+/// `Referer`), so the filter, and the next page's, travel in a POST body.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistryQuery {
@@ -123,11 +126,42 @@ fn search_key(s: &str) -> String {
 const SEARCH_SCAN: u32 = 1000;
 const PAGE: u32 = 50;
 
+/// No query parameters: `GET /registry` is the first page, unfiltered.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
+/// `GET /registry`: the first page and the filter form. A query string (an
+/// old bookmark with `?q=NAME`) is refused, not read: a filter comes by POST.
 pub async fn registry(
     can: CanRead,
     lang: Lang,
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<RegistryQuery>,
+    query: Result<ApiQuery<NoQuery>, AppError>,
+) -> Result<Response, AppError> {
+    if let Err(e) = query {
+        return Ok(page_error(lang, e));
+    }
+    registry_page(can, lang, &state, RegistryQuery::default(), "GET /registry").await
+}
+
+/// `POST /registry`: the page for the posted filter (the form, htmx as one
+/// types, and the next page's button).
+pub async fn registry_search(
+    can: CanRead,
+    lang: Lang,
+    State(state): State<AppState>,
+    UiForm(q): UiForm<RegistryQuery>,
+) -> Result<Response, AppError> {
+    registry_page(can, lang, &state, q, "POST /registry").await
+}
+
+async fn registry_page(
+    can: CanRead,
+    lang: Lang,
+    state: &AppState,
+    q: RegistryQuery,
+    endpoint: &'static str,
 ) -> Result<Response, AppError> {
     let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
     let bad = |_| AppError::BadRequest("a filter does not parse");
@@ -139,8 +173,7 @@ pub async fn registry(
     let after = opt(&q.after).map(|s| s.parse::<PersonId>()).transpose().map_err(|_| AppError::BadRequest("after"))?;
     let needle = opt(&q.q).map(|s| search_key(&s));
     let limit = if needle.is_some() { SEARCH_SCAN } else { PAGE };
-    let found =
-        state.registry.list(&can.reader, &filter, &Page { after, limit }, &can.accessor("GET /registry")).await?;
+    let found = state.registry.list(&can.reader, &filter, &Page { after, limit }, &can.accessor(endpoint)).await?;
     let next = (found.len() == limit as usize).then(|| found.last().map(|r| r.id.to_string())).flatten();
     let rows = found
         .into_iter()

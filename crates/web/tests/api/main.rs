@@ -4,6 +4,7 @@
 mod access;
 mod bad_input;
 mod browser;
+mod forms;
 mod headers;
 mod imports;
 mod matrix;
