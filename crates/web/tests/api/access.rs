@@ -94,3 +94,62 @@ async fn a_page_view_is_logged_as_the_page() {
         .collect();
     assert_eq!(seen, vec!["GET /api/v1/tracing-requests/{id}", "GET /tracing/{id}"], "{log}");
 }
+
+/// Issue 20, finding 9: one name search on the registry page that showed
+/// few rows wrote an access entry for every row it scanned. Now only the
+/// rows shown are logged, and a person who exists is found on the first
+/// answer, not "nobody" beside a "next page" link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_search_logs_the_rows_it_shows_not_the_rows_it_scanned() {
+    let app = TestApp::start().await;
+    // 120 more persons of A's, none of them a Kovalenko, ahead of nobody in
+    // particular: the scan passes them all.
+    let mut csv = String::from("record_id,family_name,given_names,power,category,status\n");
+    for n in 0..120 {
+        csv.push_str(&format!("S-{n},Мельник{n},Петро,A,military,held\n"));
+    }
+    let job = app
+        .request("officer-a", reqwest::Method::POST, "/api/v1/imports/persons")
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert!(job.status().is_success(), "{}", job.status());
+    for _ in 0..400 {
+        if app.person_count().await >= 123 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(app.person_count().await >= 123);
+    let before = access_entries(&app, "mediator").await;
+    let resp = app
+        .request("mediator", reqwest::Method::POST, "/registry")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("q=kovalenko")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Коваленко"), "found on the first answer");
+    let after = access_entries(&app, "mediator").await;
+    let new: Vec<&(String, String)> = after.iter().skip(before.len()).collect();
+    assert_eq!(new.len(), 1, "one row shown, one access: {new:?}");
+    assert_eq!(new[0], &(app.persons.a_own.to_string(), "POST /registry".to_owned()));
+}
+
+/// The mediator's reads as the access log lists them, oldest first.
+async fn access_entries(app: &TestApp, user: &str) -> Vec<(String, String)> {
+    let log: serde_json::Value = app.get("mediator", "/api/v1/access-log?limit=1000").await.json().await.unwrap();
+    let mut items: Vec<(String, String)> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["username"] == user)
+        .map(|i| (i["person"].as_str().unwrap().to_owned(), i["endpoint"].as_str().unwrap().to_owned()))
+        .collect();
+    items.reverse();
+    items
+}
