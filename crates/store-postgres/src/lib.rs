@@ -13,6 +13,7 @@ mod import;
 mod import_batch;
 mod jobs;
 mod log;
+mod records;
 mod requests;
 mod rows;
 mod seal;
@@ -163,7 +164,7 @@ impl LogStore for PgStore {
         key: &homeward_store::RecordKey,
     ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
         let mut c = self.pool.acquire().await.map_err(backend_error)?;
-        log::entry_for_record(&mut c, &self.keys, key).await
+        records::entry_for_record(&mut c, &self.keys, key).await
     }
 
     async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
@@ -179,7 +180,7 @@ impl LogStore for PgStore {
     }
 
     async fn audit_records(&self, sink: tokio::sync::mpsc::Sender<AuditItem>) -> Result<(), StoreError> {
-        log::audit_records(&self.pool, &self.keys, sink).await
+        records::audit_records(&self.pool, &self.keys, sink).await
     }
 
     async fn audit_entries(&self, sink: tokio::sync::mpsc::Sender<LogEntry>) -> Result<(), StoreError> {

@@ -24,6 +24,7 @@ mod import;
 mod jobs;
 mod log;
 mod read;
+mod records;
 mod requests;
 mod schema;
 mod seal;
@@ -210,7 +211,7 @@ impl LogStore for SqliteStore {
         key: &homeward_store::RecordKey,
     ) -> Result<Option<(LogEntry, Option<LoggedRecord>)>, StoreError> {
         let (key, keys) = (key.clone(), self.keys.clone());
-        self.read(move |c| log::entry_for_record(c, &keys, &key)).await
+        self.read(move |c| records::entry_for_record(c, &keys, &key)).await
     }
 
     async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
@@ -228,7 +229,7 @@ impl LogStore for SqliteStore {
 
     async fn audit_records(&self, sink: tokio::sync::mpsc::Sender<AuditItem>) -> Result<(), StoreError> {
         let keys = self.keys.clone();
-        self.read(move |c| log::audit_records(c, &keys, &sink)).await
+        self.read(move |c| records::audit_records(c, &keys, &sink)).await
     }
 
     async fn audit_entries(&self, sink: tokio::sync::mpsc::Sender<LogEntry>) -> Result<(), StoreError> {
