@@ -72,13 +72,7 @@ impl Appender {
     /// Who an entry recorded for `party` names: its officer or the
     /// mediator; with no party, the administrator.
     pub(crate) fn actor_of(&self, party: Option<&str>) -> Actor {
-        match party {
-            Some(p) => Actor {
-                role: if self.kinds.get(p) == Some(&PartyKind::Mediator) { "mediator" } else { "party_officer" }.into(),
-                party: Some(p.to_owned()),
-            },
-            None => Actor { role: "admin".into(), party: None },
-        }
+        Actor::for_party(&self.kinds, party)
     }
 
     /// Appends an entry made by `actor` (tracing changes).

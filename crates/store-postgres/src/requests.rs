@@ -5,11 +5,14 @@
 use futures_util::TryStreamExt;
 use homeward_domain::{Decision, Desk, Disclosure, PersonId, RequestStatus, SoughtPerson, TracingRequestId};
 use homeward_store::log::{record, tracing_content};
-use homeward_store::requests::{NewCandidate, NewTracingRequest, RequestFilter, decision_content, filed_content, kind};
+use homeward_store::requests::{
+    NewCandidate, NewTracingRequest, RequestFilter, assigned_content, check_decidable, decision_content, filed_content,
+    kind, split_contact, status_after_candidates,
+};
 use homeward_store::{
     Actor, AuditItem, Keyring, LoggedRecord, MatchCandidate, Refusal, StoreError, TracingRequest, UserId,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -60,8 +63,7 @@ async fn append_event(
             &full,
         )
         .await?;
-    let contact = content.as_object_mut().and_then(|m| m.remove("contact"));
-    let sealed = contact.as_ref().and_then(Value::as_str).map(|v| keys.seal(EVENT_CONTACT, v));
+    let sealed = split_contact(&mut content).map(|v| keys.seal(EVENT_CONTACT, &v));
     sqlx::query(
         "INSERT INTO tracing_event (request_id, seq, kind, content, contact, log_id) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -193,7 +195,7 @@ pub(crate) async fn assign(
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;
-    append_event(&mut tx, keys, &log, id, kind::ASSIGNED, json!({"kind": kind::ASSIGNED, "desk": desk}), by).await?;
+    append_event(&mut tx, keys, &log, id, kind::ASSIGNED, assigned_content(desk), by).await?;
     tx.commit().await.map_err(backend_error)?;
     Ok(true)
 }
@@ -226,7 +228,7 @@ pub(crate) async fn add_candidates(
         .rows_affected();
         added += n as usize;
     }
-    if added > 0 && status == RequestStatus::Open {
+    if status_after_candidates(status, added) == Some(RequestStatus::Candidates) {
         sqlx::query("UPDATE tracing_request SET status = 'candidates' WHERE id = $1")
             .bind(id.0)
             .execute(&mut *tx)
@@ -271,11 +273,7 @@ pub(crate) async fn decide(
     by: &Actor,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await.map_err(backend_error)?;
-    match lock_status(&mut tx, id).await? {
-        Some(s) if s.is_searching() => {}
-        Some(_) => return Err(Refusal::RequestNotSearching.into()),
-        None => return Err(Refusal::NoSuchRequest.into()),
-    }
+    check_decidable(lock_status(&mut tx, id).await?)?;
     let decided = sqlx::query(
         "UPDATE match_candidate SET decision = $3 WHERE request_id = $1 AND person_id = $2 AND decision IS NULL
          RETURNING probability, explanation",

@@ -12,15 +12,6 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::backend_error;
 
-/// Who acts for a reporting party, from the party's kind.
-pub(crate) fn actor(kinds: &HashMap<String, PartyKind>, party: &str) -> Actor {
-    let role = match kinds.get(party) {
-        Some(PartyKind::Mediator) => "mediator",
-        _ => "party_officer",
-    };
-    Actor { role: role.to_owned(), party: Some(party.to_owned()) }
-}
-
 pub(crate) fn party_kinds(c: &Connection) -> Result<HashMap<String, PartyKind>, StoreError> {
     let mut st = c.prepare_cached("SELECT code, kind FROM party").map_err(backend_error)?;
     let rows = st
@@ -111,10 +102,7 @@ impl Appender {
         record_id: &str,
         content: &serde_json::Value,
     ) -> PreparedEntry {
-        let actor = match party {
-            Some(p) => actor(&self.kinds, p),
-            None => Actor { role: "admin".into(), party: None },
-        };
+        let actor = Actor::for_party(&self.kinds, party);
         self.prepare_as(actor, event_type, record_type, record_id, content)
     }
 

@@ -2,10 +2,13 @@
 
 use homeward_domain::{Decision, Desk, Disclosure, PersonId, RequestStatus, SoughtPerson, TracingRequestId};
 use homeward_store::log::{record, tracing_content};
-use homeward_store::requests::{NewCandidate, NewTracingRequest, RequestFilter, decision_content, filed_content, kind};
+use homeward_store::requests::{
+    NewCandidate, NewTracingRequest, RequestFilter, assigned_content, check_decidable, decision_content, filed_content,
+    kind, split_contact, status_after_candidates,
+};
 use homeward_store::{Actor, AuditItem, Keyring, LoggedRecord, MatchCandidate, Refusal, StoreError, TracingRequest};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -65,8 +68,7 @@ fn append_event(
         &record::tracing_id(request, seq),
         &full,
     )?;
-    let contact = content.as_object_mut().and_then(|m| m.remove("contact"));
-    let sealed = contact.as_ref().and_then(Value::as_str).map(|v| keys.seal(EVENT_CONTACT, v));
+    let sealed = split_contact(&mut content).map(|v| keys.seal(EVENT_CONTACT, &v));
     c.execute(
         "INSERT INTO tracing_event (request_id, seq, kind, content, contact, log_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![request.0.as_bytes(), seq, kind, content.to_string(), sealed, log_id],
@@ -200,7 +202,7 @@ pub(crate) fn assign(
     let mut log = Appender::new(&tx, keys)?;
     tx.execute("UPDATE tracing_request SET desk = ?2 WHERE id = ?1", params![id.0.as_bytes(), desk.to_string()])
         .map_err(backend_error)?;
-    append_event(&tx, keys, &mut log, id, kind::ASSIGNED, json!({"kind": kind::ASSIGNED, "desk": desk}), by)?;
+    append_event(&tx, keys, &mut log, id, kind::ASSIGNED, assigned_content(desk), by)?;
     tx.commit().map_err(backend_error)?;
     Ok(true)
 }
@@ -227,7 +229,7 @@ pub(crate) fn add_candidates(
             )
             .map_err(backend_error)?;
     }
-    if added > 0 && status == RequestStatus::Open {
+    if status_after_candidates(status, added) == Some(RequestStatus::Candidates) {
         tx.execute("UPDATE tracing_request SET status = 'candidates' WHERE id = ?1", params![id.0.as_bytes()])
             .map_err(backend_error)?;
     }
@@ -266,11 +268,7 @@ pub(crate) fn decide(
     by: &Actor,
 ) -> Result<(), StoreError> {
     let tx = c.transaction().map_err(backend_error)?;
-    match status_of(&tx, id)? {
-        Some(s) if s.is_searching() => {}
-        Some(_) => return Err(Refusal::RequestNotSearching.into()),
-        None => return Err(Refusal::NoSuchRequest.into()),
-    }
+    check_decidable(status_of(&tx, id)?)?;
     let decided: Option<(f64, String)> = tx
         .query_row(
             "UPDATE match_candidate SET decision = ?3 WHERE request_id = ?1 AND person_id = ?2 AND decision IS NULL

@@ -155,6 +155,29 @@ pub struct Actor {
     pub party: Option<String>,
 }
 
+impl Actor {
+    /// Who acts for a reporting party, from the parties' kinds: the party's
+    /// officer, or the mediator; with no party, the administrator (the
+    /// conflict's setup). The one rule both backends use.
+    pub fn for_party(
+        kinds: &std::collections::HashMap<String, homeward_domain::PartyKind>,
+        party: Option<&str>,
+    ) -> Self {
+        match party {
+            Some(p) => Actor {
+                role: if kinds.get(p) == Some(&homeward_domain::PartyKind::Mediator) {
+                    "mediator"
+                } else {
+                    "party_officer"
+                }
+                .into(),
+                party: Some(p.to_owned()),
+            },
+            None => Actor { role: "admin".into(), party: None },
+        }
+    }
+}
+
 /// A record as it was logged, rebuilt from its row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

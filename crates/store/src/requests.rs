@@ -114,6 +114,39 @@ pub fn filed_content(new: &NewTracingRequest) -> Value {
     })
 }
 
+/// The content of a request's move to another desk.
+pub fn assigned_content(desk: &Desk) -> Value {
+    json!({"kind": kind::ASSIGNED, "desk": desk})
+}
+
+/// Takes the contact out of an event's content: the row keeps it sealed in
+/// a column of its own, the log commits to the whole content.
+pub fn split_contact(content: &mut Value) -> Option<String> {
+    match content.as_object_mut().and_then(|m| m.remove("contact")) {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// Whether a caseworker may decide on a request in `status` (`None`: no
+/// such request).
+///
+/// # Errors
+/// The rule that refuses it.
+pub fn check_decidable(status: Option<RequestStatus>) -> Result<(), crate::Refusal> {
+    match status {
+        Some(s) if s.is_searching() => Ok(()),
+        Some(_) => Err(crate::Refusal::RequestNotSearching),
+        None => Err(crate::Refusal::NoSuchRequest),
+    }
+}
+
+/// The status a request in `status` moves to when `added` candidates were
+/// stored, if it moves (an open request has candidates now).
+pub fn status_after_candidates(status: RequestStatus, added: usize) -> Option<RequestStatus> {
+    (added > 0 && status == RequestStatus::Open).then_some(RequestStatus::Candidates)
+}
+
 /// The content of a caseworker's decision: what was decided, and the
 /// candidate as the caseworker saw it (candidates are not logged on their
 /// own, so the decision commits to the probability and explanation).
