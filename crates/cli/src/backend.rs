@@ -118,16 +118,97 @@ pub async fn open_with_keys(
             Ok((store.clone(), store.clone(), store))
         }
         Target::Sqlite(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            if dir == settings.data_dir {
+                private_data_dir(dir)?;
+            } else {
+                // A `sqlite://` file elsewhere: its folder is the operator's;
+                // the files are still made readable by their owner only.
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             }
+            private_sqlite_files(&path)?;
             let store = Arc::new(
                 SqliteStore::open_with(&path, keys).await.with_context(|| format!("cannot open {}", path.display()))?,
             );
             Ok((store.clone(), store.clone(), store))
         }
     }
+}
+
+/// Makes the data folder if it is missing, readable by its owner only
+/// (0700, whatever the umask), and refuses one that its group or others may
+/// read or enter: the registry, the access log and the keys are in it. The
+/// message gives the command that fixes it, as the keyring's does.
+pub fn private_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    make_private_dir(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)
+            .with_context(|| format!("cannot read the data folder {}", dir.display()))?
+            .permissions()
+            .mode()
+            & 0o777;
+        anyhow::ensure!(
+            mode & 0o077 == 0,
+            "the data folder {shown} can be read by other users (mode {mode:o}); it holds the registry, the \
+             access log and the keys: run `chmod 700 {shown}`",
+            shown = dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Makes the data folder, owner only (0700), if it is missing; an existing
+/// folder is left as it is.
+pub fn make_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    // The mode given is filtered by the umask, which may make it stricter
+    // than 0700 but never looser; set it exactly all the same.
+    #[cfg(unix)]
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .with_context(|| format!("cannot make {} private", dir.display()))?;
+    Ok(())
+}
+
+/// Creates the registry's SQLite file and its access-log file readable and
+/// writable by their owner only (0600) before SQLite opens them, and makes
+/// existing ones (and their `-wal` and `-shm` files) so. SQLite gives the
+/// `-wal` and `-shm` files it creates the mode of their database file.
+fn private_sqlite_files(main: &std::path::Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        for db in [main.to_path_buf(), homeward_store_sqlite::access_path_for(main)] {
+            let mut sidecars = [db.clone(), db.clone(), db.clone()];
+            sidecars[1].as_mut_os_string().push("-wal");
+            sidecars[2].as_mut_os_string().push("-shm");
+            // An empty file is a new database to SQLite.
+            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&db) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e).with_context(|| format!("cannot create {}", db.display())),
+            }
+            for file in &sidecars {
+                match std::fs::metadata(file) {
+                    Ok(m) if m.permissions().mode() & 0o777 != 0o600 => {
+                        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+                            .with_context(|| format!("cannot make {} private", file.display()))?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let _ = main;
+    Ok(())
 }
 
 /// A description of where the data is, for messages (never the password).

@@ -252,6 +252,125 @@ fn settings_file_and_bad_settings() {
     assert!(env.dir.path().join("elsewhere/homeward.db").exists());
 }
 
+/// `homeward ARGS` as `env.cmd()` runs it, under `umask 000`: a mode that
+/// comes out private was set by homeward, not granted by the umask.
+#[cfg(unix)]
+fn with_umask_000(env: &Env) -> Command {
+    let mut c = Command::new("sh");
+    c.args(["-c", "umask 000 && exec \"$0\" \"$@\"", BIN])
+        .current_dir(env.dir.path())
+        .env_remove("HOMEWARD_DATABASE_URL")
+        .env_remove("HOMEWARD_CONFIG")
+        .env_remove("HOMEWARD_HSTS")
+        .env("HOMEWARD_DATA_DIR", env.dir.path().join("data"))
+        .env("HOMEWARD_LOG", "info");
+    c
+}
+
+/// Every folder and file under `dir` with its mode, folders first.
+#[cfg(unix)]
+fn modes(dir: &Path) -> Vec<(PathBuf, bool, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let meta = entry.metadata().unwrap();
+        out.push((entry.path(), meta.is_dir(), meta.permissions().mode() & 0o777));
+        if meta.is_dir() {
+            out.extend(modes(&entry.path()));
+        }
+    }
+    out
+}
+
+/// Finding 4 of the review (issue 20): homeward.db, homeward-access.db and
+/// their -wal/-shm files were created 0644. The data folder is made 0700
+/// and every file in it 0600, whatever the umask, and a folder others can
+/// read is refused with the command that fixes it.
+#[cfg(unix)]
+#[test]
+fn the_data_folder_and_its_files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let data = env.dir.path().join("data");
+    let run = |args: &[&str]| {
+        let out = with_umask_000(&env).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["init", "--setup", repo_file("docs/examples/conflict.toml").to_str().unwrap()]);
+    run(&["import", "persons", repo_file("docs/examples/persons.csv").to_str().unwrap(), "--source", "A"]);
+    let mut add = with_umask_000(&env)
+        .args(["user", "add", "officer-a", "--role", "party_officer", "--party", "A", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
+    assert!(add.wait().unwrap().success());
+    let out = with_umask_000(&env).args(["user", "token", "officer-a", "--name", "modes"]).output().unwrap();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    // A running server, with its WAL files open, and an upload spooled.
+    let (server, addr) = start_cmd(with_umask_000(&env), &["serve", "--listen", "127.0.0.1:0"]);
+    let csv = "record_id,family_name,given_names,power,category,status\nM-1,Мельник,Іван,A,military,held\n";
+    let mut s = TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "POST /api/v1/imports/persons HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{csv}",
+        csv.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let found = modes(&data);
+    drop(server);
+    let names: Vec<String> =
+        found.iter().map(|(p, _, _)| p.strip_prefix(&data).unwrap().display().to_string()).collect();
+    for f in [
+        "homeward.db",
+        "homeward.db-wal",
+        "homeward.db-shm",
+        "homeward-access.db",
+        "homeward-access.db-wal",
+        "field-keys",
+        "imports",
+    ] {
+        assert!(names.iter().any(|n| n == f), "{f} is in the data folder: {names:?}");
+    }
+    let loose: Vec<String> = found
+        .iter()
+        .filter(|(_, dir, mode)| *mode != if *dir { 0o700 } else { 0o600 })
+        .map(|(p, dir, mode)| format!("{} ({}) {mode:o}", p.display(), if *dir { "folder" } else { "file" }))
+        .collect();
+    assert!(loose.is_empty(), "readable by others: {loose:?}");
+    assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
+
+    // A data folder others can read is refused, with the fix.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for args in [&["person", "list"][..], &["serve", "--listen", "127.0.0.1:0"]] {
+        let mut child = env.cmd().args(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        assert!(status.is_some_and(|s| !s.success()), "{args:?} runs on an open folder: {err}");
+        assert!(err.contains(&format!("run `chmod 700 {}`", data.display())), "{args:?}: {err}");
+    }
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    env.ok(&["person", "list"]);
+}
+
 /// Kills the server when the test ends, however it ends.
 struct Server(Child);
 impl Drop for Server {

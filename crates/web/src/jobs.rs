@@ -293,7 +293,12 @@ struct Spool {
 
 impl Spool {
     async fn create(jobs: &ImportJobs, id: ImportJobId) -> Result<Self, SpoolError> {
-        tokio::fs::create_dir_all(&jobs.dir).await.map_err(SpoolError::Io)?;
+        // Owner only, like the data folder it is in, whatever the umask.
+        let mut dir = tokio::fs::DirBuilder::new();
+        dir.recursive(true);
+        #[cfg(unix)]
+        dir.mode(0o700);
+        dir.create(&jobs.dir).await.map_err(SpoolError::Io)?;
         let part = jobs.dir.join(format!("{id}.part"));
         let mut options = tokio::fs::OpenOptions::new();
         options.write(true).create_new(true);

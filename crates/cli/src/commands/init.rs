@@ -25,8 +25,9 @@ pub fn read_setup(path: &std::path::Path) -> anyhow::Result<ConflictSetup> {
 
 pub async fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     let setup = args.setup.as_deref().map(read_setup).transpose()?;
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("cannot create the data folder {}", settings.data_dir.display()))?;
+    // Owner only (0700), whatever the backend: the keys are kept in it too.
+    // Opening a SQLite store then refuses a folder others can read.
+    backend::make_private_dir(&settings.data_dir)?;
     let store = backend::open(settings).await?;
     println!("database ready: {}", backend::describe(settings));
     println!(

@@ -181,7 +181,7 @@ impl Registry {
     /// A person's whole record, if `reader` may see it; the read is logged.
     ///
     /// The two ways of not seeing a person (no such id; not the reader's)
-    /// end in [`Registry::visible`], after the same work: the whole record
+    /// end in `Registry::visible`, after the same work: the whole record
     /// (identities to open, the timeline) is loaded only for a person the
     /// reader may see. Before, a person of the other party was loaded whole
     /// and then refused, so its 404 took measurably longer than an unknown
