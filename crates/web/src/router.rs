@@ -86,7 +86,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/log/public-key", get(log::public_key))
         .fallback(not_found)
         .layer(middleware::from_fn(csrf::protect))
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer({
+            // The one setting the headers need, copied in: no state to clone per answer.
+            let hsts = state.hsts;
+            middleware::from_fn(move |request, next| security_headers(hsts, request, next))
+        })
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
@@ -106,11 +110,7 @@ async fn not_found() -> AppError {
 /// Headers every answer carries: no framing (clickjacking), no MIME sniffing,
 /// no referrer leaving the site, scripts and styles from homeward only, and
 /// no caching unless the handler chose otherwise.
-async fn security_headers(
-    State(state): State<AppState>,
-    request: axum::extract::Request,
-    next: middleware::Next,
-) -> Response {
+async fn security_headers(hsts: bool, request: axum::extract::Request, next: middleware::Next) -> Response {
     use axum::http::{HeaderValue, header};
     let mut response = next.run(request).await;
     let h = response.headers_mut();
@@ -133,7 +133,7 @@ async fn security_headers(
     // network attacker cannot strip TLS from a later visit (a login, a
     // tracing request). No `includeSubDomains`: other hosts of the domain
     // are not homeward's to promise.
-    if state.hsts {
+    if hsts {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
     response
