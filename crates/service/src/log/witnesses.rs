@@ -146,15 +146,8 @@ impl Witnesses {
             })
             .collect();
         let url = format!("{}{LATEST_CHECKPOINT_PATH}?origin={encoded}", target.url.trim_end_matches('/'));
-        let request =
-            hyper::Request::get(&url).body(Full::new(Bytes::new())).map_err(|e| format!("bad witness URL: {e}"))?;
-        let response = tokio::time::timeout(Duration::from_secs(10), self.client.request(request))
-            .await
-            .map_err(|_| "timed out".to_owned())?
-            .map_err(|e| format!("cannot reach it: {e}"))?;
-        let status = response.status();
-        let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-        match status.as_u16() {
+        let (status, body) = self.exchange(hyper::Request::get(&url).body(Full::new(Bytes::new()))).await?;
+        match status {
             200 => {
                 let text = String::from_utf8(body.to_vec()).map_err(|_| "answered a checkpoint that is not text")?;
                 let opened = open_note(&text, std::slice::from_ref(verifier)).map_err(|e| e.to_string())?;
@@ -166,6 +159,21 @@ impl Witnesses {
             404 => Ok(None),
             code => Err(format!("answered {code}")),
         }
+    }
+
+    /// Sends one request to a witness, within 10 s: its status and body.
+    async fn exchange(
+        &self,
+        request: Result<hyper::Request<Full<Bytes>>, hyper::http::Error>,
+    ) -> Result<(u16, Bytes), String> {
+        let request = request.map_err(|e| format!("bad witness URL: {e}"))?;
+        let response = tokio::time::timeout(Duration::from_secs(10), self.client.request(request))
+            .await
+            .map_err(|_| "timed out".to_owned())?
+            .map_err(|e| format!("cannot reach it: {e}"))?;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        Ok((status, body))
     }
 
     /// One witness: up to two tries (the first may learn the witness's size from a 409).
@@ -186,17 +194,9 @@ impl Witnesses {
             };
             let body = AddCheckpointRequest { old_size: old, proof, checkpoint: note.to_owned() }.to_body();
             let url = format!("{}{ADD_CHECKPOINT_PATH}", target.url.trim_end_matches('/'));
-            let request = hyper::Request::post(&url)
-                .body(Full::new(Bytes::from(body)))
-                .map_err(|e| format!("bad witness URL: {e}"))?;
-            let response = tokio::time::timeout(Duration::from_secs(10), self.client.request(request))
-                .await
-                .map_err(|_| "timed out".to_owned())?
-                .map_err(|e| format!("cannot reach it: {e}"))?;
-            let status = response.status();
-            let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+            let (status, body) = self.exchange(hyper::Request::post(&url).body(Full::new(Bytes::from(body)))).await?;
             let text = String::from_utf8_lossy(&body).to_string();
-            match status.as_u16() {
+            match status {
                 200 => {
                     // Each line must be a valid cosignature by this witness on this checkpoint.
                     let candidate = format!("{note}{text}");
