@@ -377,7 +377,7 @@ impl Keyring {
         let shown = path.display().to_string();
         let io = |e: std::io::Error| SealError::File { path: shown.clone(), reason: e.kind().to_string() };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
+            create_private_dir(dir).map_err(io)?;
         }
         let mut nonce = [0u8; 6];
         rand::fill(&mut nonce);
@@ -495,13 +495,33 @@ fn read_fingerprint_key(path: &Path) -> Result<Option<[u8; 32]>, SealError> {
         .ok_or(SealError::Malformed { path: shown, line: n + 1 })
 }
 
+/// Creates a folder for key files (and the folders above it), owner only
+/// (0700) whatever the umask, where it is missing; an existing folder is
+/// left as it is (the data folder's own check refuses an open one).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    builder.create(dir)
+}
+
 /// Writes the fingerprint key (mode 0600) where there is none; an existing
 /// file is kept as it is.
 fn write_fingerprint_key(path: &Path, key: &[u8; 32]) -> Result<(), SealError> {
     let shown = path.display().to_string();
     let io = |e: std::io::Error| SealError::File { path: shown.clone(), reason: e.kind().to_string() };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
+        create_private_dir(dir).map_err(io)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -691,5 +711,26 @@ mod tests {
         assert!(matches!(server.open("person_to_inform", &unknown), Err(SealError::UnknownKey(9))));
         // A keyring made in memory has no file to look in.
         assert!(matches!(Keyring::generate().open("person_to_inform", &new), Err(SealError::UnknownKey(2))));
+    }
+}
+
+#[cfg(all(test, unix))]
+mod private_dir_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Key folders are made owner-only whatever the umask would allow: the
+    /// folder above a key file is the data folder, which must be 0700.
+    #[test]
+    fn key_folders_are_made_owner_only() {
+        let base = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let dir = base.path().join("a").join("data");
+        // The keyring written into a folder that does not exist yet.
+        let keyring = dir.join(super::KEYRING_FILE);
+        super::Keyring::generate().save_new(&keyring).unwrap();
+        for d in [&dir, &base.path().join("a")] {
+            assert_eq!(std::fs::metadata(d).unwrap().permissions().mode() & 0o777, 0o700, "{}", d.display());
+        }
+        assert_eq!(std::fs::metadata(&keyring).unwrap().permissions().mode() & 0o777, 0o600);
     }
 }

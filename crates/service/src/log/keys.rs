@@ -57,7 +57,7 @@ pub fn load_or_create(data_dir: &Path, origin: &str) -> Result<(Signer, bool), K
     let path = key_path(data_dir);
     let shown = path.display().to_string();
     let io = |e: std::io::Error| KeyError::File { path: shown.clone(), reason: e.kind().to_string() };
-    std::fs::create_dir_all(data_dir).map_err(io)?;
+    homeward_store::seal::create_private_dir(data_dir).map_err(io)?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
