@@ -59,6 +59,7 @@ pub async fn sequence_and_sign(store: &dyn Store, signer: &Signer) -> Result<(Tr
 
 /// As [`sequence_and_sign`], and with witnesses: the checkpoint is offered
 /// to each, and stored (published) only with every required cosignature.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sequence_and_publish(
     store: &dyn Store,
     signer: &Signer,

@@ -105,6 +105,7 @@ pub struct VerifyOptions<'a> {
 }
 
 /// Recomputes and compares everything (see [`VerifyOptions`]).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify(
     store: Arc<dyn Store>,
     log_key: &Verifier,

@@ -83,6 +83,7 @@ impl Registry {
 
     /// One page of the persons `reader` may see, in id order, with the
     /// caller's filters. Each person listed is an access.
+    #[tracing::instrument(level = "debug", skip_all, fields(user.id = %who.user, endpoint = who.endpoint))]
     pub async fn list(
         &self,
         reader: &Reader,
@@ -137,6 +138,7 @@ impl Registry {
     /// store cannot apply (a name typed into the registry page) must not
     /// log every row it looked at. Returns them with where to go on from
     /// (`None` when the registry was read to its end).
+    #[tracing::instrument(level = "debug", skip_all, fields(user.id = %who.user, endpoint = who.endpoint))]
     pub async fn list_where(
         &self,
         reader: &Reader,
@@ -186,6 +188,7 @@ impl Registry {
     /// reader may see. Before, a person of the other party was loaded whole
     /// and then refused, so its 404 took measurably longer than an unknown
     /// id's (docs/ACCOUNTS.md, "Not found, alike").
+    #[tracing::instrument(level = "debug", skip_all, fields(person.id = %id, user.id = %who.user))]
     pub async fn person(
         &self,
         reader: &Reader,
@@ -211,6 +214,7 @@ impl Registry {
     /// [`Registry::person`] for a record the caller did not ask for by id
     /// (a candidate the matcher proposed): one outside the caller's scope is
     /// left out without a refused entry, since nobody tried to read it.
+    #[tracing::instrument(level = "debug", skip_all, fields(person.id = %id, user.id = %who.user))]
     pub async fn person_if_visible(
         &self,
         reader: &Reader,
@@ -230,6 +234,7 @@ impl Registry {
     /// A person's current status, if `reader` may see the person; the read is
     /// logged like a whole record's. One indexed query
     /// ([`Store::person_status`]) and one access-log entry.
+    #[tracing::instrument(level = "debug", skip_all, fields(person.id = %id, user.id = %who.user))]
     pub async fn status(
         &self,
         reader: &Reader,
@@ -244,6 +249,7 @@ impl Registry {
     }
 
     /// Registers a person as the registrar's party.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn register(
         &self,
         registrar: &Registrar,
@@ -263,6 +269,7 @@ impl Registry {
     }
 
     /// Appends a status event to a person the reporter may see, reported by its party.
+    #[tracing::instrument(level = "debug", skip_all, fields(person.id = %id))]
     pub async fn report_status(
         &self,
         reporter: &Reporter,
@@ -278,6 +285,7 @@ impl Registry {
     /// at most `limit`; each returned person is an access. Invisible
     /// persons are dropped before the limit, from a window several times
     /// larger, so that what is returned does not depend on them.
+    #[tracing::instrument(level = "debug", skip_all, fields(user.id = %who.user, limit = limit))]
     pub async fn search(
         &self,
         searcher: &Searcher,

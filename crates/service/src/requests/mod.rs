@@ -212,6 +212,7 @@ impl Requests {
 
     /// Files a family's request at the mediator's desk. The answer is the
     /// same whatever the registry holds: matching happens later.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn file(&self, access: &TracingAccess, form: &RequestForm) -> Result<TracingRequestId, RequestError> {
         let TracingAccess::Family(owner) = access else { return Err(RequestError::NotFound) };
         let form = form.validate().map_err(RequestError::Invalid)?;
@@ -233,6 +234,7 @@ impl Requests {
 
     /// The requests the caller sees: a family its own, a caseworker its
     /// desk's, the mediator all.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list(&self, access: &TracingAccess) -> Result<Vec<TracingRequest>, RequestError> {
         let filter = match access {
             TracingAccess::Family(u) => RequestFilter { owner: Some(*u), ..Default::default() },
@@ -243,6 +245,7 @@ impl Requests {
     }
 
     /// One request the caller may see (`NotFound` otherwise, as for an unknown id).
+    #[tracing::instrument(level = "debug", skip_all, fields(request.id = %id))]
     pub async fn get(&self, access: &TracingAccess, id: TracingRequestId) -> Result<TracingRequest, RequestError> {
         match self.store.tracing_request(id).await? {
             Some(r) if access.may_see(&r) => Ok(r),
@@ -252,6 +255,7 @@ impl Requests {
 
     /// A family's view of its request: nothing from the registry until a
     /// confirmed link, then the disclosed level of the person's status now.
+    #[tracing::instrument(level = "debug", skip_all, fields(request.id = %r.id))]
     pub async fn family_view(&self, r: &TracingRequest) -> Result<FamilyView, RequestError> {
         let mut read_person = None;
         let (state, disclosed) = match (r.status, r.linked_person, r.disclosure) {
@@ -285,6 +289,7 @@ impl Requests {
     }
 
     /// The candidates of a request the caller reviews (caseworker of its desk, or the mediator).
+    #[tracing::instrument(level = "debug", skip_all, fields(request.id = %id))]
     pub async fn candidates(
         &self,
         access: &TracingAccess,
@@ -314,6 +319,7 @@ impl Requests {
     }
 
     /// Moves a request to another desk (the mediator only).
+    #[tracing::instrument(level = "debug", skip_all, fields(request.id = %id))]
     pub async fn reassign(
         &self,
         access: &TracingAccess,
@@ -332,6 +338,7 @@ impl Requests {
     /// A caseworker confirms or rejects a candidate of its desk's request.
     /// Confirming needs a disclosure level; nothing is ever confirmed
     /// without this call.
+    #[tracing::instrument(level = "debug", skip_all, fields(request.id = %id, person.id = %person))]
     pub async fn decide(
         &self,
         access: &TracingAccess,
