@@ -57,7 +57,7 @@ pub async fn build(a: BuildArgs) -> anyhow::Result<()> {
     // Entries, straight into the table, 100,000 per transaction.
     let t = Instant::now();
     let db = a.db.clone();
-    let key = keys.entry_key();
+    let key = keys.entry_key().clone();
     tokio::task::spawn_blocking(move || insert_entries(&db, &key, want)).await??;
     let insert_time = t.elapsed();
     println!(

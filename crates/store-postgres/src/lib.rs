@@ -142,7 +142,7 @@ pub(crate) fn check_parties(
 #[async_trait]
 impl LogStore for PgStore {
     async fn sequence(&self, max: usize) -> Result<TreeHead, StoreError> {
-        log::sequence(&self.pool, &self.keys.entry_key(), max).await
+        log::sequence(&self.pool, self.keys.entry_key(), max).await
     }
 
     async fn tree_head(&self) -> Result<TreeHead, StoreError> {
@@ -191,7 +191,7 @@ impl LogStore for PgStore {
         log::stored_hashes(&self.pool, start, end).await
     }
     fn entry_authentic(&self, entry: &LogEntry) -> bool {
-        entry.authentic(&self.keys.entry_key())
+        entry.authentic(self.keys.entry_key())
     }
 }
 

@@ -40,7 +40,7 @@ impl Appender {
                 kinds.insert(get::<String>(r, 0)?, k);
             }
         }
-        Ok(Self { time_ms: hlog::now_ms(), kinds, key: keys.entry_key() })
+        Ok(Self { time_ms: hlog::now_ms(), kinds, key: keys.entry_key().clone() })
     }
 
     /// The MAC of an entry of this transaction.

@@ -189,7 +189,7 @@ pub(crate) fn join_error(e: tokio::task::JoinError) -> StoreError {
 #[async_trait]
 impl LogStore for SqliteStore {
     async fn sequence(&self, max: usize) -> Result<TreeHead, StoreError> {
-        let key = self.keys.entry_key();
+        let key = self.keys.entry_key().clone();
         self.write(move |c| log::sequence(c, &key, max)).await
     }
 
@@ -241,7 +241,7 @@ impl LogStore for SqliteStore {
     }
 
     fn entry_authentic(&self, entry: &LogEntry) -> bool {
-        entry.authentic(&self.keys.entry_key())
+        entry.authentic(self.keys.entry_key())
     }
 }
 

@@ -57,7 +57,7 @@ impl Appender {
             next_id: next_id(c)?,
             time_ms: hlog::now_ms().max(last_time(c)?),
             kinds: party_kinds(c)?,
-            key: keys.entry_key(),
+            key: keys.entry_key().clone(),
         })
     }
 

@@ -78,6 +78,9 @@ pub enum SealError {
 pub struct Keyring {
     keys: BTreeMap<u32, [u8; 32]>,
     fingerprint: [u8; 32],
+    /// Derived from `fingerprint` once ([`Keyring::entry_key`]): every log
+    /// append and every entry `log verify` checks uses it.
+    entry: EntryKey,
     source: Option<Arc<Source>>,
 }
 
@@ -114,6 +117,14 @@ impl EntryKey {
         mac.update(message);
         mac.verify_slice(tag).is_ok()
     }
+}
+
+/// The entry key under a fingerprint key (see [`Keyring::entry_key`]).
+fn derive_entry_key(fingerprint: &[u8; 32]) -> EntryKey {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(fingerprint).expect("HMAC takes any key length");
+    mac.update(b"homeward/log-entry-key/v1");
+    EntryKey(mac.finalize().into_bytes().into())
 }
 
 /// How often a keyring checks its file for keys added by another process
@@ -186,7 +197,13 @@ fn random_key() -> [u8; 32] {
 impl Keyring {
     /// A keyring with one fresh key (id 1) and a fresh fingerprint key, in memory.
     pub fn generate() -> Self {
-        Self { keys: BTreeMap::from([(1, random_key())]), fingerprint: random_key(), source: None }
+        let fingerprint = random_key();
+        Self {
+            keys: BTreeMap::from([(1, random_key())]),
+            entry: derive_entry_key(&fingerprint),
+            fingerprint,
+            source: None,
+        }
     }
 
     /// The identity's fingerprint: HMAC-SHA256 of its canonical JSON under the
@@ -208,11 +225,8 @@ impl Keyring {
     /// from the fingerprint key, so it lives in the same file outside the
     /// database and is never rotated. Whoever can write the database but not
     /// read this file cannot make an entry the sequencer accepts.
-    pub fn entry_key(&self) -> EntryKey {
-        use hmac::{KeyInit, Mac};
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.fingerprint).expect("HMAC takes any key length");
-        mac.update(b"homeward/log-entry-key/v1");
-        EntryKey(mac.finalize().into_bytes().into())
+    pub fn entry_key(&self) -> &EntryKey {
+        &self.entry
     }
 
     /// Whether a stored fingerprint, of `scheme`, is the one of `canonical`.
@@ -348,7 +362,12 @@ impl Keyring {
                     .ok_or_else(|| SealError::Empty { path: fingerprint_path(path).display().to_string() })?
             }
         };
-        Ok(Some(Self { keys, fingerprint, source: Some(Arc::new(Source::new(path))) }))
+        Ok(Some(Self {
+            keys,
+            entry: derive_entry_key(&fingerprint),
+            fingerprint,
+            source: Some(Arc::new(Source::new(path))),
+        }))
     }
 
     /// Writes the keyring (mode 0600), replacing the file atomically.

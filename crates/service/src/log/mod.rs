@@ -116,6 +116,8 @@ impl Publication {
 struct Outcome {
     head: TreeHead,
     signed: bool,
+    /// The stored checkpoint covers the whole tree (signed now, or before).
+    published: bool,
     /// Required witnesses that did not cosign the new checkpoint.
     missing_required: Vec<String>,
 }
@@ -135,7 +137,7 @@ async fn publish_round(
     }
     let latest = store.latest_checkpoint().await?;
     if latest.as_ref().is_some_and(|c| c.size >= head.size) {
-        return Ok(Outcome { head, signed: false, missing_required: Vec::new() });
+        return Ok(Outcome { head, signed: false, published: true, missing_required: Vec::new() });
     }
     let mut note = sign_checkpoint(signer.name(), head.size, head.root, signer)?;
     if let Some(w) = witnesses.filter(|w| !w.is_empty()) {
@@ -146,12 +148,12 @@ async fn publish_round(
                 missing = ?cosigned.missing_required,
                 "LOG NOT PUBLISHED: required witnesses did not cosign the checkpoint; writes are kept but not published"
             );
-            return Ok(Outcome { head, signed: false, missing_required: cosigned.missing_required });
+            return Ok(Outcome { head, signed: false, published: false, missing_required: cosigned.missing_required });
         }
         note = cosigned.note;
     }
     store.save_checkpoint(&StoredCheckpoint { size: head.size, note }).await?;
-    Ok(Outcome { head, signed: true, missing_required: Vec::new() })
+    Ok(Outcome { head, signed: true, published: true, missing_required: Vec::new() })
 }
 
 /// One round, its outcome told to `publication`.
@@ -171,7 +173,7 @@ async fn publish_and_tell(
             Ok(o)
         }
         Ok(o) => {
-            if o.signed || store.latest_checkpoint().await?.is_some_and(|c| c.size >= o.head.size) {
+            if o.published {
                 publication.resume();
             }
             Ok(o)
