@@ -153,7 +153,13 @@ pub async fn registry_search(
     State(state): State<AppState>,
     UiForm(q): UiForm<RegistryQuery>,
 ) -> Result<Response, AppError> {
-    registry_page(can, lang, &state, q, "POST /registry").await
+    // A filter value the page never offers (a status or party that does not
+    // parse) answers the reader's-language error page, as a form that does
+    // not parse does.
+    match registry_page(can, lang, &state, q, "POST /registry").await {
+        Err(e @ AppError::BadRequest(_)) => Ok(page_error(lang, e)),
+        other => other,
+    }
 }
 
 async fn registry_page(

@@ -187,3 +187,27 @@ async fn a_malformed_form_answers_a_page_in_the_readers_language() {
         }
     }
 }
+
+/// A registry filter value the page never offers (a status that does not
+/// exist, posted by hand) answers an HTML page in the reader's language,
+/// like a form that does not parse, not a JSON problem (issue 20, 10d).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_registry_filter_answers_a_page_in_the_readers_language() {
+    let app = TestApp::start().await;
+    for (lang, word) in [("uk", "lang=\"uk\""), ("ru", "lang=\"ru\"")] {
+        let resp = app
+            .request("officer-a", reqwest::Method::POST, "/registry")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html")
+            .header("accept-language", lang)
+            .body("q=&status=bogus&power=&source=")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
+        let ct = resp.headers()["content-type"].to_str().unwrap().to_owned();
+        let html = resp.text().await.unwrap();
+        assert!(ct.starts_with("text/html"), "{ct}: {html}");
+        assert!(html.contains(word) && !html.contains("bogus"), "{lang}: {html}");
+    }
+}
